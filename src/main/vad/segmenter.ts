@@ -1,0 +1,160 @@
+/** The VAD decision state machine: one speech probability per window in, speech start/end/misfire events out. */
+
+export type SegmenterState = 'quiet' | 'starting' | 'speaking' | 'stopping'
+
+/** Options of the segmenter; every time is in stream milliseconds. */
+export interface SegmenterOptions {
+  /** A window with probability ≥ this is speech, 0.01–1. Default 0.5. */
+  threshold?: number
+  /** A window with probability < this is silence. Default `threshold - 0.15`, at least 0.05; never above `threshold`. */
+  negativeThreshold?: number
+  /** Speech needed (summed over speech windows) before `speechStart` fires. Default 150 ms. */
+  minSpeechMs?: number
+  /** Silence after the last speech window that ends the turn. Default 500 ms. */
+  silenceMs?: number
+  /** How far before the onset a consumer should keep audio (reported in `speechStart`). Default 300 ms. */
+  preSpeechPadMs?: number
+}
+
+export interface SpeechStartEvent {
+  /** When speech really began: the start of the first speech window of the segment. */
+  onsetMs: number
+  /** `onsetMs - preSpeechPadMs`, not before the first window seen. */
+  paddedStartMs: number
+  /** When the segmenter was sure (end of the window that reached `minSpeechMs`). */
+  confirmedAtMs: number
+}
+
+export interface SpeechEndEvent {
+  onsetMs: number
+  /** End of the last speech window. */
+  lastSpeechMs: number
+  /** When the end of turn was decided (`silenceMs` of silence after `lastSpeechMs`). */
+  decidedAtMs: number
+  /** Sum of the speech windows' durations in the segment. */
+  speechMs: number
+}
+
+export interface MisfireEvent {
+  onsetMs: number
+  lastSpeechMs: number
+  decidedAtMs: number
+  /** Less than `minSpeechMs`. */
+  speechMs: number
+}
+
+export interface SegmenterHandlers {
+  speechStart?(e: SpeechStartEvent): void
+  speechEnd?(e: SpeechEndEvent): void
+  misfire?(e: MisfireEvent): void
+}
+
+export interface ResolvedSegmenterOptions {
+  threshold: number
+  negativeThreshold: number
+  minSpeechMs: number
+  silenceMs: number
+  preSpeechPadMs: number
+}
+
+export function resolveSegmenterOptions(opts: SegmenterOptions = {}): ResolvedSegmenterOptions {
+  // Settings allow 0; a zero threshold would call every window speech, so keep a small positive floor.
+  const threshold = Math.min(1, Math.max(0.01, opts.threshold ?? 0.5))
+  const negativeThreshold = Math.min(threshold, Math.max(0, opts.negativeThreshold ?? Math.max(0.05, threshold - 0.15)))
+  return {
+    threshold,
+    negativeThreshold,
+    minSpeechMs: Math.max(0, opts.minSpeechMs ?? 150),
+    silenceMs: Math.max(0, opts.silenceMs ?? 500),
+    preSpeechPadMs: Math.max(0, opts.preSpeechPadMs ?? 300)
+  }
+}
+
+/**
+ * QUIET → STARTING → SPEAKING → STOPPING → QUIET, the pipecat vad_analyzer states with the vad-web
+ * frame-processor rules (PROTOCOLS §6): speech time adds up within a segment across short gaps, only windows
+ * below the negative threshold count as silence, windows between the thresholds neither add speech nor
+ * silence, and a speech window resets the silence count. A segment that ends (silence ≥ `silenceMs`) before
+ * reaching `minSpeechMs` of speech is a misfire and never announced.
+ */
+export class Segmenter {
+  readonly options: ResolvedSegmenterOptions
+  #handlers: SegmenterHandlers
+  #state: SegmenterState = 'quiet'
+  #firstWindowMs = Number.NaN
+  #onsetMs = 0
+  #lastSpeechMs = 0
+  #speechMs = 0
+  #silenceMs = 0
+
+  constructor(opts: SegmenterOptions = {}, handlers: SegmenterHandlers = {}) {
+    this.options = resolveSegmenterOptions(opts)
+    this.#handlers = handlers
+  }
+
+  get state(): SegmenterState {
+    return this.#state
+  }
+
+  /** True from `speechStart` until `speechEnd`. */
+  get speaking(): boolean {
+    return this.#state === 'speaking' || this.#state === 'stopping'
+  }
+
+  /** One window's probability, with where the window starts in the stream and how long it is. */
+  push(probability: number, windowStartMs: number, windowDurationMs: number): void {
+    if (Number.isNaN(this.#firstWindowMs)) this.#firstWindowMs = windowStartMs
+    const windowEndMs = windowStartMs + windowDurationMs
+    const { threshold, negativeThreshold } = this.options
+    const isSpeech = probability >= threshold
+    const isSilence = probability < negativeThreshold
+
+    if (isSpeech) {
+      if (this.#state === 'quiet') {
+        this.#state = 'starting'
+        this.#onsetMs = windowStartMs
+        this.#speechMs = 0
+      }
+      this.#speechMs += windowDurationMs
+      this.#lastSpeechMs = windowEndMs
+      this.#silenceMs = 0
+      if (this.#state === 'stopping') this.#state = 'speaking'
+      if (this.#state === 'starting' && this.#speechMs >= this.options.minSpeechMs) {
+        this.#state = 'speaking'
+        this.#handlers.speechStart?.({
+          onsetMs: this.#onsetMs,
+          paddedStartMs: Math.max(this.#firstWindowMs, this.#onsetMs - this.options.preSpeechPadMs),
+          confirmedAtMs: windowEndMs
+        })
+      }
+      return
+    }
+    if (!isSilence || this.#state === 'quiet') return
+
+    if (this.#state === 'speaking') this.#state = 'stopping'
+    this.#silenceMs += windowDurationMs
+    if (this.#silenceMs < this.options.silenceMs) return
+
+    const wasSpeaking = this.#state === 'stopping'
+    const event = {
+      onsetMs: this.#onsetMs,
+      lastSpeechMs: this.#lastSpeechMs,
+      decidedAtMs: windowEndMs,
+      speechMs: this.#speechMs
+    }
+    this.#toQuiet()
+    if (wasSpeaking) this.#handlers.speechEnd?.(event)
+    else this.#handlers.misfire?.(event)
+  }
+
+  /** Forgets any segment in progress without emitting (e.g. the call was put on hold). */
+  reset(): void {
+    this.#toQuiet()
+  }
+
+  #toQuiet(): void {
+    this.#state = 'quiet'
+    this.#speechMs = 0
+    this.#silenceMs = 0
+  }
+}

@@ -1,0 +1,133 @@
+import { describe, expect, it } from 'vitest'
+import {
+  Segmenter,
+  resolveSegmenterOptions,
+  type MisfireEvent,
+  type SegmenterOptions,
+  type SpeechEndEvent,
+  type SpeechStartEvent
+} from '../../src/main/vad/segmenter.js'
+
+const WINDOW_MS = 32
+
+/** Runs scripted probabilities (one per 32 ms window, starting at `startMs`) and records every event. */
+function script(probabilities: number[], opts: SegmenterOptions = {}, startMs = 0) {
+  const events: Array<
+    | { type: 'speechStart'; e: SpeechStartEvent }
+    | { type: 'speechEnd'; e: SpeechEndEvent }
+    | { type: 'misfire'; e: MisfireEvent }
+  > = []
+  const states: string[] = []
+  const seg = new Segmenter(opts, {
+    speechStart: (e) => events.push({ type: 'speechStart', e }),
+    speechEnd: (e) => events.push({ type: 'speechEnd', e }),
+    misfire: (e) => events.push({ type: 'misfire', e })
+  })
+  probabilities.forEach((p, i) => {
+    seg.push(p, startMs + i * WINDOW_MS, WINDOW_MS)
+    states.push(seg.state)
+  })
+  return { events, states, seg }
+}
+
+const rep = (p: number, n: number) => Array<number>(n).fill(p)
+
+describe('Segmenter', () => {
+  it('reports the onset as the first speech window, not the confirming one', () => {
+    // 10 quiet windows, then speech: minSpeechMs 150 needs 5 windows of 32 ms (160 ms).
+    const { events, states } = script([...rep(0.02, 10), ...rep(0.9, 8)], { minSpeechMs: 150 }, 1000)
+    expect(events).toEqual([
+      { type: 'speechStart', e: { onsetMs: 1000 + 10 * 32, paddedStartMs: 1000 + 10 * 32 - 300, confirmedAtMs: 1000 + 15 * 32 } }
+    ])
+    expect(states.slice(9, 16)).toEqual(['quiet', 'starting', 'starting', 'starting', 'starting', 'speaking', 'speaking'])
+  })
+
+  it('clamps the padded start to the first window seen', () => {
+    const { events } = script([0.9, 0.9, 0.9, 0.9, 0.9], { minSpeechMs: 100, preSpeechPadMs: 300 }, 40)
+    expect(events[0]).toEqual({ type: 'speechStart', e: { onsetMs: 40, paddedStartMs: 40, confirmedAtMs: 40 + 4 * 32 } })
+  })
+
+  it('ends the turn after silenceMs of silence, with the last speech time and the decision time', () => {
+    // Speech windows 0–9, then silence: 500 ms of silence needs 16 windows (512 ms).
+    const { events, states } = script([...rep(0.9, 10), ...rep(0.01, 20)], { minSpeechMs: 150, silenceMs: 500 })
+    expect(events.map((x) => x.type)).toEqual(['speechStart', 'speechEnd'])
+    expect(events[1]!.e).toEqual({ onsetMs: 0, lastSpeechMs: 320, decidedAtMs: 320 + 16 * 32, speechMs: 320 })
+    expect(states[10]).toBe('stopping')
+    expect(states[24]).toBe('stopping')
+    expect(states[25]).toBe('quiet')
+  })
+
+  it('calls a segment shorter than minSpeechMs a misfire and never announces it', () => {
+    const { events } = script([...rep(0.01, 3), ...rep(0.9, 3), ...rep(0.01, 20)], { minSpeechMs: 150, silenceMs: 300 })
+    expect(events).toEqual([{ type: 'misfire', e: { onsetMs: 96, lastSpeechMs: 192, decidedAtMs: 192 + 10 * 32, speechMs: 96 } }])
+  })
+
+  it('adds speech up across a gap shorter than silenceMs (vad-web semantics)', () => {
+    // 3 speech windows, 4 silent, 2 speech: 5 × 32 = 160 ms ≥ 150 ms once the second burst arrives.
+    const { events } = script([...rep(0.9, 3), ...rep(0.01, 4), ...rep(0.9, 2)], { minSpeechMs: 150, silenceMs: 500 })
+    expect(events).toEqual([{ type: 'speechStart', e: { onsetMs: 0, paddedStartMs: 0, confirmedAtMs: 9 * 32 } }])
+  })
+
+  it('returns from stopping to speaking when speech resumes, restarting the silence count', () => {
+    const probs = [...rep(0.9, 6), ...rep(0.01, 10), ...rep(0.9, 2), ...rep(0.01, 15), 0.01]
+    const { events, states } = script(probs, { minSpeechMs: 150, silenceMs: 500 })
+    expect(states[15]).toBe('stopping')
+    expect(states[16]).toBe('speaking')
+    expect(events.map((x) => x.type)).toEqual(['speechStart', 'speechEnd'])
+    // The end is decided 16 silent windows after the resumed speech, not after the first pause.
+    expect(events[1]!.e).toEqual({ onsetMs: 0, lastSpeechMs: 18 * 32, decidedAtMs: 34 * 32, speechMs: 8 * 32 })
+  })
+
+  it('neither adds nor resets silence for windows between the two thresholds', () => {
+    // threshold 0.5 → negative 0.35. Windows at 0.4 hold the state.
+    const probs = [...rep(0.9, 6), ...rep(0.01, 8), ...rep(0.4, 50), ...rep(0.01, 7)]
+    const { events, states } = script(probs, { threshold: 0.5, minSpeechMs: 150, silenceMs: 500 })
+    expect(states[63]).toBe('stopping')
+    expect(events.map((x) => x.type)).toEqual(['speechStart'])
+    const end = script([...probs, 0.01], { threshold: 0.5, minSpeechMs: 150, silenceMs: 500 }).events
+    expect(end.map((x) => x.type)).toEqual(['speechStart', 'speechEnd'])
+    expect(end[1]!.e.lastSpeechMs).toBe(6 * 32)
+  })
+
+  it('does not start on probabilities just under the threshold', () => {
+    const { events, states } = script(rep(0.49, 40), { threshold: 0.5, minSpeechMs: 0 })
+    expect(events).toEqual([])
+    expect(new Set(states)).toEqual(new Set(['quiet']))
+  })
+
+  it('starts at once with minSpeechMs 0', () => {
+    const { events } = script([0.01, 0.8], { minSpeechMs: 0 })
+    expect(events).toEqual([{ type: 'speechStart', e: { onsetMs: 32, paddedStartMs: 0, confirmedAtMs: 64 } }])
+  })
+
+  it('handles several turns in a row', () => {
+    const turn = [...rep(0.9, 8), ...rep(0.01, 16)]
+    const { events } = script([...turn, ...turn, ...turn], { minSpeechMs: 150, silenceMs: 500 })
+    expect(events.map((x) => x.type)).toEqual(['speechStart', 'speechEnd', 'speechStart', 'speechEnd', 'speechStart', 'speechEnd'])
+    expect(events.filter((x) => x.type === 'speechStart').map((x) => x.e.onsetMs)).toEqual([0, 24 * 32, 48 * 32])
+  })
+
+  it('reset() drops a segment in progress silently', () => {
+    const { seg, events } = script(rep(0.9, 8), { minSpeechMs: 150 })
+    expect(seg.speaking).toBe(true)
+    seg.reset()
+    expect(seg.state).toBe('quiet')
+    for (let i = 0; i < 30; i++) seg.push(0.01, 1000 + i * 32, 32)
+    expect(events.map((x) => x.type)).toEqual(['speechStart'])
+  })
+
+  it('derives the negative threshold from the positive one', () => {
+    expect(resolveSegmenterOptions({ threshold: 0.5 }).negativeThreshold).toBeCloseTo(0.35)
+    expect(resolveSegmenterOptions({ threshold: 0.15 }).negativeThreshold).toBe(0.05)
+    expect(resolveSegmenterOptions({ threshold: 0.6, negativeThreshold: 0.2 }).negativeThreshold).toBe(0.2)
+    expect(resolveSegmenterOptions({ threshold: 0.3, negativeThreshold: 0.9 }).negativeThreshold).toBe(0.3)
+    expect(resolveSegmenterOptions({ threshold: 0 }).threshold).toBe(0.01)
+    expect(resolveSegmenterOptions({})).toEqual({
+      threshold: 0.5,
+      negativeThreshold: expect.closeTo(0.35, 9),
+      minSpeechMs: 150,
+      silenceMs: 500,
+      preSpeechPadMs: 300
+    })
+  })
+})
