@@ -1,0 +1,121 @@
+/** One HTTP listener with a router, WebSocket upgrade routes and per-request error handling. */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo, Socket } from 'node:net'
+import { WebSocketServer, type WebSocket } from 'ws'
+import { CallbenchError } from '../../shared/errors.js'
+import type { Logger } from '../log.js'
+import { sendError } from './http.js'
+import { Router } from './router.js'
+
+export type UpgradeHandler = (ws: WebSocket, req: IncomingMessage, url: URL) => void
+
+/** Decides whether a request may proceed; throws a CallbenchError (401/403…) if not. */
+export type Gate = (req: IncomingMessage, url: URL, kind: 'http' | 'upgrade') => void | Promise<void>
+
+export interface ListenerOptions {
+  name: string
+  host: string
+  port: number
+  log: Logger
+  /** Max WebSocket message size, bytes. Default 64 KiB. */
+  maxWsPayloadBytes?: number
+  /** Runs before routing, for every request and upgrade. */
+  gate?: Gate
+  /** Handles requests no route matched (static files). Return false to fall through to 404. */
+  fallback?: (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean> | boolean
+}
+
+export class Listener {
+  readonly router = new Router()
+  readonly #upgrades = new Map<string, UpgradeHandler>()
+  readonly #server: Server
+  readonly #wss: WebSocketServer
+  readonly #opts: ListenerOptions
+  readonly #sockets = new Set<Socket>()
+
+  constructor(opts: ListenerOptions) {
+    this.#opts = opts
+    this.#wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxWsPayloadBytes ?? 64 * 1024 })
+    this.#server = createServer({ requestTimeout: 30_000, headersTimeout: 10_000 }, (req, res) => {
+      void this.#handle(req, res)
+    })
+    this.#server.on('connection', (s) => {
+      this.#sockets.add(s)
+      s.on('close', () => this.#sockets.delete(s))
+    })
+    this.#server.on('upgrade', (req, socket, head) => void this.#upgrade(req, socket as Socket, head))
+    this.#server.on('clientError', (_err, socket) => {
+      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n')
+    })
+  }
+
+  ws(path: string, handler: UpgradeHandler): this {
+    this.#upgrades.set(path, handler)
+    return this
+  }
+
+  async listen(): Promise<number> {
+    await new Promise<void>((resolve, reject) => {
+      this.#server.once('error', reject)
+      this.#server.listen(this.#opts.port, this.#opts.host, () => {
+        this.#server.off('error', reject)
+        resolve()
+      })
+    })
+    return this.port
+  }
+
+  get port(): number {
+    return (this.#server.address() as AddressInfo).port
+  }
+
+  async close(): Promise<void> {
+    for (const client of this.#wss.clients) client.terminate()
+    this.#wss.close()
+    await new Promise<void>((resolve) => {
+      this.#server.close(() => resolve())
+      for (const s of this.#sockets) s.destroy()
+    })
+  }
+
+  #url(req: IncomingMessage): URL {
+    return new URL(req.url ?? '/', 'http://localhost')
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      const url = this.#url(req)
+      await this.#opts.gate?.(req, url, 'http')
+      const match = this.router.match(req.method ?? 'GET', url.pathname)
+      if (match === 'method') throw new CallbenchError('bad_request', 'Method not allowed')
+      if (match) {
+        await match.handler({ req, res, params: match.params, url })
+        return
+      }
+      if (this.#opts.fallback && (await this.#opts.fallback(req, res, url))) return
+      throw new CallbenchError('not_found', 'Not found')
+    } catch (err) {
+      if (!(err instanceof CallbenchError) || err.code === 'internal') {
+        this.#opts.log.error('request failed', { listener: this.#opts.name, path: req.url?.split('?')[0], err: err as Error })
+      }
+      sendError(res, err)
+    }
+  }
+
+  async #upgrade(req: IncomingMessage, socket: Socket, head: Buffer): Promise<void> {
+    socket.on('error', () => socket.destroy())
+    try {
+      const url = this.#url(req)
+      const handler = this.#upgrades.get(url.pathname)
+      if (!handler) throw new CallbenchError('not_found', 'Not found')
+      await this.#opts.gate?.(req, url, 'upgrade')
+      this.#wss.handleUpgrade(req, socket, head, (ws) => handler(ws, req, url))
+    } catch (err) {
+      const e = err instanceof CallbenchError ? err : new CallbenchError('internal', 'Internal error')
+      const status = { unauthorized: 401, forbidden: 403, not_found: 404 }[e.code as string] ?? 400
+      this.#opts.log.warn('upgrade refused', { listener: this.#opts.name, status, path: req.url?.split('?')[0] })
+      const text = { 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found' }[status] ?? 'Bad Request'
+      socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`)
+    }
+  }
+}

@@ -1,0 +1,41 @@
+/** Core control routes: health and settings. */
+import { HealthSchema, SettingsUpdateSchema, type Health, type SettingsView } from '../../../shared/api.js'
+import { SECRET_NAMES } from '../../../shared/settings.js'
+import type { App } from '../../app.js'
+import { maskSecret } from '../../settings/secrets.js'
+import { parseWith, readJson, sendJson } from '../http.js'
+
+export async function settingsView(app: App): Promise<SettingsView> {
+  const secrets = {} as SettingsView['secrets']
+  for (const name of SECRET_NAMES) secrets[name] = maskSecret(await app.secrets.get(name))
+  return { settings: app.settings.get(), secrets }
+}
+
+export function registerCoreRoutes(app: App): void {
+  const r = app.controlListener.router
+  r.get('/api/health', async ({ res }) => {
+    const publicUrl = app.publicUrl()
+    const health: Health = {
+      status: 'ok',
+      version: app.version,
+      uptimeS: Math.round((Date.now() - app.startedAtMs) / 100) / 10,
+      services: await app.services(),
+      tunnel: app.tunnelState(),
+      activeCalls: app.activeCalls(),
+      ...(publicUrl ? { publicUrl } : {})
+    }
+    sendJson(res, 200, HealthSchema.parse(health))
+  })
+  r.get('/api/settings', async ({ res }) => sendJson(res, 200, await settingsView(app)))
+  r.put('/api/settings', async ({ req, res }) => {
+    const update = parseWith(SettingsUpdateSchema, await readJson(req))
+    for (const [name, value] of Object.entries(update.secrets ?? {})) {
+      const key = name as (typeof SECRET_NAMES)[number]
+      if (value) await app.secrets.set(key, value)
+      else await app.secrets.delete(key)
+    }
+    if (update.settings) await app.settings.update(update.settings)
+    app.log.info('settings updated', { secrets: Object.keys(update.secrets ?? {}).length })
+    sendJson(res, 200, await settingsView(app))
+  })
+}

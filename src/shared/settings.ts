@@ -1,0 +1,114 @@
+/** Settings and secrets: the schema both the core and the console use. */
+import { z } from 'zod'
+import { AGENT_MODES } from './modes.js'
+
+export const VAD_METHODS = ['silero', 'webrtc', 'energy'] as const
+export type VadMethod = (typeof VAD_METHODS)[number]
+
+/** Turn-taking for the engines whose turns our bridge decides (echo, cascade). */
+export const VadSettingsSchema = z.object({
+  method: z.enum(VAD_METHODS).default('silero'),
+  /** Speech probability threshold, 0–1. */
+  threshold: z.number().min(0).max(1).default(0.5),
+  /** Speech needed before a turn (and a barge-in) starts, ms. */
+  minSpeechMs: z.number().int().min(0).max(2000).default(64),
+  /** End-of-turn silence, ms. */
+  silenceMs: z.number().int().min(100).max(5000).default(500),
+  /** Audio kept before the detected onset, ms. */
+  preSpeechPadMs: z.number().int().min(0).max(2000).default(300)
+})
+export type VadSettings = z.infer<typeof VadSettingsSchema>
+
+/** ElevenLabs voice settings (PROTOCOLS §5.4). */
+export const VoiceSettingsSchema = z.object({
+  stability: z.number().min(0).max(1).default(0.5),
+  similarityBoost: z.number().min(0).max(1).default(0.8),
+  style: z.number().min(0).max(1).default(0),
+  speakerBoost: z.boolean().default(true),
+  speed: z.number().min(0.7).max(1.2).default(1)
+})
+export type VoiceSettings = z.infer<typeof VoiceSettingsSchema>
+
+export const OpenAiTurnDetectionSchema = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('server_vad'),
+    threshold: z.number().min(0).max(1).default(0.5),
+    prefixPaddingMs: z.number().int().min(0).max(2000).default(300),
+    silenceMs: z.number().int().min(100).max(5000).default(500)
+  }),
+  z.object({
+    type: z.literal('semantic_vad'),
+    eagerness: z.enum(['low', 'medium', 'high', 'auto']).default('auto')
+  })
+])
+
+export const SettingsSchema = z.object({
+  defaultMode: z.enum(AGENT_MODES).default('echo'),
+  vad: VadSettingsSchema.prefault({}),
+  voice: z
+    .object({ voiceId: z.string().default(''), settings: VoiceSettingsSchema.prefault({}) })
+    .prefault({}),
+  openai: z
+    .object({
+      realtimeModel: z.string().default('gpt-realtime'),
+      llmModel: z.string().default('gpt-4o-mini'),
+      voice: z.string().default('marin'),
+      instructions: z.string().default('You are a friendly voice agent on a phone call. Keep answers short.'),
+      greeting: z.string().default(''),
+      turnDetection: OpenAiTurnDetectionSchema.prefault({ type: 'server_vad' })
+    })
+    .prefault({}),
+  elevenlabs: z.object({ agentId: z.string().default('') }).prefault({}),
+  twilio: z
+    .object({ phoneNumber: z.string().default(''), provisioning: z.boolean().default(false) })
+    .prefault({}),
+  s3: z
+    .object({
+      bucket: z.string().default(''),
+      prefix: z.string().default('callbench'),
+      region: z.string().default('us-east-1'),
+      endpoint: z.string().default(''),
+      forcePathStyle: z.boolean().default(false),
+      autoUpload: z.boolean().default(false)
+    })
+    .prefault({}),
+  /** IANA time zone for display; empty = the system's. */
+  timeZone: z.string().default('')
+})
+export type Settings = z.infer<typeof SettingsSchema>
+
+/** A partial update of settings (PUT /api/settings). */
+export const SettingsPatchSchema = SettingsSchema.partial()
+
+/** Secrets, by environment variable name. Write-only through the API. */
+export const SECRET_NAMES = [
+  'TWILIO_ACCOUNT_SID',
+  'TWILIO_AUTH_TOKEN',
+  'TWILIO_API_KEY_SID',
+  'TWILIO_API_KEY_SECRET',
+  'OPENAI_API_KEY',
+  'ELEVENLABS_API_KEY',
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN'
+] as const
+export type SecretName = (typeof SECRET_NAMES)[number]
+
+/** Non-secret configuration read from the environment. */
+export const ENV_CONFIG_NAMES = [
+  'TWILIO_PHONE_NUMBER',
+  'TWILIO_TWIML_APP_SID',
+  'OPENAI_BASE_URL',
+  'ELEVENLABS_BASE_URL',
+  'ELEVENLABS_AGENT_ID',
+  'AWS_REGION',
+  'AWS_ENDPOINT_URL_S3',
+  'S3_BUCKET',
+  'S3_PREFIX',
+  'CLOUDFLARED_PATH'
+] as const
+export type EnvConfigName = (typeof ENV_CONFIG_NAMES)[number]
+
+/** How a secret is shown to the console: never whole. */
+export const MaskedSecretSchema = z.object({ set: z.boolean(), hint: z.string().optional() })
+export type MaskedSecret = z.infer<typeof MaskedSecretSchema>
