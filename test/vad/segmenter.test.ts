@@ -57,12 +57,21 @@ describe('Segmenter', () => {
     expect(states[25]).toBe('quiet')
   })
 
-  it('calls a segment shorter than minSpeechMs a misfire and never announces it', () => {
-    const { events } = script([...rep(0.01, 3), ...rep(0.9, 3), ...rep(0.01, 20)], { minSpeechMs: 150, silenceMs: 300 })
-    expect(events).toEqual([{ type: 'misfire', e: { onsetMs: 96, lastSpeechMs: 192, decidedAtMs: 192 + 10 * 32, speechMs: 96 } }])
+  it('calls a start shorter than minSpeechMs a misfire once startGapMs of silence follows, and never announces it', () => {
+    const { events } = script([...rep(0.01, 3), ...rep(0.9, 3), ...rep(0.01, 20)], { minSpeechMs: 150, silenceMs: 500, startGapMs: 200 })
+    // 200 ms of silence is 7 windows (224 ms).
+    expect(events).toEqual([{ type: 'misfire', e: { onsetMs: 96, lastSpeechMs: 192, decidedAtMs: 192 + 7 * 32, speechMs: 96 } }])
   })
 
-  it('adds speech up across a gap shorter than silenceMs (vad-web semantics)', () => {
+  it('does not let blips further apart than startGapMs add up to a start', () => {
+    // Bursts of 2 windows (64 ms) every 12 windows: 320 ms gaps, never 150 ms in one start.
+    const blips = Array.from({ length: 6 }, () => [...rep(0.9, 2), ...rep(0.01, 10)]).flat()
+    const { events } = script([...blips, ...rep(0.9, 6)], { minSpeechMs: 150, startGapMs: 200 })
+    expect(events.map((x) => x.type)).toEqual([...rep(0, 6).map(() => 'misfire'), 'speechStart'])
+    expect(events.at(-1)!.e).toMatchObject({ onsetMs: 72 * 32 })
+  })
+
+  it('adds speech up across a gap shorter than startGapMs (vad-web semantics)', () => {
     // 3 speech windows, 4 silent, 2 speech: 5 × 32 = 160 ms ≥ 150 ms once the second burst arrives.
     const { events } = script([...rep(0.9, 3), ...rep(0.01, 4), ...rep(0.9, 2)], { minSpeechMs: 150, silenceMs: 500 })
     expect(events).toEqual([{ type: 'speechStart', e: { onsetMs: 0, paddedStartMs: 0, confirmedAtMs: 9 * 32 } }])
@@ -127,7 +136,9 @@ describe('Segmenter', () => {
       negativeThreshold: expect.closeTo(0.35, 9),
       minSpeechMs: 150,
       silenceMs: 500,
-      preSpeechPadMs: 300
+      preSpeechPadMs: 300,
+      startGapMs: 200
     })
+    expect(resolveSegmenterOptions({ silenceMs: 150 }).startGapMs).toBe(150)
   })
 })

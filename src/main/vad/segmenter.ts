@@ -14,6 +14,12 @@ export interface SegmenterOptions {
   silenceMs?: number
   /** How far before the onset a consumer should keep audio (reported in `speechStart`). Default 300 ms. */
   preSpeechPadMs?: number
+  /**
+   * Longest silence inside a start that has not reached `minSpeechMs` yet; more, and the start is a misfire.
+   * Keeps scattered blips (WebRTC's start-up transient, clicks) from adding up to a start. Default 200 ms,
+   * at most `silenceMs`.
+   */
+  startGapMs?: number
 }
 
 export interface SpeechStartEvent {
@@ -55,18 +61,21 @@ export interface ResolvedSegmenterOptions {
   minSpeechMs: number
   silenceMs: number
   preSpeechPadMs: number
+  startGapMs: number
 }
 
 export function resolveSegmenterOptions(opts: SegmenterOptions = {}): ResolvedSegmenterOptions {
   // Settings allow 0; a zero threshold would call every window speech, so keep a small positive floor.
   const threshold = Math.min(1, Math.max(0.01, opts.threshold ?? 0.5))
   const negativeThreshold = Math.min(threshold, Math.max(0, opts.negativeThreshold ?? Math.max(0.05, threshold - 0.15)))
+  const silenceMs = Math.max(0, opts.silenceMs ?? 500)
   return {
     threshold,
     negativeThreshold,
     minSpeechMs: Math.max(0, opts.minSpeechMs ?? 150),
-    silenceMs: Math.max(0, opts.silenceMs ?? 500),
-    preSpeechPadMs: Math.max(0, opts.preSpeechPadMs ?? 300)
+    silenceMs,
+    preSpeechPadMs: Math.max(0, opts.preSpeechPadMs ?? 300),
+    startGapMs: Math.min(silenceMs, Math.max(0, opts.startGapMs ?? 200))
   }
 }
 
@@ -74,8 +83,9 @@ export function resolveSegmenterOptions(opts: SegmenterOptions = {}): ResolvedSe
  * QUIET → STARTING → SPEAKING → STOPPING → QUIET, the pipecat vad_analyzer states with the vad-web
  * frame-processor rules (PROTOCOLS §6): speech time adds up within a segment across short gaps, only windows
  * below the negative threshold count as silence, windows between the thresholds neither add speech nor
- * silence, and a speech window resets the silence count. A segment that ends (silence ≥ `silenceMs`) before
- * reaching `minSpeechMs` of speech is a misfire and never announced.
+ * silence, and a speech window resets the silence count. Adapted: a start that meets `startGapMs` of silence
+ * before reaching `minSpeechMs` of speech is a misfire (never announced), decided then rather than after
+ * `silenceMs`, so blips far apart do not add up to speech.
  */
 export class Segmenter {
   readonly options: ResolvedSegmenterOptions
@@ -133,7 +143,8 @@ export class Segmenter {
 
     if (this.#state === 'speaking') this.#state = 'stopping'
     this.#silenceMs += windowDurationMs
-    if (this.#silenceMs < this.options.silenceMs) return
+    const limitMs = this.#state === 'starting' ? this.options.startGapMs : this.options.silenceMs
+    if (this.#silenceMs < limitMs) return
 
     const wasSpeaking = this.#state === 'stopping'
     const event = {

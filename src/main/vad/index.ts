@@ -1,0 +1,295 @@
+/** Per-call voice activity detection: 8 kHz PCM in, speech start/end events out, with the method chosen in settings. */
+import { EventEmitter } from 'node:events'
+import type { VadMethod } from '../../shared/settings.js'
+import { CallbenchError } from '../../shared/errors.js'
+import { EnergyVad } from './energy.js'
+import { Segmenter, type MisfireEvent, type SpeechEndEvent, type SpeechStartEvent } from './segmenter.js'
+import { getSilero, type SileroModel, type SileroStream } from './silero.js'
+import { WebRtcVad, loadFvad, webRtcModeForThreshold, type WebRtcVadMode } from './webrtc.js'
+
+export type { MisfireEvent, SpeechEndEvent, SpeechStartEvent } from './segmenter.js'
+export { getSilero } from './silero.js'
+
+const SAMPLE_RATE_HZ = 8000
+const SAMPLES_PER_MS = SAMPLE_RATE_HZ / 1000
+// Windows for the methods without a model-imposed size: 20 ms, one Twilio frame.
+const FRAME_SAMPLES = 160
+// Audio kept while an async backend loads; beyond this the oldest windows are dropped.
+const MAX_EARLY_MS = 10_000
+
+/** Settings of one VAD stream (the `vad` settings section, plus options the console does not show). */
+export interface VadStreamSettings {
+  method: VadMethod
+  /** Speech probability threshold, 0–1 (for WebRTC it picks the aggressiveness). */
+  threshold: number
+  /** Speech needed before `speechStart`, ms. */
+  minSpeechMs: number
+  /** End-of-turn silence, ms. */
+  silenceMs: number
+  /** Reported in `speechStart.paddedStartMs`: how much audio before the onset to keep, ms. */
+  preSpeechPadMs: number
+  /** WebRTC aggressiveness; default from `threshold`. */
+  webrtcMode?: WebRtcVadMode
+  /** WebRTC frame length. Default 20 ms. */
+  webrtcFrameMs?: 10 | 20 | 30
+}
+
+export interface ProbabilityEvent {
+  probability: number
+  windowStartMs: number
+  windowDurationMs: number
+}
+
+export interface VadStreamEvents {
+  speechStart: [SpeechStartEvent]
+  speechEnd: [SpeechEndEvent]
+  misfire: [MisfireEvent]
+  /** One per window; only computed into an event when someone listens. */
+  probability: [ProbabilityEvent]
+  /** The chosen method failed (e.g. the model did not load); the stream carries on with the energy VAD. */
+  error: [CallbenchError]
+}
+
+export interface VadStream extends EventEmitter<VadStreamEvents> {
+  /** The method in use now (`energy` after a fallback). */
+  readonly method: VadMethod
+  /** True between `speechStart` and `speechEnd`. */
+  readonly speaking: boolean
+  /** 8 kHz mono samples; `streamTimeMs` is the stream time of `pcm[0]`. Samples are copied, not kept. */
+  push(pcm: Int16Array, streamTimeMs: number): void
+  /** Resolves when every window pushed so far has been classified. */
+  drained(): Promise<void>
+  /** Forgets a segment in progress without emitting (e.g. after the agent's own prompt). */
+  reset(): void
+  close(): void
+}
+
+/** What turns a window of samples into a probability, synchronously or later. */
+interface Backend {
+  readonly windowSamples: number
+  classify(samples: Int16Array, offset: number, windowStartMs: number): void
+  drained(): Promise<void>
+  reset(): void
+  close(): void
+}
+
+type ProbabilitySink = (probability: number, windowStartMs: number, windowDurationMs: number) => void
+
+class EnergyBackend implements Backend {
+  readonly #vad = new EnergyVad({ sampleRateHz: SAMPLE_RATE_HZ })
+  constructor(
+    private readonly sink: ProbabilitySink,
+    readonly windowSamples: number
+  ) {}
+  classify(samples: Int16Array, offset: number, windowStartMs: number): void {
+    this.sink(this.#vad.process(samples, offset, this.windowSamples), windowStartMs, this.windowSamples / SAMPLES_PER_MS)
+  }
+  drained(): Promise<void> {
+    return Promise.resolve()
+  }
+  reset(): void {
+    this.#vad.reset()
+  }
+  close(): void {}
+}
+
+class WebRtcBackend implements Backend {
+  readonly windowSamples: number
+  constructor(
+    private readonly vad: WebRtcVad,
+    frameMs: number,
+    private readonly sink: ProbabilitySink
+  ) {
+    this.windowSamples = frameMs * SAMPLES_PER_MS
+  }
+  classify(samples: Int16Array, offset: number, windowStartMs: number): void {
+    this.sink(this.vad.process(samples, offset, this.windowSamples), windowStartMs, this.windowSamples / SAMPLES_PER_MS)
+  }
+  drained(): Promise<void> {
+    return Promise.resolve()
+  }
+  reset(): void {
+    this.vad.reset()
+  }
+  close(): void {
+    this.vad.close()
+  }
+}
+
+class SileroBackend implements Backend {
+  readonly windowSamples: number
+  readonly #stream: SileroStream
+  readonly #model: SileroModel
+  constructor(model: SileroModel, sink: ProbabilitySink, onError: (err: CallbenchError) => void) {
+    this.#model = model
+    this.windowSamples = model.windowSamples
+    const windowMs = model.windowMs
+    this.#stream = model.createStream((p, startMs) => sink(p, startMs, windowMs), onError)
+  }
+  classify(samples: Int16Array, offset: number, windowStartMs: number): void {
+    this.#stream.push(samples, offset, windowStartMs)
+  }
+  drained(): Promise<void> {
+    return this.#stream.pendingWindows === 0 ? Promise.resolve() : this.#model.idle()
+  }
+  reset(): void {
+    this.#stream.reset()
+  }
+  close(): void {
+    this.#stream.close()
+  }
+}
+
+class VadStreamImpl extends EventEmitter<VadStreamEvents> implements VadStream {
+  #method: VadMethod
+  readonly #segmenter: Segmenter
+  readonly #windowSamples: number
+  readonly #window: Int16Array
+  #windowFill = 0
+  #windowStartMs = 0
+  #backend: Backend | null = null
+  #ready: Promise<void>
+  // Whole windows waiting for an async backend to load.
+  #early: Array<{ samples: Int16Array; startMs: number }> = []
+  #closed = false
+  readonly #sink: ProbabilitySink = (probability, windowStartMs, windowDurationMs) => {
+    if (this.#closed) return
+    if (this.listenerCount('probability') > 0) this.emit('probability', { probability, windowStartMs, windowDurationMs })
+    this.#segmenter.push(probability, windowStartMs, windowDurationMs)
+  }
+
+  constructor(settings: VadStreamSettings, silero: () => Promise<SileroModel>) {
+    super()
+    this.#method = settings.method
+    this.#segmenter = new Segmenter(
+      {
+        // WebRTC says 0 or 1, so any threshold in (0, 1] reads it right.
+        threshold: settings.method === 'webrtc' ? 0.5 : settings.threshold,
+        minSpeechMs: settings.minSpeechMs,
+        silenceMs: settings.silenceMs,
+        preSpeechPadMs: settings.preSpeechPadMs
+      },
+      {
+        speechStart: (e) => this.emit('speechStart', e),
+        speechEnd: (e) => this.emit('speechEnd', e),
+        misfire: (e) => this.emit('misfire', e)
+      }
+    )
+    const onError = (err: CallbenchError) => this.#report(err)
+    switch (settings.method) {
+      case 'energy':
+        this.#windowSamples = FRAME_SAMPLES
+        this.#backend = new EnergyBackend(this.#sink, FRAME_SAMPLES)
+        this.#ready = Promise.resolve()
+        break
+      case 'webrtc': {
+        const frameMs = settings.webrtcFrameMs ?? 20
+        const mode = settings.webrtcMode ?? webRtcModeForThreshold(settings.threshold)
+        this.#windowSamples = frameMs * SAMPLES_PER_MS
+        this.#ready = loadFvad().then(
+          (fvad) => this.#start(new WebRtcBackend(new WebRtcVad(fvad, { mode, sampleRateHz: SAMPLE_RATE_HZ }), frameMs, this.#sink)),
+          (err: unknown) => this.#fallBack(err)
+        )
+        break
+      }
+      case 'silero':
+        this.#windowSamples = 256
+        this.#ready = silero().then(
+          (model) => this.#start(new SileroBackend(model, this.#sink, onError)),
+          (err: unknown) => this.#fallBack(err)
+        )
+        break
+    }
+    this.#window = new Int16Array(this.#windowSamples)
+  }
+
+  get method(): VadMethod {
+    return this.#method
+  }
+
+  get speaking(): boolean {
+    return this.#segmenter.speaking
+  }
+
+  push(pcm: Int16Array, streamTimeMs: number): void {
+    if (this.#closed) return
+    const size = this.#windowSamples
+    let i = 0
+    while (i < pcm.length) {
+      if (this.#windowFill === 0) this.#windowStartMs = streamTimeMs + i / SAMPLES_PER_MS
+      const take = Math.min(size - this.#windowFill, pcm.length - i)
+      const window = this.#window
+      for (let k = 0; k < take; k++) window[this.#windowFill + k] = pcm[i + k]!
+      this.#windowFill += take
+      i += take
+      if (this.#windowFill === size) {
+        this.#windowFill = 0
+        this.#classify(this.#window, this.#windowStartMs)
+      }
+    }
+  }
+
+  async drained(): Promise<void> {
+    await this.#ready
+    await this.#backend?.drained()
+  }
+
+  reset(): void {
+    this.#segmenter.reset()
+    this.#backend?.reset()
+    this.#windowFill = 0
+  }
+
+  close(): void {
+    if (this.#closed) return
+    this.#closed = true
+    this.#early = []
+    this.#backend?.close()
+    this.removeAllListeners()
+  }
+
+  #classify(samples: Int16Array, startMs: number): void {
+    if (this.#backend !== null) {
+      this.#backend.classify(samples, 0, startMs)
+      return
+    }
+    this.#early.push({ samples: samples.slice(), startMs })
+    const maxEarly = Math.ceil((MAX_EARLY_MS * SAMPLES_PER_MS) / this.#windowSamples)
+    if (this.#early.length > maxEarly) this.#early.shift()
+  }
+
+  #start(backend: Backend): void {
+    if (this.#closed) {
+      backend.close()
+      return
+    }
+    this.#backend = backend
+    const early = this.#early
+    this.#early = []
+    for (const w of early) backend.classify(w.samples, 0, w.startMs)
+  }
+
+  #fallBack(err: unknown): void {
+    const error = err instanceof CallbenchError ? err : new CallbenchError('internal', 'VAD failed to start', { cause: err })
+    if (this.#closed) return
+    this.#method = 'energy'
+    // Keep the window size already in use so the accumulator and the early windows still fit.
+    this.#start(new EnergyBackend(this.#sink, this.#windowSamples))
+    this.#report(error)
+  }
+
+  #report(err: CallbenchError): void {
+    // An 'error' event with no listener would throw; a VAD problem must never take the call down.
+    if (this.listenerCount('error') > 0) this.emit('error', err)
+  }
+}
+
+/** Options that are not settings: where the Silero model comes from (tests and the benchmark inject one). */
+export interface CreateVadOptions {
+  silero?: () => Promise<SileroModel>
+}
+
+/** A VAD stream for one call. Silero streams share one model, loaded on first use; audio pushed before it is ready is kept. */
+export function createVad(settings: VadStreamSettings, opts: CreateVadOptions = {}): VadStream {
+  return new VadStreamImpl(settings, opts.silero ?? (() => getSilero(SAMPLE_RATE_HZ)))
+}
