@@ -3,6 +3,9 @@ import { resolve } from 'node:path'
 import { defineConfig } from 'electron-vite'
 import react from '@vitejs/plugin-react'
 
+/** Where `electron-vite dev` finds the core's control listener (the shell's `--control-port`, default 5051). */
+const devControlUrl = `http://127.0.0.1:${process.env.CALLBENCH_CONTROL_PORT ?? 5051}`
+
 export default defineConfig({
   main: {
     build: {
@@ -31,6 +34,20 @@ export default defineConfig({
     // Relative asset URLs so the same build works from the control server's `/` and from a file URL.
     base: './',
     plugins: [react()],
+    server: {
+      proxy: {
+        '/api': {
+          target: devControlUrl,
+          ws: true,
+          changeOrigin: true,
+          // The core refuses foreign Origins (DNS-rebinding guard); through this proxy the console is same-origin.
+          configure: (proxy) => {
+            proxy.on('proxyReq', (req) => req.removeHeader('origin'))
+            proxy.on('proxyReqWs', (req) => req.removeHeader('origin'))
+          }
+        }
+      }
+    },
     build: {
       rolldownOptions: {
         input: { index: resolve('src/renderer/index.html') }

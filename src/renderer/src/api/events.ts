@@ -183,8 +183,8 @@ export class EventsConnection {
         const sentAt = event.id === undefined ? undefined : this.pendingPings.get(event.id)
         if (event.id !== undefined) this.pendingPings.delete(event.id)
         const rttMs = sentAt === undefined ? null : nowMs - sentAt
-        state.setLink({ lastPongAtMs: nowMs, rttMs })
         this.log(event.type, 'debug', rttMs === null ? 'pong' : `pong in ${rttMs} ms`)
+        state.setLink({ lastPongAtMs: nowMs, rttMs })
         return
       }
       case 'log':
