@@ -14,6 +14,8 @@ import type { Listener } from './server/listener.js'
 import { registerCoreRoutes } from './server/routes/core.js'
 import { EnvSecretStore, readEnvFile, type SecretStore } from './settings/secrets.js'
 import { registerCalls } from './calls/wiring.js'
+import type { CallRegistry } from './calls/registry.js'
+import { findResourcesDir } from './resources.js'
 import { SettingsStore } from './settings/settings-store.js'
 import { VERSION } from './version.js'
 
@@ -30,6 +32,8 @@ export interface AppOptions {
   publicUrl?: string
   /** Start the cloudflared tunnel. Default true unless publicUrl is given. */
   tunnel?: boolean
+  /** The cloudflared binary (else CLOUDFLARED_PATH, the npm package's, then PATH). */
+  cloudflaredPath?: string
   /** Default engine for calls that name none. */
   mode?: AgentMode
   /** Fixed control token (scripts); default a random one per launch. */
@@ -42,6 +46,8 @@ export interface AppOptions {
   secrets?: SecretStore
   /** Built console folder. */
   rendererDir?: string
+  /** Shipped resources (prompts); found next to the code when omitted. */
+  resourcesDir?: string
   logLevel?: LogLevel | 'silent'
 }
 
@@ -58,6 +64,8 @@ export interface App {
   readonly secrets: SecretStore
   readonly publicListener: Listener
   readonly controlListener: Listener
+  /** Live calls. */
+  readonly calls: CallRegistry
   /** Commands accepted on the events WebSocket. */
   readonly commands: Map<string, (msg: Record<string, unknown>) => Promise<unknown>>
   /** Non-secret configuration (environment, then .env files). */
@@ -110,7 +118,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
     ? { status: 'external', publicUrl: opts.publicUrl.replace(/\/+$/, '') }
     : { status: 'off' }
   const stopHooks: Array<() => Promise<void> | void> = []
-  let activeCalls = () => 0
+  let calls: CallRegistry | undefined
 
   const app: App = {
     version: VERSION,
@@ -130,6 +138,10 @@ export async function startApp(opts: AppOptions): Promise<App> {
     publicListener,
     controlListener,
     commands,
+    get calls() {
+      if (!calls) throw new Error('calls not ready')
+      return calls
+    },
     config,
     publicUrl: () => tunnel.publicUrl,
     tunnelState: () => tunnel,
@@ -147,7 +159,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
         s3: Boolean(s.s3.bucket || config('S3_BUCKET'))
       }
     },
-    activeCalls: () => activeCalls(),
+    activeCalls: () => calls?.activeCount() ?? 0,
     onStop: (fn) => void stopHooks.push(fn),
     async stop() {
       for (const fn of stopHooks.reverse()) {
@@ -162,8 +174,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
   }
 
   registerCoreRoutes(app)
-  const calls = registerCalls(app)
-  activeCalls = () => calls.activeCount()
+  calls = registerCalls(app, opts.resourcesDir ?? findResourcesDir())
 
   await publicListener.listen()
   await controlListener.listen()

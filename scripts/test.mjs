@@ -1,0 +1,25 @@
+#!/usr/bin/env node
+// The one test command (`npm test`): typecheck, lint, build, unit + integration tests, then the e2e suite.
+import { spawnSync } from 'node:child_process'
+
+const node = process.execPath
+const steps = [
+  ['typecheck', [node, 'node_modules/typescript/bin/tsc', '-b']],
+  ['lint', [node, 'node_modules/eslint/bin/eslint.js', '.']],
+  ['build', [node, 'node_modules/electron-vite/bin/electron-vite.js', 'build']],
+  ['unit and integration tests', [node, 'node_modules/vitest/vitest.mjs', 'run']],
+  ['e2e', [node, 'scripts/e2e.mjs']],
+  ['startup time', [node, 'scripts/startup-time.mjs']]
+]
+const only = process.argv.slice(2)
+for (const [name, [cmd, ...args]] of steps) {
+  if (only.length && !only.some((o) => name.startsWith(o))) continue
+  process.stdout.write(`\n== ${name} ==\n`)
+  const t0 = Date.now()
+  const r = spawnSync(cmd, args, { stdio: 'inherit', env: { ...process.env, FORCE_COLOR: '0' } })
+  if (r.status !== 0) {
+    process.stderr.write(`\n${name} failed (exit ${r.status ?? r.signal})\n`)
+    process.exit(r.status ?? 1)
+  }
+  process.stdout.write(`== ${name}: ok in ${((Date.now() - t0) / 1000).toFixed(1)} s ==\n`)
+}

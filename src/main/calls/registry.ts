@@ -1,0 +1,305 @@
+/** Live calls: accepts Media Stream sockets, builds a session per stream, pre-warms engines for TwiML webhooks. */
+import { randomUUID } from 'node:crypto'
+import { EventEmitter } from 'node:events'
+import type { IncomingMessage } from 'node:http'
+import type { WebSocket } from 'ws'
+import { CallbenchError } from '../../shared/errors.js'
+import { isAgentMode, type AgentMode } from '../../shared/modes.js'
+import { VAD_METHODS, type Settings, type VadMethod } from '../../shared/settings.js'
+import type { CallSummary } from '../../shared/calls.js'
+import type { Agent, CallContext } from '../agents/agent.js'
+import { getEngine, type AgentDeps } from '../agents/engines.js'
+import type { EventHub } from '../events/hub.js'
+import type { Logger } from '../log.js'
+import { loadPrompt } from '../resources.js'
+import type { SecretStore } from '../settings/secrets.js'
+import { deepMerge } from '../settings/settings-store.js'
+import { isProtocolError, parseTwilioMessage, type ParsedMessage, type StartMessage } from '../telephony/media-protocol.js'
+import { CallSession } from './call-session.js'
+import type { RecorderFactory } from './recorder.js'
+
+/** A profile as the registry needs it: an engine and settings overrides. */
+export interface ResolvedProfile {
+  id: string
+  mode?: AgentMode
+  overrides?: Partial<Settings>
+}
+
+export interface CallRegistryOptions {
+  hub: EventHub
+  log: Logger
+  secrets: SecretStore
+  config: (name: string) => string | undefined
+  settings: () => Settings
+  resourcesDir: string
+  /** How long a pre-warmed engine waits for its media stream. Default 30 s. */
+  prewarmTimeoutMs?: number
+}
+
+interface Prewarmed {
+  agent: Agent
+  mode: AgentMode
+  settings: Settings
+  ctx: CallContext
+  started: Promise<void>
+  timer: NodeJS.Timeout
+  meta: Record<string, unknown>
+}
+
+/** Per-call details a webhook knows before the stream arrives. */
+export interface PrewarmContext {
+  direction: CallContext['direction']
+  callSid?: string
+  from?: string
+  to?: string
+  profileId?: string
+  customer?: Record<string, string>
+  customParameters?: Record<string, string>
+}
+
+const RECENT_CALLS = 200
+
+export class CallRegistry extends EventEmitter<{ started: [CallSession]; ended: [CallSession] }> {
+  readonly #opts: CallRegistryOptions
+  readonly #sessions = new Map<string, CallSession>()
+  readonly #prewarmed = new Map<string, Prewarmed>()
+  readonly #recent: CallSummary[] = []
+  /** Set by the call-records feature: opens the call's recording. */
+  recorderFactory: RecorderFactory | undefined
+  /** Set by the profiles feature: resolves a profile id to an engine and overrides. */
+  profileResolver: ((profileId: string) => Promise<ResolvedProfile | undefined>) | undefined
+  /** Set by telephony: checks a stream's start (per-call token) before a session is built. */
+  startVerifier: ((start: StartMessage, source: 'twilio' | 'loopback') => void) | undefined
+
+  constructor(opts: CallRegistryOptions) {
+    super()
+    this.#opts = opts
+  }
+
+  get(id: string): CallSession | undefined {
+    return this.#sessions.get(id)
+  }
+
+  list(): CallSession[] {
+    return [...this.#sessions.values()]
+  }
+
+  /** Summaries of live calls first, then the most recent ended ones kept in memory. */
+  summaries(): CallSummary[] {
+    return [...this.list().map((s) => s.summary()), ...this.#recent]
+  }
+
+  activeCount(): number {
+    return this.#sessions.size
+  }
+
+  /**
+   * Builds and starts the engine for a call whose stream has not arrived yet (TwiML webhook answered),
+   * so the first turn does not pay for the engine's connect. The stream's `callId` parameter claims it.
+   */
+  async prewarm(callId: string, requested: AgentMode | undefined, pctx: PrewarmContext): Promise<void> {
+    if (this.#prewarmed.has(callId) || this.#sessions.has(callId)) return
+    const { mode, settings, meta } = await this.#resolve(requested, pctx.profileId, pctx.customParameters ?? {})
+    const ctx = this.#context(callId, mode, pctx, () => 0)
+    const agent = this.#createAgent(mode, settings, ctx)
+    const started = agent.start(ctx)
+    const timer = setTimeout(() => {
+      if (this.#prewarmed.get(callId)?.agent !== agent) return
+      this.#prewarmed.delete(callId)
+      this.#opts.log.warn('pre-warmed engine never claimed', { callId, mode })
+      void agent.close()
+    }, this.#opts.prewarmTimeoutMs ?? 30_000)
+    timer.unref()
+    started.catch((err: unknown) => this.#opts.log.warn('pre-warm failed', { callId, mode, err: err as Error }))
+    this.#prewarmed.set(callId, { agent, mode, settings, ctx, started, timer, meta })
+  }
+
+  /** Serves one Media Streams WebSocket (Twilio's, or the loopback console's). */
+  attach(ws: WebSocket, _req: IncomingMessage, source: 'twilio' | 'loopback'): void {
+    let session: CallSession | undefined
+    let pending: ParsedMessage[] | undefined
+    let closed = false
+    const log = this.#opts.log
+    const transport = {
+      send: (text: string) => {
+        if (ws.readyState === ws.OPEN) ws.send(text)
+      },
+      close: (code?: number, reason?: string) => {
+        if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(code, reason)
+      }
+    }
+
+    ws.on('message', (data, isBinary) => {
+      const parsed = isBinary
+        ? ({ kind: 'error', code: 'binary_frame', message: 'Binary frames are not part of the protocol' } as const)
+        : parseTwilioMessage(data as Buffer)
+      if (isProtocolError(parsed)) {
+        if (session) session.protocolError(parsed.code, parsed.message)
+        else log.warn('media message rejected before start', { code: parsed.code, source })
+        return
+      }
+      if (session) {
+        session.handle(parsed)
+        return
+      }
+      if (pending) {
+        pending.push(parsed)
+        return
+      }
+      if (parsed.kind !== 'start') return
+      pending = []
+      this.#open(parsed, source, transport).then(
+        (s) => {
+          session = s
+          if (closed) {
+            void s.end('stream_closed')
+            return
+          }
+          for (const msg of pending!) s.handle(msg)
+          pending = undefined
+        },
+        (err: unknown) => {
+          const e = err instanceof CallbenchError ? err : new CallbenchError('internal', 'Could not start the call', { cause: err })
+          log.warn('call could not start', { code: e.code, message: e.message, source })
+          transport.close(1011, e.message.slice(0, 120))
+        }
+      )
+    })
+    ws.on('close', () => {
+      closed = true
+      if (session) void session.end(session.state === 'active' ? 'stream_closed' : 'ended')
+    })
+    ws.on('error', (err) => log.warn('media socket error', { err, source }))
+  }
+
+  async #open(start: StartMessage, source: 'twilio' | 'loopback', transport: ConstructorParameters<typeof CallSession>[0]['transport']): Promise<CallSession> {
+    this.startVerifier?.(start, source)
+    const params = start.customParameters
+    const callId = params.callId && !this.#sessions.has(params.callId) ? params.callId : randomUUID()
+    const direction: CallContext['direction'] =
+      source === 'loopback' ? 'loopback' : params.direction === 'outbound' ? 'outbound' : 'inbound'
+    let clockRef: () => number = () => 0
+    const pre = this.#prewarmed.get(callId)
+    let agent: Agent
+    let mode: AgentMode
+    let meta: Record<string, unknown>
+    let startEngine: () => Promise<void>
+    if (pre) {
+      this.#prewarmed.delete(callId)
+      clearTimeout(pre.timer)
+      ;({ agent, mode, meta } = pre)
+      pre.ctx.streamSid = start.streamSid
+      pre.ctx.callSid = start.callSid
+      pre.ctx.clock = () => clockRef()
+      startEngine = () => pre.started
+    } else {
+      const resolved = await this.#resolve(isAgentMode(params.mode) ? params.mode : undefined, params.profileId, params)
+      mode = resolved.mode
+      meta = resolved.meta
+      const ctx = this.#context(callId, mode, { direction, callSid: start.callSid, ...pick(params, ['from', 'to']), customParameters: { ...params } }, () => clockRef())
+      ctx.streamSid = start.streamSid
+      const fresh = this.#createAgent(mode, resolved.settings, ctx)
+      agent = fresh
+      // Started once the session listens, so no early event is lost.
+      startEngine = () => fresh.start(ctx)
+    }
+    const recorder = this.recorderFactory ? await this.recorderFactory(callId).catch((err: unknown) => {
+      this.#opts.log.warn('recording could not start', { callId, err: err as Error })
+      return undefined
+    }) : undefined
+    const session = new CallSession({
+      id: callId,
+      streamSid: start.streamSid,
+      ...(start.callSid ? { callSid: start.callSid } : {}),
+      direction,
+      ...pick(params, ['from', 'to']),
+      mode,
+      agent,
+      transport,
+      hub: this.#opts.hub,
+      log: this.#opts.log,
+      apologyPrompt: await loadPrompt(this.#opts.resourcesDir, 'apology').catch(() => new Uint8Array(0)),
+      ...(recorder ? { recorder } : {}),
+      meta,
+      onEnded: (ended) => {
+        this.#sessions.delete(callId)
+        this.#recent.unshift(ended.summary())
+        if (this.#recent.length > RECENT_CALLS) this.#recent.pop()
+        this.emit('ended', ended)
+      }
+    })
+    clockRef = session.clock
+    this.#sessions.set(callId, session)
+    this.emit('started', session)
+    startEngine().catch((err: unknown) => {
+      const e = err instanceof CallbenchError ? err : new CallbenchError('upstream_failed', 'Engine failed to start', { cause: err })
+      session.agent.emit('failed', e)
+    })
+    return session
+  }
+
+  /** Engine and settings for a call: requested mode, else the profile's, else the default. */
+  async #resolve(requested: AgentMode | undefined, profileId: string | undefined, params: Record<string, string>) {
+    let settings = this.#opts.settings()
+    const profile = profileId ? await this.profileResolver?.(profileId) : undefined
+    if (profile?.overrides) settings = deepMerge(settings, profile.overrides)
+    settings = applyParamOverrides(settings, params)
+    const mode = requested ?? profile?.mode ?? settings.defaultMode
+    const engine = getEngine(mode)
+    const reason = await engine.unavailable({ secrets: this.#opts.secrets, config: this.#opts.config, settings })
+    if (reason) throw new CallbenchError('not_configured', `${mode}: ${reason}`)
+    return { mode, settings, meta: { settings, ...(profile ? { profileId: profile.id } : {}) } as Record<string, unknown> }
+  }
+
+  #context(callId: string, mode: AgentMode, p: PrewarmContext, clock: () => number): CallContext {
+    return {
+      callId,
+      direction: p.direction,
+      mode,
+      customParameters: p.customParameters ?? {},
+      clock,
+      ...(p.callSid ? { callSid: p.callSid } : {}),
+      ...(p.from ? { from: p.from } : {}),
+      ...(p.to ? { to: p.to } : {}),
+      ...(p.customer ? { customer: p.customer } : {})
+    }
+  }
+
+  #createAgent(mode: AgentMode, settings: Settings, call: CallContext): Agent {
+    const deps: AgentDeps = {
+      settings,
+      secrets: this.#opts.secrets,
+      config: this.#opts.config,
+      log: this.#opts.log.child({ callId: call.callId, mode }),
+      resourcesDir: this.#opts.resourcesDir
+    }
+    return getEngine(mode).create(deps, call)
+  }
+
+  /** Ends every live call and closes pre-warmed engines (app shutdown). */
+  async closeAll(reason = 'shutdown'): Promise<void> {
+    for (const p of this.#prewarmed.values()) {
+      clearTimeout(p.timer)
+      void p.agent.close()
+    }
+    this.#prewarmed.clear()
+    await Promise.allSettled(this.list().map((s) => s.end(reason)))
+  }
+}
+
+function pick(params: Readonly<Record<string, string>>, keys: Array<'from' | 'to'>): { from?: string; to?: string } {
+  const out: { from?: string; to?: string } = {}
+  for (const k of keys) if (params[k]) out[k] = params[k]
+  return out
+}
+
+/** Per-call turn-taking overrides from stream parameters (`vad`, `silenceMs`, `threshold`), for tests and the benchmark. */
+function applyParamOverrides(settings: Settings, params: Readonly<Record<string, string>>): Settings {
+  const vad = { ...settings.vad }
+  if (params.vad && (VAD_METHODS as readonly string[]).includes(params.vad)) vad.method = params.vad as VadMethod
+  const silenceMs = Number(params.silenceMs)
+  if (Number.isFinite(silenceMs) && silenceMs >= 100 && silenceMs <= 5000) vad.silenceMs = silenceMs
+  const threshold = Number(params.threshold)
+  if (Number.isFinite(threshold) && threshold > 0 && threshold <= 1) vad.threshold = threshold
+  return { ...settings, vad }
+}
