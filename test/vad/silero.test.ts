@@ -1,0 +1,154 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createVad, type SpeechEndEvent, type SpeechStartEvent, type VadStreamSettings } from '../../src/main/vad/index.js'
+import { Segmenter, type SpeechEndEvent as SegEnd, type SpeechStartEvent as SegStart } from '../../src/main/vad/segmenter.js'
+import { SileroModel } from '../../src/main/vad/silero.js'
+import { loadClipPcm, pushInFrames, speechClips, upsample2x } from './speech-fixtures.js'
+
+const SETTINGS: VadStreamSettings = { method: 'silero', threshold: 0.5, minSpeechMs: 150, silenceMs: 500, preSpeechPadMs: 300 }
+
+let model: SileroModel
+beforeAll(async () => {
+  model = await SileroModel.load()
+})
+afterAll(async () => {
+  await model.close()
+})
+
+/** Every window's probability for one clip, run through its own stream. */
+async function probabilities(m: SileroModel, pcm: Int16Array): Promise<number[]> {
+  const out: number[] = []
+  const stream = m.createStream((p) => out.push(p))
+  for (let off = 0; off + m.windowSamples <= pcm.length; off += m.windowSamples) stream.push(pcm, off, (off * 1000) / m.sampleRateHz)
+  await m.idle()
+  stream.close()
+  return out
+}
+
+function segment(probs: number[], windowMs: number) {
+  const starts: SegStart[] = []
+  const ends: SegEnd[] = []
+  const seg = new Segmenter({ threshold: 0.5, minSpeechMs: 150, silenceMs: 500 }, { speechStart: (e) => starts.push(e), speechEnd: (e) => ends.push(e) })
+  probs.forEach((p, i) => seg.push(p, i * windowMs, windowMs))
+  return { starts, ends }
+}
+
+describe('Silero v5 at 8 kHz (onnxruntime-node)', () => {
+  it('finds the start and end of a fixture utterance near the measured times', async () => {
+    const clip = speechClips().find((c) => c.file === 'book-table.ulaw')!
+    const vad = createVad(SETTINGS, { silero: async () => model })
+    const starts: SpeechStartEvent[] = []
+    const ends: SpeechEndEvent[] = []
+    const probs: number[] = []
+    vad.on('speechStart', (e) => starts.push(e))
+    vad.on('speechEnd', (e) => ends.push(e))
+    vad.on('probability', (e) => probs.push(e.probability))
+    pushInFrames(vad, loadClipPcm(clip.file), 5_000)
+    await vad.drained()
+    expect(vad.method).toBe('silero')
+    expect(probs).toHaveLength(Math.floor((clip.durationMs * 8) / 256))
+    expect(starts).toHaveLength(1)
+    expect(Math.abs(starts[0]!.onsetMs - (5_000 + clip.speechOnsetMs))).toBeLessThanOrEqual(100)
+    expect(starts[0]!.confirmedAtMs - starts[0]!.onsetMs).toBeGreaterThanOrEqual(150)
+    expect(ends).toHaveLength(1)
+    expect(Math.abs(ends[0]!.lastSpeechMs - (5_000 + clip.speechOffsetMs))).toBeLessThanOrEqual(150)
+    expect(ends[0]!.decidedAtMs - ends[0]!.lastSpeechMs).toBeGreaterThanOrEqual(500)
+    vad.close()
+  })
+
+  it('agrees with the 16 kHz path on the same audio', async () => {
+    const model16 = await SileroModel.load({ sampleRateHz: 16000 })
+    try {
+      expect(model16.windowMs).toBe(model.windowMs)
+      for (const clip of speechClips().slice(0, 3)) {
+        const pcm = loadClipPcm(clip.file)
+        const p8 = await probabilities(model, pcm)
+        const p16 = await probabilities(model16, upsample2x(pcm))
+        expect(p16.length).toBe(p8.length)
+        const agree = p8.filter((p, i) => p >= 0.5 === p16[i]! >= 0.5).length / p8.length
+        expect(agree).toBeGreaterThan(0.9)
+        const a = segment(p8, model.windowMs)
+        const b = segment(p16, model16.windowMs)
+        expect(a.starts).toHaveLength(1)
+        expect(b.starts).toHaveLength(1)
+        expect(Math.abs(a.starts[0]!.onsetMs - b.starts[0]!.onsetMs)).toBeLessThanOrEqual(96)
+        expect(Math.abs(a.ends[0]!.lastSpeechMs - b.ends[0]!.lastSpeechMs)).toBeLessThanOrEqual(160)
+      }
+    } finally {
+      await model16.close()
+    }
+  })
+
+  it('gives 16 streams batched the same probabilities as one by one', async () => {
+    const clips = speechClips()
+    const inputs = Array.from({ length: 16 }, (_, i) => loadClipPcm(clips[i % clips.length]!.file).subarray(i * 37))
+    const windows = (pcm: Int16Array) => Math.floor(pcm.length / model.windowSamples)
+
+    const batched = inputs.map(() => [] as number[])
+    const streams = inputs.map((_, i) => model.createStream((p) => batched[i]!.push(p)))
+    const before = { ...model.stats }
+    const most = Math.max(...inputs.map(windows))
+    for (let w = 0; w < most; w++) {
+      inputs.forEach((pcm, i) => {
+        if (w < windows(pcm)) streams[i]!.push(pcm, w * model.windowSamples, w * model.windowMs)
+      })
+    }
+    await model.idle()
+    streams.forEach((s) => s.close())
+    const batchedRuns = model.stats.runs - before.runs
+    expect(model.stats.largestBatch).toBe(16)
+    expect(batchedRuns).toBe(most)
+
+    for (let i = 0; i < inputs.length; i++) {
+      const runsBefore = model.stats.runs
+      const alone = await probabilities(model, inputs[i]!)
+      expect(model.stats.runs - runsBefore).toBe(alone.length)
+      expect(batched[i]).toHaveLength(alone.length)
+      const maxDiff = Math.max(...alone.map((p, k) => Math.abs(p - batched[i]![k]!)))
+      expect(maxDiff).toBeLessThan(1e-4)
+      expect(Math.max(...alone)).toBeGreaterThan(0.5)
+    }
+  })
+
+  it('keeps audio pushed before the model is ready and classifies it once it loads', async () => {
+    let release!: (m: SileroModel) => void
+    const pending = new Promise<SileroModel>((resolve) => (release = resolve))
+    const vad = createVad(SETTINGS, { silero: () => pending })
+    const starts: SpeechStartEvent[] = []
+    vad.on('speechStart', (e) => starts.push(e))
+    const clip = speechClips()[1]!
+    pushInFrames(vad, loadClipPcm(clip.file))
+    expect(starts).toHaveLength(0)
+    release(model)
+    await vad.drained()
+    expect(starts).toHaveLength(1)
+    expect(Math.abs(starts[0]!.onsetMs - clip.speechOnsetMs)).toBeLessThanOrEqual(100)
+    vad.close()
+  })
+
+  it('falls back to the energy VAD, and says so, when the model cannot load', async () => {
+    const vad = createVad(SETTINGS, { silero: () => SileroModel.load({ modelPath: '/nonexistent/silero.onnx' }) })
+    const errors: string[] = []
+    const starts: SpeechStartEvent[] = []
+    vad.on('error', (e) => errors.push(e.code))
+    vad.on('speechStart', (e) => starts.push(e))
+    const clip = speechClips()[2]!
+    pushInFrames(vad, loadClipPcm(clip.file))
+    await vad.drained()
+    expect(errors).toEqual(['internal'])
+    expect(vad.method).toBe('energy')
+    expect(starts).toHaveLength(1)
+    expect(Math.abs(starts[0]!.onsetMs - clip.speechOnsetMs)).toBeLessThanOrEqual(100)
+    vad.close()
+  })
+
+  it('drops the windows of a stream closed while they wait', async () => {
+    const got: number[] = []
+    const stream = model.createStream((p) => got.push(p))
+    const pcm = loadClipPcm(speechClips()[0]!.file)
+    for (let w = 0; w < 10; w++) stream.push(pcm, w * 256, w * 32)
+    stream.close()
+    await model.idle()
+    expect(got).toEqual([])
+    expect(stream.pendingWindows).toBe(0)
+  })
+})
