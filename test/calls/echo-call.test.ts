@@ -1,0 +1,68 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startApp, type App } from '../../src/main/app.js'
+import type { ServerEvent } from '../../src/shared/events.js'
+import { loadSpeechClips, speechOf, TwilioMediaSim } from '../fakes/twilio-media-sim.js'
+
+describe('echo call through the bridge (loopback media endpoint)', () => {
+  let app: App
+  let dataDir: string
+  const events: ServerEvent[] = []
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'callbench-echo-'))
+    app = await startApp({ dataDir, publicPort: 0, controlPort: 0, tunnel: false, token: 't', env: {}, logLevel: 'silent' })
+    app.hub.subscribe((e) => events.push(e))
+  })
+  afterAll(async () => {
+    await app.stop()
+    rmSync(dataDir, { recursive: true, force: true })
+  })
+
+  for (const vad of ['energy', 'silero'] as const) {
+    it(`greets, echoes a turn and clears on barge-in (${vad} VAD)`, async () => {
+      const [first, second] = loadSpeechClips()
+      const url = `ws://127.0.0.1:${app.controlListener.port}/api/media?token=t`
+      const sim = new TwilioMediaSim({ url, customParameters: { mode: 'echo', vad, silenceMs: '500' } })
+      await sim.connect()
+      await sim.play([
+        { kind: 'waitForAgent', timeoutMs: 8000, until: 'done', afterMs: 200 },
+        { ...speechOf(first!), label: 'turn' },
+        // The echo of the turn starts 500 ms after its end; speak over it once it plays.
+        { kind: 'waitForAgent', timeoutMs: 4000, until: 'speaking', afterMs: 300 },
+        { ...speechOf(second!), label: 'barge' },
+        { kind: 'silence', durationMs: 300 }
+      ])
+      const callId = [...events].reverse().find((e) => e.type === 'call.started')!
+      expect(callId.type).toBe('call.started')
+      const id = (callId as Extract<ServerEvent, { type: 'call.started' }>).call.id
+      const live = app.calls.get(id)!
+      expect(live.mode).toBe('echo')
+      await sim.hangup()
+
+      const stats = sim.stats()
+      const turn = stats.speech.find((s) => s.label === 'turn')!
+      const barge = stats.speech.find((s) => s.label === 'barge')!
+      // The greeting and the echo reached the caller.
+      expect(stats.generations[0]!.framesReceived).toBeGreaterThan(50)
+      expect(turn.firstAgentMediaAtMs).toBeDefined()
+      expect(turn.firstAgentMediaAtMs! - turn.offsetSentAtMs!).toBeGreaterThanOrEqual(400)
+      // The barge-in cleared Twilio's buffer after the caller started speaking.
+      expect(barge.agentPlayingAtOnset).toBe(true)
+      expect(barge.clearAtMs).toBeDefined()
+      expect(barge.clearAtMs!).toBeGreaterThan(barge.onsetSentAtMs!)
+      // No agent audio of the cut reply leaked past the clear.
+      expect(stats.generations.reduce((n, g) => n + g.staleFrames, 0)).toBe(0)
+      expect(live.stats.framesLost).toBe(0)
+      expect(live.stats.framesIn).toBe(stats.framesSent)
+      expect(live.turns.length).toBeGreaterThanOrEqual(1)
+      expect(live.turns[0]!.endOfSpeechWaitMs).toBeGreaterThanOrEqual(400)
+      // Levels and the timeline went out on the events stream.
+      expect(events.some((e) => e.type === 'call.levels' && e.callId === id && e.levels.callerRmsDbfs > -60)).toBe(true)
+      const kinds = live.timeline.map((t) => t.kind)
+      expect(kinds).toEqual(expect.arrayContaining(['call.start', 'reply.start', 'mark.sent', 'mark.played', 'barge_in', 'clear']))
+    })
+  }
+})
