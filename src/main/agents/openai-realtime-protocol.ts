@@ -1,0 +1,164 @@
+/** OpenAI Realtime (GA) wire protocol: URL, the `openai` package's event types, and the client events we build (PROTOCOLS.md §4). */
+import type {
+  ConversationItemCreateEvent,
+  ConversationItemTruncateEvent,
+  RealtimeAudioInputTurnDetection,
+  RealtimeClientEvent,
+  RealtimeError,
+  RealtimeFunctionTool,
+  RealtimeServerEvent,
+  RealtimeSessionCreateRequest,
+  ResponseCancelEvent,
+  ResponseCreateEvent,
+  SessionUpdateEvent
+} from 'openai/resources/realtime/realtime'
+import type { Settings } from '../../shared/settings.js'
+
+export type {
+  ConversationItemCreateEvent,
+  ConversationItemTruncateEvent,
+  RealtimeClientEvent,
+  RealtimeError,
+  RealtimeServerEvent,
+  RealtimeSessionCreateRequest,
+  ResponseCancelEvent,
+  ResponseCreateEvent,
+  SessionUpdateEvent
+}
+
+export const DEFAULT_OPENAI_BASE_URL = 'https://api.openai.com/v1'
+export const DEFAULT_REALTIME_MODEL = 'gpt-realtime'
+export const DEFAULT_TRANSCRIPTION_MODEL = 'gpt-4o-mini-transcribe'
+export const END_CALL_TOOL_NAME = 'end_call'
+
+/** Our settings' turn detection (camelCase); mapped to the wire's snake_case in `buildSessionUpdate`. */
+export type TurnDetectionSettings = Settings['openai']['turnDetection']
+
+/**
+ * `<base>/realtime?model=…` with the scheme mapped to WebSocket: `https:` → `wss:`, `http:` → `ws:`.
+ * The SDK's own builder forces `wss:` (PROTOCOLS.md §4.9), which is why we build it ourselves.
+ */
+export function realtimeUrl(baseUrl: string, model: string): string {
+  const url = new URL(baseUrl)
+  if (url.protocol === 'https:') url.protocol = 'wss:'
+  else if (url.protocol === 'http:') url.protocol = 'ws:'
+  else if (url.protocol !== 'ws:' && url.protocol !== 'wss:') throw new TypeError(`Unsupported OpenAI base URL scheme '${url.protocol}'`)
+  url.pathname += url.pathname.endsWith('/') ? 'realtime' : '/realtime'
+  url.search = ''
+  url.searchParams.set('model', model)
+  return url.toString()
+}
+
+/** The built-in tool the model calls to end the call after saying goodbye. */
+export const END_CALL_TOOL = {
+  type: 'function',
+  name: END_CALL_TOOL_NAME,
+  description:
+    'End the phone call. Call this only after you have said goodbye, when the caller is done or asks to hang up.',
+  parameters: {
+    type: 'object',
+    properties: { reason: { type: 'string', description: 'Why the call is ending, in a few words.' } },
+    additionalProperties: false
+  }
+} as const satisfies RealtimeFunctionTool
+
+export interface SessionConfig {
+  model: string
+  voice: string
+  instructions: string
+  turnDetection: TurnDetectionSettings
+  transcriptionModel: string
+}
+
+export function turnDetectionToWire(td: TurnDetectionSettings): RealtimeAudioInputTurnDetection {
+  // The server creates the reply at end of turn and cancels its own reply when the caller starts speaking.
+  if (td.type === 'semantic_vad') {
+    return { type: 'semantic_vad', eagerness: td.eagerness, create_response: true, interrupt_response: true }
+  }
+  return {
+    type: 'server_vad',
+    threshold: td.threshold,
+    prefix_padding_ms: td.prefixPaddingMs,
+    silence_duration_ms: td.silenceMs,
+    create_response: true,
+    interrupt_response: true
+  }
+}
+
+/** `session.update` for a phone call: μ-law both ways, so Twilio payloads pass through untouched. */
+export function buildSessionUpdate(cfg: SessionConfig): SessionUpdateEvent {
+  const session: RealtimeSessionCreateRequest = {
+    type: 'realtime',
+    model: cfg.model,
+    instructions: cfg.instructions,
+    output_modalities: ['audio'],
+    audio: {
+      input: {
+        format: { type: 'audio/pcmu' },
+        transcription: { model: cfg.transcriptionModel },
+        turn_detection: turnDetectionToWire(cfg.turnDetection)
+      },
+      output: { format: { type: 'audio/pcmu' }, voice: cfg.voice }
+    },
+    tools: [END_CALL_TOOL],
+    tool_choice: 'auto'
+  }
+  return { type: 'session.update', session }
+}
+
+const APPEND_HEAD = '{"type":"input_audio_buffer.append","audio":"'
+const APPEND_TAIL = '"}'
+
+/** `input_audio_buffer.append` as JSON text, built without an intermediate object (per 20 ms frame). */
+export function appendAudioJson(audio: Uint8Array): string {
+  return APPEND_HEAD + Buffer.from(audio.buffer, audio.byteOffset, audio.byteLength).toString('base64') + APPEND_TAIL
+}
+
+export function buildTruncate(itemId: string, audioEndMs: number): ConversationItemTruncateEvent {
+  return { type: 'conversation.item.truncate', item_id: itemId, content_index: 0, audio_end_ms: audioEndMs }
+}
+
+export function buildCancel(responseId?: string): ResponseCancelEvent {
+  return responseId === undefined ? { type: 'response.cancel' } : { type: 'response.cancel', response_id: responseId }
+}
+
+export function buildResponseCreate(opts: { instructions?: string; toolChoice?: 'none' | 'auto' } = {}): ResponseCreateEvent {
+  if (opts.instructions === undefined && opts.toolChoice === undefined) return { type: 'response.create' }
+  return {
+    type: 'response.create',
+    response: {
+      ...(opts.instructions !== undefined ? { instructions: opts.instructions } : {}),
+      ...(opts.toolChoice !== undefined ? { tool_choice: opts.toolChoice } : {})
+    }
+  }
+}
+
+/** A system message in the conversation (session wrap-up). */
+export function buildSystemMessage(text: string): ConversationItemCreateEvent {
+  return { type: 'conversation.item.create', item: { type: 'message', role: 'system', content: [{ type: 'input_text', text }] } }
+}
+
+export function buildFunctionOutput(callId: string, output: string): ConversationItemCreateEvent {
+  return { type: 'conversation.item.create', item: { type: 'function_call_output', call_id: callId, output } }
+}
+
+/** Parses one server message; undefined when it is not a JSON object with a string `type`. */
+export function parseServerEvent(text: string): RealtimeServerEvent | undefined {
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch {
+    return undefined
+  }
+  if (typeof value !== 'object' || value === null || typeof (value as { type?: unknown }).type !== 'string') return undefined
+  // The wire contract is the SDK's union; handlers check the fields they read.
+  return value as RealtimeServerEvent
+}
+
+/**
+ * Errors that only say a race was lost: cancelling a response the server already ended (it cancels its own
+ * reply on `speech_started` when `interrupt_response` is on). livekit ignores the same ("Cancellation failed").
+ */
+export function isBenignError(err: RealtimeError): boolean {
+  return err.code === 'response_cancel_not_active' || err.message.startsWith('Cancellation failed')
+}
