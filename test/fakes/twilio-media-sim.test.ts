@@ -128,10 +128,6 @@ async function startStandIn(): Promise<StandIn> {
   }
 }
 
-function waitForEvent(sim: TwilioMediaSim, event: 'clear' | 'mark' | 'close'): Promise<void> {
-  return new Promise((resolve) => sim.once(event, () => resolve()))
-}
-
 describe('TwilioMediaSim', () => {
   let clips: SpeechClip[]
   let standIn: StandIn | undefined
@@ -196,9 +192,8 @@ describe('TwilioMediaSim', () => {
   it('records a turn: speech offset as sent, then the first agent frame, then the mark echoed after playback', async () => {
     const sim = await newCall()
     const clip = clips[0]!
-    const marked = waitForEvent(sim, 'mark')
-    await sim.play([speechOf(clip), { kind: 'silence', durationMs: 600 }])
-    await marked
+    await sim.play([speechOf(clip), { kind: 'waitForAgent', until: 'done', timeoutMs: 10_000 }])
+    const doneAtMs = performance.now()
     const s = sim.stats()
     expect(s.speech).toHaveLength(1)
     const turn = s.speech[0]!
@@ -214,6 +209,8 @@ describe('TwilioMediaSim', () => {
     expect(mark).toMatchObject({ name: 'r1', cleared: false })
     // The mark comes back only when the queued reply has played at 8 bytes/ms.
     expect(mark.echoedAtMs! - turn.firstAgentMediaAtMs!).toBeGreaterThanOrEqual(s.mediaBytesReceived / 8 - 1)
+    // waitForAgent 'done' ends only once that playback is over.
+    expect(doneAtMs).toBeGreaterThanOrEqual(mark.echoedAtMs!)
     expect(s.clears).toHaveLength(0)
     expect(s.underruns).toBe(0)
   })

@@ -30,8 +30,11 @@ export type CallerSegment =
       label?: string
     }
   | { kind: 'silence'; durationMs: number }
-  /** Silence until agent audio arrives (then `afterMs` more), or until `timeoutMs` passes. */
-  | { kind: 'waitForAgent'; timeoutMs: number; afterMs?: number }
+  /**
+   * Silence until the agent starts playing (`until: 'speaking'`, the default) or has played and gone quiet
+   * (`until: 'done'`), then `afterMs` more; never longer than `timeoutMs`.
+   */
+  | { kind: 'waitForAgent'; timeoutMs: number; afterMs?: number; until?: 'speaking' | 'done' }
 
 export interface SimOptions {
   /** `ws://…` URL of the Media Streams endpoint. */
@@ -117,8 +120,9 @@ interface FrameSource {
   resolve: () => void
   /** Frames this segment has sent. */
   sent: number
-  /** For waitForAgent: when agent audio was first seen (then afterMs more). */
+  /** For waitForAgent: when agent audio was first seen playing, and when it last went quiet after that. */
   agentSeenAtMs: number | undefined
+  agentDoneAtMs: number | undefined
   startedAtMs: number | undefined
 }
 
@@ -157,7 +161,8 @@ class SharedTicker {
   }
 
   private readonly tick = (): void => {
-    const now = performance.now()
+    // Node may fire a timer up to 1 ms before its due time; the slot's own time is the horizon then.
+    const now = Math.max(performance.now(), this.originMs + this.slot * TICK_MS)
     for (const sim of this.members) sim.onTick(now)
     if (this.members.size > 0) this.schedule()
     else this.timer = undefined
@@ -223,6 +228,8 @@ export class TwilioMediaSim extends EventEmitter<{
   async connect(): Promise<void> {
     const ws = new WebSocket(this.opts.url, { headers: this.opts.headers ?? {}, perMessageDeflate: false })
     this.ws = ws
+    ws.on('message', (data, isBinary) => this.onMessage(data as Buffer, isBinary))
+    ws.on('close', (code) => this.onClose(code, this.closedBy ?? 'server'))
     await new Promise<void>((resolve, reject) => {
       ws.once('open', resolve)
       ws.once('error', reject)
@@ -230,8 +237,6 @@ export class TwilioMediaSim extends EventEmitter<{
     ws.on('error', () => {
       // A socket error is followed by close; the close handler records it.
     })
-    ws.on('message', (data, isBinary) => this.onMessage(data as Buffer, isBinary))
-    ws.on('close', (code) => this.onClose(code, this.closedBy ?? 'server'))
     this.connectedAtMs = performance.now()
     ws.send('{"event":"connected","protocol":"Call","version":"1.0.0"}')
     this.seq = 1
@@ -260,7 +265,7 @@ export class TwilioMediaSim extends EventEmitter<{
     const all = segments.map(
       (segment) =>
         new Promise<void>((resolve) => {
-          this.queue.push({ segment, record: undefined, resolve, sent: 0, agentSeenAtMs: undefined, startedAtMs: undefined })
+          this.queue.push({ segment, record: undefined, resolve, sent: 0, agentSeenAtMs: undefined, agentDoneAtMs: undefined, startedAtMs: undefined })
         })
     )
     return Promise.all(all).then(() => undefined)
@@ -354,10 +359,13 @@ export class TwilioMediaSim extends EventEmitter<{
         sourceDone = (src.sent + 1) * FRAME_MS >= seg.durationMs
       } else {
         src.startedAtMs ??= dueAtMs
-        if (src.agentSeenAtMs === undefined && this.agentPlaying(dueAtMs)) src.agentSeenAtMs = dueAtMs
+        const playing = this.agentPlaying(dueAtMs)
+        if (src.agentSeenAtMs === undefined && playing) src.agentSeenAtMs = dueAtMs
+        if (playing) src.agentDoneAtMs = undefined
+        else if (src.agentSeenAtMs !== undefined) src.agentDoneAtMs ??= dueAtMs
+        const readyAtMs = seg.until === 'done' ? src.agentDoneAtMs : src.agentSeenAtMs
         sourceDone =
-          dueAtMs - src.startedAtMs >= seg.timeoutMs ||
-          (src.agentSeenAtMs !== undefined && dueAtMs - src.agentSeenAtMs >= (seg.afterMs ?? 0))
+          dueAtMs - src.startedAtMs >= seg.timeoutMs || (readyAtMs !== undefined && dueAtMs - readyAtMs >= (seg.afterMs ?? 0))
       }
     }
     const chunk = this.framesSent + 1
@@ -483,10 +491,12 @@ export class TwilioMediaSim extends EventEmitter<{
     gen.bytesReceived += bytes
     gen.firstMediaAtMs ??= nowMs
     if (this.generations.length > 1 && this.lastOffsetSentAtMs < gen.startedAtMs) gen.staleFrames++
+    // Credited to the latest utterance whose end has gone out; an earlier one left unanswered stays unanswered.
     for (let i = this.speech.length - 1; i >= 0; i--) {
       const rec = this.speech[i]!
-      if (rec.firstAgentMediaAtMs !== undefined) break
-      if (rec.offsetSentAtMs !== undefined) rec.firstAgentMediaAtMs = nowMs
+      if (rec.offsetSentAtMs === undefined) continue
+      rec.firstAgentMediaAtMs ??= nowMs
+      break
     }
     this.emit('media', bytes)
   }

@@ -1,0 +1,133 @@
+/** Drives N simulated Twilio calls at once: each a bounded loop of utterances, pauses for the reply, and barge-ins. */
+import { performance } from 'node:perf_hooks'
+import { TwilioMediaSim, speechOf, type CallerSegment, type SimStats, type SpeechClip } from '../test/fakes/twilio-media-sim.js'
+
+export interface LoadOptions {
+  mediaUrl: string
+  controlUrl: string
+  token: string
+  calls: number
+  durationMs: number
+  mode: string
+  vad: string | undefined
+  /** End-of-turn silence the server is told to use, ms. */
+  silenceMs: number
+  clips: readonly SpeechClip[]
+  /** Every n-th turn barges in on the reply (0: never). */
+  bargeInEvery: number
+  /** Calls are opened over this long, so their handshakes and frame phases spread out. */
+  rampMs: number
+}
+
+/** What the server says about one call (GET /api/calls/:id/live). */
+export interface ServerCallStats {
+  framesIn: number
+  framesLost: number
+  framesOut: number
+  clears: number
+  protocolErrors: number
+}
+
+export interface CallResult {
+  index: number
+  sim: SimStats
+  server: ServerCallStats | undefined
+  error: string | undefined
+}
+
+/** Longest the caller waits for a reply to start or finish before moving on; keeps every loop bounded. */
+const REPLY_TIMEOUT_MS = 8_000
+
+function turnSegments(clip: SpeechClip, next: SpeechClip, bargeIn: boolean, silenceMs: number): CallerSegment[] {
+  if (!bargeIn) {
+    return [speechOf(clip), { kind: 'waitForAgent', until: 'done', timeoutMs: silenceMs + REPLY_TIMEOUT_MS, afterMs: 400 }]
+  }
+  // Speak again 300 ms into the reply; the barge-in utterance starts 100 ms before its onset.
+  const leadMs = Math.min(100, next.onsetMs)
+  const from = (next.onsetMs - leadMs) * 8
+  return [
+    speechOf(clip),
+    { kind: 'waitForAgent', until: 'speaking', timeoutMs: silenceMs + REPLY_TIMEOUT_MS, afterMs: 300 },
+    {
+      kind: 'speech',
+      audio: next.audio.subarray(from),
+      onsetMs: leadMs,
+      offsetMs: next.offsetMs - next.onsetMs + leadMs,
+      label: `barge:${next.file}`
+    },
+    { kind: 'waitForAgent', until: 'done', timeoutMs: silenceMs + REPLY_TIMEOUT_MS, afterMs: 400 }
+  ]
+}
+
+async function getJson(url: string, token: string): Promise<unknown> {
+  const res = await fetch(url, { headers: { authorization: `Bearer ${token}` } })
+  if (!res.ok) throw new Error(`${url} answered ${res.status}`)
+  return res.json()
+}
+
+async function serverStatsOf(opts: LoadOptions, callSid: string): Promise<ServerCallStats | undefined> {
+  const list = (await getJson(`${opts.controlUrl}/api/calls`, opts.token)) as { calls: Array<{ id: string; callSid?: string }> }
+  const call = list.calls.find((c) => c.callSid === callSid)
+  if (!call) return undefined
+  const live = (await getJson(`${opts.controlUrl}/api/calls/${encodeURIComponent(call.id)}/live`, opts.token)) as { stats?: ServerCallStats }
+  return live.stats
+}
+
+/** Waits until the simulator has received as many agent frames as the server says it sent (bounded). */
+async function settle(sim: TwilioMediaSim, framesOut: number): Promise<void> {
+  const deadline = performance.now() + 2_000
+  while (sim.stats().mediaFramesReceived < framesOut && performance.now() < deadline) {
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(t)
+        sim.off('media', done)
+        resolve()
+      }
+      const t = setTimeout(done, 50)
+      sim.on('media', done)
+    })
+  }
+}
+
+async function runCall(opts: LoadOptions, index: number): Promise<CallResult> {
+  const params: Record<string, string> = { mode: opts.mode, silenceMs: String(opts.silenceMs), benchCall: String(index) }
+  if (opts.vad) params.vad = opts.vad
+  const sim = new TwilioMediaSim({ url: opts.mediaUrl, customParameters: params })
+  let error: string | undefined
+  let server: ServerCallStats | undefined
+  try {
+    await sim.connect()
+    const endAtMs = performance.now() + opts.durationMs
+    // Let the greeting play first.
+    await sim.play([{ kind: 'waitForAgent', until: 'done', timeoutMs: REPLY_TIMEOUT_MS, afterMs: 300 }])
+    let turn = 0
+    while (performance.now() < endAtMs && sim.stats().closedAtMs === undefined) {
+      const clip = opts.clips[(index + turn) % opts.clips.length]!
+      const next = opts.clips[(index + turn + 1) % opts.clips.length]!
+      turn++
+      const bargeIn = opts.bargeInEvery > 0 && turn % opts.bargeInEvery === 0
+      await sim.play(turnSegments(clip, next, bargeIn, opts.silenceMs))
+    }
+    if (sim.stats().closedAtMs === undefined) {
+      server = await serverStatsOf(opts, sim.callSid)
+      if (server) await settle(sim, server.framesOut)
+    } else {
+      error = `server closed the call (${sim.stats().closeCode})`
+    }
+  } catch (err) {
+    error = (err as Error).message
+  } finally {
+    await sim.hangup()
+  }
+  return { index, sim: sim.stats(), server, error }
+}
+
+export async function runLoad(opts: LoadOptions): Promise<CallResult[]> {
+  const gapMs = opts.calls > 1 ? opts.rampMs / (opts.calls - 1) : 0
+  const runs: Array<Promise<CallResult>> = []
+  for (let i = 0; i < opts.calls; i++) {
+    runs.push(runCall(opts, i))
+    if (gapMs > 0 && i < opts.calls - 1) await new Promise((resolve) => setTimeout(resolve, gapMs))
+  }
+  return Promise.all(runs)
+}

@@ -1,0 +1,176 @@
+/** Turns per-call simulator and server figures into the benchmark summary, as a table or JSON. */
+import type { CallResult } from './load.js'
+
+export interface Distribution {
+  n: number
+  p50: number | undefined
+  p95: number | undefined
+  p99: number | undefined
+  max: number | undefined
+}
+
+export interface BenchSummary {
+  config: { calls: number; durationS: number; mode: string; vad: string; silenceMs: number; quick: boolean }
+  calls: { requested: number; completed: number; failed: number; errors: string[] }
+  turns: {
+    utterances: number
+    answered: number
+    unanswered: number
+    /** Caller speech end (as sent) → first agent frame received, minus the configured end-of-turn silence, ms. */
+    latencyMs: Distribution
+  }
+  bargeIn: {
+    attempts: number
+    cleared: number
+    missed: number
+    /** Caller speech onset (as sent, over agent audio) → `clear` received, ms. */
+    latencyMs: Distribution
+  }
+  frames: {
+    /** Caller side: what the simulator sent and how late it was against its own schedule. */
+    callerSent: number
+    callerLate: number
+    callerLatenessMs: Distribution
+    /** Server side: caller frames the server saw missing (chunk gaps). */
+    callerLostAtServer: number
+    /** Server side: agent frames the server says it sent that never reached the caller. */
+    agentSent: number
+    agentMissing: number
+    /** Agent audio ran dry inside a reply and resumed shortly after. */
+    playbackUnderruns: number
+    /** Frames received after a clear that belonged to the cleared reply. */
+    staleAfterClear: number
+    protocolErrorsAtServer: number
+  }
+  server: {
+    cpuSeconds: number
+    callMinutes: number
+    cpuSecondsPerCallMinute: number | undefined
+    peakRssMb: number | undefined
+  }
+  micro: Record<string, unknown>
+}
+
+export function distribution(values: number[]): Distribution {
+  if (values.length === 0) return { n: 0, p50: undefined, p95: undefined, p99: undefined, max: undefined }
+  const sorted = Float64Array.from(values).sort()
+  // Nearest rank.
+  const at = (p: number): number => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))]!
+  return { n: sorted.length, p50: at(0.5), p95: at(0.95), p99: at(0.99), max: sorted[sorted.length - 1]! }
+}
+
+export function summarize(
+  results: readonly CallResult[],
+  config: BenchSummary['config'],
+  server: { cpuSeconds: number; peakRssBytes: number | undefined },
+  micro: Record<string, unknown>
+): BenchSummary {
+  const turnLatency: number[] = []
+  const bargeLatency: number[] = []
+  const lateness: number[] = []
+  let utterances = 0
+  let unanswered = 0
+  let bargeAttempts = 0
+  let bargeMissed = 0
+  let callerSent = 0
+  let callerLate = 0
+  let callerLostAtServer = 0
+  let agentSent = 0
+  let agentMissing = 0
+  let underruns = 0
+  let stale = 0
+  let protocolErrors = 0
+  let callMs = 0
+  const errors: string[] = []
+  for (const r of results) {
+    const s = r.sim
+    if (r.error) errors.push(`call ${r.index}: ${r.error}`)
+    if (s.connectedAtMs !== undefined) callMs += (s.closedAtMs ?? s.connectedAtMs) - s.connectedAtMs
+    callerSent += s.framesSent
+    callerLate += s.framesLate
+    for (const v of s.lateness) lateness.push(v)
+    underruns += s.underruns
+    for (const g of s.generations) stale += g.staleFrames
+    for (const sp of s.speech) {
+      if (sp.offsetSentAtMs === undefined) continue
+      utterances++
+      if (sp.firstAgentMediaAtMs === undefined) unanswered++
+      else turnLatency.push(sp.firstAgentMediaAtMs - sp.offsetSentAtMs - config.silenceMs)
+      if (sp.agentPlayingAtOnset && sp.onsetSentAtMs !== undefined) {
+        bargeAttempts++
+        // A clear after the utterance ended answers something else, not this barge-in.
+        if (sp.clearAtMs === undefined || sp.clearAtMs > sp.offsetSentAtMs) bargeMissed++
+        else bargeLatency.push(sp.clearAtMs - sp.onsetSentAtMs)
+      }
+    }
+    if (r.server) {
+      callerLostAtServer += r.server.framesLost
+      agentSent += r.server.framesOut
+      agentMissing += Math.max(0, r.server.framesOut - s.mediaFramesReceived)
+      protocolErrors += r.server.protocolErrors
+    }
+  }
+  const callMinutes = callMs / 60_000
+  return {
+    config,
+    calls: {
+      requested: config.calls,
+      completed: results.filter((r) => !r.error).length,
+      failed: errors.length,
+      errors: errors.slice(0, 10)
+    },
+    turns: { utterances, answered: utterances - unanswered, unanswered, latencyMs: distribution(turnLatency) },
+    bargeIn: { attempts: bargeAttempts, cleared: bargeAttempts - bargeMissed, missed: bargeMissed, latencyMs: distribution(bargeLatency) },
+    frames: {
+      callerSent,
+      callerLate,
+      callerLatenessMs: distribution(lateness),
+      callerLostAtServer,
+      agentSent,
+      agentMissing,
+      playbackUnderruns: underruns,
+      staleAfterClear: stale,
+      protocolErrorsAtServer: protocolErrors
+    },
+    server: {
+      cpuSeconds: server.cpuSeconds,
+      callMinutes,
+      cpuSecondsPerCallMinute: callMinutes > 0 ? server.cpuSeconds / callMinutes : undefined,
+      peakRssMb: server.peakRssBytes === undefined ? undefined : server.peakRssBytes / (1024 * 1024)
+    },
+    micro
+  }
+}
+
+function ms(v: number | undefined): string {
+  return v === undefined ? '–' : v.toFixed(1)
+}
+
+function dist(d: Distribution, parts: Array<'p50' | 'p95' | 'p99' | 'max'>): string {
+  return `${parts.map((p) => `${p} ${ms(d[p])}`).join('  ')}  (n=${d.n})`
+}
+
+export function formatTable(s: BenchSummary): string {
+  const rows: Array<[string, string]> = [
+    ['config', `${s.config.calls} calls × ${s.config.durationS} s, mode ${s.config.mode}, vad ${s.config.vad}, silence ${s.config.silenceMs} ms`],
+    ['calls', `${s.calls.completed} completed, ${s.calls.failed} failed`],
+    ['turns', `${s.turns.answered}/${s.turns.utterances} answered`],
+    ['turn latency ms (− silence)', dist(s.turns.latencyMs, ['p50', 'p95', 'p99'])],
+    ['barge-ins', `${s.bargeIn.cleared}/${s.bargeIn.attempts} cleared, ${s.bargeIn.missed} missed`],
+    ['barge-in latency ms', dist(s.bargeIn.latencyMs, ['p50', 'p99'])],
+    ['agent frames missing (server)', `${s.frames.agentMissing} of ${s.frames.agentSent}; underruns ${s.frames.playbackUnderruns}; stale after clear ${s.frames.staleAfterClear}`],
+    ['caller frames lost at server', `${s.frames.callerLostAtServer}; protocol errors ${s.frames.protocolErrorsAtServer}`],
+    ['caller frames late (simulator)', `${s.frames.callerLate} of ${s.frames.callerSent} > 20 ms late`],
+    ['simulator lateness ms', dist(s.frames.callerLatenessMs, ['p50', 'p99', 'max'])],
+    [
+      'server CPU',
+      `${s.server.cpuSeconds.toFixed(2)} s over ${s.server.callMinutes.toFixed(2)} call-min = ${s.server.cpuSecondsPerCallMinute === undefined ? '–' : s.server.cpuSecondsPerCallMinute.toFixed(3)} s/call-min`
+    ],
+    ['server peak RSS', s.server.peakRssMb === undefined ? '–' : `${s.server.peakRssMb.toFixed(1)} MB`]
+  ]
+  for (const [name, value] of Object.entries(s.micro)) rows.push([`micro: ${name}`, typeof value === 'string' ? value : JSON.stringify(value)])
+  const width = Math.max(...rows.map(([k]) => k.length))
+  const lines = rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`)
+  if (s.calls.errors.length) lines.push('', 'errors:', ...s.calls.errors.map((e) => `  ${e}`))
+  return lines.join('\n')
+}

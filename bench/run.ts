@@ -1,0 +1,179 @@
+/** The load benchmark: N simulated Twilio calls against a `callbench serve` child, then a table or JSON of the figures. */
+import { randomBytes } from 'node:crypto'
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { parseArgs } from 'node:util'
+import { loadSpeechClips } from '../test/fakes/twilio-media-sim.js'
+import { runLoad } from './load.js'
+import { formatTable, summarize, type BenchSummary } from './report.js'
+import { startServer, type ServerHandle } from './server.js'
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
+
+const USAGE = `usage: npm run bench -- [options]
+  --calls N          concurrent calls (default 100)
+  --duration S       seconds each call talks (default 60)
+  --mode M           engine: echo (default), openai-realtime, elevenlabs, cascade
+  --vad V            silero | energy | webrtc (default: the server's setting)
+  --silence-ms MS    end-of-turn silence the server is told to use (default 500)
+  --barge-every K    every K-th turn barges in on the reply (default 3, 0 = never)
+  --ramp-ms MS       open the calls over this long (default 2000)
+  --quick            a few calls for a few seconds (CI smoke)
+  --no-micro         skip the micro-benchmarks
+  --json             print JSON instead of a table
+  --cli PATH         built CLI to start (default out/main/cli.js)
+  --serve-arg ARG    extra argument for \`callbench serve\` (repeatable)`
+
+interface MicroModule {
+  [name: string]: unknown
+}
+
+/** Micro-benchmarks other modules provide (bench/micro/*.ts), run when present. */
+async function runMicro(quick: boolean): Promise<Record<string, unknown>> {
+  const wanted: Array<[string, string[]]> = [
+    ['audio.ts', ['benchCodec', 'benchResampler']],
+    ['vad.ts', ['benchSilero']]
+  ]
+  const out: Record<string, unknown> = {}
+  for (const [file, names] of wanted) {
+    const path = join(ROOT, 'bench', 'micro', file)
+    if (!existsSync(path)) continue
+    let mod: MicroModule
+    try {
+      mod = (await import(pathToFileURL(path).href)) as MicroModule
+    } catch (err) {
+      out[file] = `failed to load: ${(err as Error).message}`
+      continue
+    }
+    for (const name of names) {
+      const fn = mod[name]
+      if (typeof fn !== 'function') continue
+      try {
+        out[name] = await (fn as (o: { quick: boolean }) => unknown)({ quick })
+      } catch (err) {
+        out[name] = `failed: ${(err as Error).message}`
+      }
+    }
+  }
+  return out
+}
+
+function positiveInt(value: string | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} must be a non-negative integer`)
+  return n
+}
+
+/** What makes a run fail (exit 1): things that are wrong at any load, not figures that vary by machine. */
+function failures(s: BenchSummary): string[] {
+  const out: string[] = []
+  if (s.calls.failed > 0) out.push(`${s.calls.failed} calls failed`)
+  if (s.turns.answered === 0) out.push('no turn was answered')
+  if (s.frames.agentMissing > 0) out.push(`${s.frames.agentMissing} agent frames never reached the caller`)
+  if (s.frames.callerLostAtServer > 0) out.push(`${s.frames.callerLostAtServer} caller frames lost at the server`)
+  return out
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      calls: { type: 'string' },
+      duration: { type: 'string' },
+      mode: { type: 'string', default: 'echo' },
+      vad: { type: 'string' },
+      'silence-ms': { type: 'string' },
+      'barge-every': { type: 'string' },
+      'ramp-ms': { type: 'string' },
+      quick: { type: 'boolean', default: false },
+      'no-micro': { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      cli: { type: 'string' },
+      'serve-arg': { type: 'string', multiple: true },
+      help: { type: 'boolean', default: false }
+    },
+    strict: true
+  })
+  if (values.help) {
+    console.log(USAGE)
+    return 0
+  }
+  const quick = values.quick
+  const calls = positiveInt(values.calls, quick ? 4 : 100, 'calls')
+  const durationS = positiveInt(values.duration, quick ? 12 : 60, 'duration')
+  const silenceMs = positiveInt(values['silence-ms'], 500, 'silence-ms')
+  const bargeInEvery = positiveInt(values['barge-every'], quick ? 2 : 3, 'barge-every')
+  const rampMs = positiveInt(values['ramp-ms'], quick ? 200 : 2000, 'ramp-ms')
+  const progress = (msg: string): void => {
+    if (!values.json) console.error(msg)
+  }
+
+  const clips = loadSpeechClips()
+  const micro = values['no-micro'] ? {} : await runMicro(quick)
+  if (Object.keys(micro).length) progress('micro-benchmarks done')
+
+  const token = randomBytes(18).toString('base64url')
+  let server: ServerHandle | undefined
+  const stop = async (): Promise<void> => {
+    await server?.stop()
+  }
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(sig, () => {
+      void stop().finally(() => process.exit(130))
+    })
+  }
+  try {
+    server = await startServer({
+      cliPath: values.cli ?? join(ROOT, 'out', 'main', 'cli.js'),
+      cwd: ROOT,
+      token,
+      args: values['serve-arg'] ?? [],
+      env: { CALLBENCH_LOG_LEVEL: 'warn' }
+    })
+    progress(`server pid ${server.pid} at ${server.controlUrl}; ${calls} calls × ${durationS} s, mode ${values.mode}`)
+    const cpuBefore = server.cpuSeconds()
+    const results = await runLoad({
+      mediaUrl: server.mediaUrl,
+      controlUrl: server.controlUrl,
+      token,
+      calls,
+      durationMs: durationS * 1000,
+      mode: values.mode,
+      vad: values.vad,
+      silenceMs,
+      clips,
+      bargeInEvery,
+      rampMs
+    })
+    const cpuSeconds = server.cpuSeconds() - cpuBefore
+    const peakRssBytes = server.peakRssBytes()
+    const summary = summarize(
+      results,
+      { calls, durationS, mode: values.mode, vad: values.vad ?? 'server default', silenceMs, quick },
+      { cpuSeconds, peakRssBytes },
+      micro
+    )
+    const resultsDir = join(ROOT, 'bench', 'results')
+    mkdirSync(resultsDir, { recursive: true })
+    writeFileSync(join(resultsDir, `${new Date().toISOString().replace(/[:.]/g, '-')}.json`), JSON.stringify(summary, null, 2))
+    console.log(values.json ? JSON.stringify(summary, null, 2) : formatTable(summary))
+    const failed = failures(summary)
+    if (failed.length) {
+      console.error(`bench failed: ${failed.join('; ')}`)
+      if (summary.calls.failed > 0) console.error(`server output:\n${server.outputTail()}`)
+      return 1
+    }
+    return 0
+  } finally {
+    await stop()
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error((err as Error).message)
+    process.exit(1)
+  }
+)
