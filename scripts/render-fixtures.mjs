@@ -16,8 +16,18 @@ const SAMPLE_RATE_HZ = 8000
 const BYTES_PER_MS = SAMPLE_RATE_HZ / 1000
 
 const PROMPTS = [
-  { file: 'echo-greeting.ulaw', voice: 'en-us+f3', wordsPerMinute: 165, text: 'Echo test. Say something and I will say it back.' },
-  { file: 'apology.ulaw', voice: 'en-us+f3', wordsPerMinute: 165, text: 'Sorry, the agent is having trouble right now. Please try again later.' }
+  {
+    file: 'echo-greeting.ulaw',
+    voice: 'en-us+f3',
+    wordsPerMinute: 165,
+    text: 'Echo test. Say something and I will say it back.'
+  },
+  {
+    file: 'apology.ulaw',
+    voice: 'en-us+f3',
+    wordsPerMinute: 165,
+    text: 'Sorry, the agent is having trouble right now. Please try again later.'
+  }
 ]
 
 // Silence around each utterance: enough lead-in for pre-speech padding and enough tail for an end of turn.
@@ -31,7 +41,12 @@ const UTTERANCES = [
   { file: 'book-table.ulaw', voice: 'en-gb+f2', wordsPerMinute: 170, text: 'I would like to book a table for two.' },
   { file: 'hear-me.ulaw', voice: 'en-us+m3', wordsPerMinute: 120, text: 'Can you hear me?' },
   { file: 'stop-wait.ulaw', voice: 'en-gb-scotland+f4', wordsPerMinute: 150, text: 'Stop, wait a moment.' },
-  { file: 'order-status.ulaw', voice: 'en-029+m2', wordsPerMinute: 165, text: 'I am calling about my order from last week.' }
+  {
+    file: 'order-status.ulaw',
+    voice: 'en-029+m2',
+    wordsPerMinute: 165,
+    text: 'I am calling about my order from last week.'
+  }
 ]
 
 // Onset/offset measurement: 10 ms frames whose RMS exceeds this level count as speech.
@@ -62,14 +77,54 @@ function speak(work, name, { voice, wordsPerMinute, text }) {
   const cleanWav = join(work, `${name}-8k.wav`)
   run('espeak-ng', ['-v', voice, '-s', String(wordsPerMinute), '-w', rawWav, text])
   // Trim espeak's own leading/trailing silence so the padding added later is the only silence.
-  sox([rawWav, '-r', String(SAMPLE_RATE_HZ), '-c', '1', '-b', '16', cleanWav,
-    'silence', '1', '0.005', '0.5%', 'reverse', 'silence', '1', '0.005', '0.5%', 'reverse',
-    'highpass', '100', 'lowpass', '3400', 'norm', '-3', 'rate', '-v', String(SAMPLE_RATE_HZ)])
+  sox([
+    rawWav,
+    '-r',
+    String(SAMPLE_RATE_HZ),
+    '-c',
+    '1',
+    '-b',
+    '16',
+    cleanWav,
+    'silence',
+    '1',
+    '0.005',
+    '0.5%',
+    'reverse',
+    'silence',
+    '1',
+    '0.005',
+    '0.5%',
+    'reverse',
+    'highpass',
+    '100',
+    'lowpass',
+    '3400',
+    'norm',
+    '-3',
+    'rate',
+    '-v',
+    String(SAMPLE_RATE_HZ)
+  ])
   return cleanWav
 }
 
 function toUlaw(inputWav, outFile, extraEffects = []) {
-  sox([inputWav, '-e', 'mu-law', '-b', '8', '-c', '1', '-r', String(SAMPLE_RATE_HZ), '-t', 'raw', outFile, ...extraEffects])
+  sox([
+    inputWav,
+    '-e',
+    'mu-law',
+    '-b',
+    '8',
+    '-c',
+    '1',
+    '-r',
+    String(SAMPLE_RATE_HZ),
+    '-t',
+    'raw',
+    outFile,
+    ...extraEffects
+  ])
 }
 
 // G.711 μ-law decode (the script stays free of src/ imports so it runs without a build).
@@ -116,8 +171,31 @@ function main() {
       // 100 ms of silence each side so the prompt does not start or end on a click.
       toUlaw(wav, join(promptsDir, prompt.file), ['pad', '0.1', '0.1'])
     }
-    sox(['-n', '-e', 'mu-law', '-b', '8', '-c', '1', '-r', String(SAMPLE_RATE_HZ), '-t', 'raw',
-      join(promptsDir, 'beep.ulaw'), 'synth', '0.4', 'sine', '1000', 'vol', '0.5', 'fade', 'h', '0.005', '0.4', '0.005'])
+    sox([
+      '-n',
+      '-e',
+      'mu-law',
+      '-b',
+      '8',
+      '-c',
+      '1',
+      '-r',
+      String(SAMPLE_RATE_HZ),
+      '-t',
+      'raw',
+      join(promptsDir, 'beep.ulaw'),
+      'synth',
+      '0.4',
+      'sine',
+      '1000',
+      'vol',
+      '0.5',
+      'fade',
+      'h',
+      '0.005',
+      '0.4',
+      '0.005'
+    ])
 
     const index = []
     for (const utterance of UTTERANCES) {
@@ -127,11 +205,25 @@ function main() {
       const frameSamples = 20 * BYTES_PER_MS
       const speechSamples = Number(execFileSync('soxi', ['-s', speech], { encoding: 'utf8' }).trim())
       const minSamples = speechSamples + (LEAD_SILENCE_MS + TAIL_SILENCE_MS) * BYTES_PER_MS
-      const tailSamples = Math.ceil(minSamples / frameSamples) * frameSamples - speechSamples - LEAD_SILENCE_MS * BYTES_PER_MS
+      const tailSamples =
+        Math.ceil(minSamples / frameSamples) * frameSamples - speechSamples - LEAD_SILENCE_MS * BYTES_PER_MS
       sox([speech, padded, 'pad', String(LEAD_SILENCE_MS / 1000), `${tailSamples}s`])
       const noise = join(work, `${utterance.file}-noise.wav`)
-      sox(['-n', '-r', String(SAMPLE_RATE_HZ), '-c', '1', '-b', '16', noise,
-        'synth', String(soxDurationS(padded)), 'whitenoise', 'vol', String(NOISE_VOLUME)])
+      sox([
+        '-n',
+        '-r',
+        String(SAMPLE_RATE_HZ),
+        '-c',
+        '1',
+        '-b',
+        '16',
+        noise,
+        'synth',
+        String(soxDurationS(padded)),
+        'whitenoise',
+        'vol',
+        String(NOISE_VOLUME)
+      ])
       const mixed = join(work, `${utterance.file}-mixed.wav`)
       sox(['-m', '-v', '1', padded, '-v', '1', noise, mixed])
       const out = join(speechDir, utterance.file)
@@ -147,12 +239,22 @@ function main() {
         speechOffsetMs: offsetMs
       })
     }
-    writeFileSync(join(speechDir, 'index.json'), JSON.stringify({
-      format: { encoding: 'mulaw', sampleRateHz: SAMPLE_RATE_HZ, channels: 1, container: 'raw' },
-      measuredWith: `${MEASURE_FRAME_MS} ms frames above ${MEASURE_THRESHOLD_DBFS} dBFS RMS`,
-      clips: index
-    }, null, 2) + '\n')
-    for (const item of index) console.log(`${relative(root, join(speechDir, item.file))}  ${item.durationMs} ms  speech ${item.speechOnsetMs}-${item.speechOffsetMs} ms`)
+    writeFileSync(
+      join(speechDir, 'index.json'),
+      JSON.stringify(
+        {
+          format: { encoding: 'mulaw', sampleRateHz: SAMPLE_RATE_HZ, channels: 1, container: 'raw' },
+          measuredWith: `${MEASURE_FRAME_MS} ms frames above ${MEASURE_THRESHOLD_DBFS} dBFS RMS`,
+          clips: index
+        },
+        null,
+        2
+      ) + '\n'
+    )
+    for (const item of index)
+      console.log(
+        `${relative(root, join(speechDir, item.file))}  ${item.durationMs} ms  speech ${item.speechOnsetMs}-${item.speechOffsetMs} ms`
+      )
   } finally {
     rmSync(work, { recursive: true, force: true })
   }

@@ -31,7 +31,12 @@ const WARMUP_ROUNDS = 50
 const REPEATS = 5
 
 /** Median over `REPEATS` of the mean time per round, each round pushing one window to every stream. */
-async function timeRounds(model: SileroModel, streams: SileroStream[], audio: Int16Array, rounds: number): Promise<RoundTime> {
+async function timeRounds(
+  model: SileroModel,
+  streams: SileroStream[],
+  audio: Int16Array,
+  rounds: number
+): Promise<RoundTime> {
   const windowCount = Math.floor(audio.length / model.windowSamples)
   let w = 0
   const round = async () => {
@@ -87,7 +92,13 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
     `${name}: ${result[name].toFixed(4)} ms (target ≤ ${SILERO_TARGETS[name]} ms) ${result[name] <= SILERO_TARGETS[name] ? 'ok' : 'OVER'}`
   console.log(line('msPerWindowBatch1'))
   console.log(line('msPerWindowPerCallBatch16'))
-  console.log(`wall: ${result.wallMsPerWindowBatch1.toFixed(4)} ms at batch 1, ${result.wallMsPerWindowPerCallBatch16.toFixed(4)} ms per call at batch 16`)
+  console.log(
+    `wall: ${result.wallMsPerWindowBatch1.toFixed(4)} ms at batch 1, ${result.wallMsPerWindowPerCallBatch16.toFixed(4)} ms per call at batch 16`
+  )
   console.log(`largestBatch: ${result.largestBatch}`)
-  process.exitCode = result.msPerWindowBatch1 <= SILERO_TARGETS.msPerWindowBatch1 && result.msPerWindowPerCallBatch16 <= SILERO_TARGETS.msPerWindowPerCallBatch16 ? 0 : 1
+  process.exitCode =
+    result.msPerWindowBatch1 <= SILERO_TARGETS.msPerWindowBatch1 &&
+    result.msPerWindowPerCallBatch16 <= SILERO_TARGETS.msPerWindowPerCallBatch16
+      ? 0
+      : 1
 }

@@ -37,14 +37,28 @@ describe('Segmenter', () => {
     // 10 quiet windows, then speech: minSpeechMs 150 needs 5 windows of 32 ms (160 ms).
     const { events, states } = script([...rep(0.02, 10), ...rep(0.9, 8)], { minSpeechMs: 150 }, 1000)
     expect(events).toEqual([
-      { type: 'speechStart', e: { onsetMs: 1000 + 10 * 32, paddedStartMs: 1000 + 10 * 32 - 300, confirmedAtMs: 1000 + 15 * 32 } }
+      {
+        type: 'speechStart',
+        e: { onsetMs: 1000 + 10 * 32, paddedStartMs: 1000 + 10 * 32 - 300, confirmedAtMs: 1000 + 15 * 32 }
+      }
     ])
-    expect(states.slice(9, 16)).toEqual(['quiet', 'starting', 'starting', 'starting', 'starting', 'speaking', 'speaking'])
+    expect(states.slice(9, 16)).toEqual([
+      'quiet',
+      'starting',
+      'starting',
+      'starting',
+      'starting',
+      'speaking',
+      'speaking'
+    ])
   })
 
   it('clamps the padded start to the first window seen', () => {
     const { events } = script([0.9, 0.9, 0.9, 0.9, 0.9], { minSpeechMs: 100, preSpeechPadMs: 300 }, 40)
-    expect(events[0]).toEqual({ type: 'speechStart', e: { onsetMs: 40, paddedStartMs: 40, confirmedAtMs: 40 + 4 * 32 } })
+    expect(events[0]).toEqual({
+      type: 'speechStart',
+      e: { onsetMs: 40, paddedStartMs: 40, confirmedAtMs: 40 + 4 * 32 }
+    })
   })
 
   it('ends the turn after silenceMs of silence, with the last speech time and the decision time', () => {
@@ -58,9 +72,15 @@ describe('Segmenter', () => {
   })
 
   it('calls a start shorter than minSpeechMs a misfire once startGapMs of silence follows, and never announces it', () => {
-    const { events } = script([...rep(0.01, 3), ...rep(0.9, 3), ...rep(0.01, 20)], { minSpeechMs: 150, silenceMs: 500, startGapMs: 200 })
+    const { events } = script([...rep(0.01, 3), ...rep(0.9, 3), ...rep(0.01, 20)], {
+      minSpeechMs: 150,
+      silenceMs: 500,
+      startGapMs: 200
+    })
     // 200 ms of silence is 7 windows (224 ms).
-    expect(events).toEqual([{ type: 'misfire', e: { onsetMs: 96, lastSpeechMs: 192, decidedAtMs: 192 + 7 * 32, speechMs: 96 } }])
+    expect(events).toEqual([
+      { type: 'misfire', e: { onsetMs: 96, lastSpeechMs: 192, decidedAtMs: 192 + 7 * 32, speechMs: 96 } }
+    ])
   })
 
   it('does not let blips further apart than startGapMs add up to a start', () => {
@@ -112,7 +132,14 @@ describe('Segmenter', () => {
   it('handles several turns in a row', () => {
     const turn = [...rep(0.9, 8), ...rep(0.01, 16)]
     const { events } = script([...turn, ...turn, ...turn], { minSpeechMs: 150, silenceMs: 500 })
-    expect(events.map((x) => x.type)).toEqual(['speechStart', 'speechEnd', 'speechStart', 'speechEnd', 'speechStart', 'speechEnd'])
+    expect(events.map((x) => x.type)).toEqual([
+      'speechStart',
+      'speechEnd',
+      'speechStart',
+      'speechEnd',
+      'speechStart',
+      'speechEnd'
+    ])
     expect(events.filter((x) => x.type === 'speechStart').map((x) => x.e.onsetMs)).toEqual([0, 24 * 32, 48 * 32])
   })
 

@@ -1,10 +1,25 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createVad, type SpeechEndEvent, type SpeechStartEvent, type VadStreamSettings } from '../../src/main/vad/index.js'
-import { Segmenter, type SpeechEndEvent as SegEnd, type SpeechStartEvent as SegStart } from '../../src/main/vad/segmenter.js'
+import {
+  createVad,
+  type SpeechEndEvent,
+  type SpeechStartEvent,
+  type VadStreamSettings
+} from '../../src/main/vad/index.js'
+import {
+  Segmenter,
+  type SpeechEndEvent as SegEnd,
+  type SpeechStartEvent as SegStart
+} from '../../src/main/vad/segmenter.js'
 import { SileroModel } from '../../src/main/vad/silero.js'
 import { loadClipPcm, pushInFrames, speechClips, upsample2x } from './speech-fixtures.js'
 
-const SETTINGS: VadStreamSettings = { method: 'silero', threshold: 0.5, minSpeechMs: 150, silenceMs: 500, preSpeechPadMs: 300 }
+const SETTINGS: VadStreamSettings = {
+  method: 'silero',
+  threshold: 0.5,
+  minSpeechMs: 150,
+  silenceMs: 500,
+  preSpeechPadMs: 300
+}
 
 let model: SileroModel
 beforeAll(async () => {
@@ -18,7 +33,8 @@ afterAll(async () => {
 async function probabilities(m: SileroModel, pcm: Int16Array): Promise<number[]> {
   const out: number[] = []
   const stream = m.createStream((p) => out.push(p))
-  for (let off = 0; off + m.windowSamples <= pcm.length; off += m.windowSamples) stream.push(pcm, off, (off * 1000) / m.sampleRateHz)
+  for (let off = 0; off + m.windowSamples <= pcm.length; off += m.windowSamples)
+    stream.push(pcm, off, (off * 1000) / m.sampleRateHz)
   await m.idle()
   stream.close()
   return out
@@ -27,7 +43,10 @@ async function probabilities(m: SileroModel, pcm: Int16Array): Promise<number[]>
 function segment(probs: number[], windowMs: number) {
   const starts: SegStart[] = []
   const ends: SegEnd[] = []
-  const seg = new Segmenter({ threshold: 0.5, minSpeechMs: 150, silenceMs: 500 }, { speechStart: (e) => starts.push(e), speechEnd: (e) => ends.push(e) })
+  const seg = new Segmenter(
+    { threshold: 0.5, minSpeechMs: 150, silenceMs: 500 },
+    { speechStart: (e) => starts.push(e), speechEnd: (e) => ends.push(e) }
+  )
   probs.forEach((p, i) => seg.push(p, i * windowMs, windowMs))
   return { starts, ends }
 }

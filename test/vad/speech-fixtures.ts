@@ -27,7 +27,11 @@ export function loadClipPcm(file: string): Int16Array {
 }
 
 /** Pushes `pcm` in 20 ms frames (what a call session does), with stream times from `startMs`. */
-export function pushInFrames(target: { push(pcm: Int16Array, streamTimeMs: number): void }, pcm: Int16Array, startMs = 0): void {
+export function pushInFrames(
+  target: { push(pcm: Int16Array, streamTimeMs: number): void },
+  pcm: Int16Array,
+  startMs = 0
+): void {
   for (let i = 0; i < pcm.length; i += 160) target.push(pcm.subarray(i, Math.min(pcm.length, i + 160)), startMs + i / 8)
 }
 

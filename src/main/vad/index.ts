@@ -82,7 +82,11 @@ class EnergyBackend implements Backend {
     readonly windowSamples: number
   ) {}
   classify(samples: Int16Array, offset: number, windowStartMs: number): void {
-    this.sink(this.#vad.process(samples, offset, this.windowSamples), windowStartMs, this.windowSamples / SAMPLES_PER_MS)
+    this.sink(
+      this.#vad.process(samples, offset, this.windowSamples),
+      windowStartMs,
+      this.windowSamples / SAMPLES_PER_MS
+    )
   }
   drained(): Promise<void> {
     return Promise.resolve()
@@ -154,7 +158,8 @@ class VadStreamImpl extends EventEmitter<VadStreamEvents> implements VadStream {
   #closed = false
   readonly #sink: ProbabilitySink = (probability, windowStartMs, windowDurationMs) => {
     if (this.#closed) return
-    if (this.listenerCount('probability') > 0) this.emit('probability', { probability, windowStartMs, windowDurationMs })
+    if (this.listenerCount('probability') > 0)
+      this.emit('probability', { probability, windowStartMs, windowDurationMs })
     this.#segmenter.push(probability, windowStartMs, windowDurationMs)
   }
 
@@ -187,7 +192,10 @@ class VadStreamImpl extends EventEmitter<VadStreamEvents> implements VadStream {
         const mode = settings.webrtcMode ?? webRtcModeForThreshold(settings.threshold)
         this.#windowSamples = frameMs * SAMPLES_PER_MS
         this.#ready = loadFvad().then(
-          (fvad) => this.#start(new WebRtcBackend(new WebRtcVad(fvad, { mode, sampleRateHz: SAMPLE_RATE_HZ }), frameMs, this.#sink)),
+          (fvad) =>
+            this.#start(
+              new WebRtcBackend(new WebRtcVad(fvad, { mode, sampleRateHz: SAMPLE_RATE_HZ }), frameMs, this.#sink)
+            ),
           (err: unknown) => this.#fallBack(err)
         )
         break
@@ -270,7 +278,8 @@ class VadStreamImpl extends EventEmitter<VadStreamEvents> implements VadStream {
   }
 
   #fallBack(err: unknown): void {
-    const error = err instanceof CallbenchError ? err : new CallbenchError('internal', 'VAD failed to start', { cause: err })
+    const error =
+      err instanceof CallbenchError ? err : new CallbenchError('internal', 'VAD failed to start', { cause: err })
     if (this.#closed) return
     this.#method = 'energy'
     // Keep the window size already in use so the accumulator and the early windows still fit.

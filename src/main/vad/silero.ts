@@ -184,12 +184,10 @@ export class SileroModel {
     this.#fillInputs(n)
     const t = this.#tensorsFor(n)
     this.#running = true
-    this.#session
-      .run({ input: t.input, state: t.state, sr: this.#sr }, { output: t.output, stateN: t.stateN })
-      .then(
-        () => this.#finishBatch(null),
-        (err: unknown) => this.#finishBatch(err)
-      )
+    this.#session.run({ input: t.input, state: t.state, sr: this.#sr }, { output: t.output, stateN: t.stateN }).then(
+      () => this.#finishBatch(null),
+      (err: unknown) => this.#finishBatch(err)
+    )
   }
 
   #fillInputs(n: number): void {
@@ -273,7 +271,10 @@ export class SileroModel {
     this.#inputData.fill(0, 0, this.#rowSamples)
     this.#stateData.fill(0, 0, 2 * STATE_WIDTH)
     this.#outputData[0] = -1
-    const result = await this.#session.run({ input: t.input, state: t.state, sr: this.#sr }, { output: t.output, stateN: t.stateN })
+    const result = await this.#session.run(
+      { input: t.input, state: t.state, sr: this.#sr },
+      { output: t.output, stateN: t.stateN }
+    )
     // Everything reads the preallocated outputs; make sure this onnxruntime build really writes into them.
     const written = (result.output!.data as Float32Array)[0]
     if (this.#outputData[0] !== written) {

@@ -52,7 +52,10 @@ export class WebRtcVad {
     this.#maxFrameSamples = (this.sampleRateHz * 30) / 1000
     const handle = fvad._fvad_new()
     if (handle === 0) throw new CallbenchError('internal', 'WebRTC VAD out of memory')
-    if (fvad._fvad_set_mode(handle, opts.mode ?? 2) !== 0 || fvad._fvad_set_sample_rate(handle, this.sampleRateHz) !== 0) {
+    if (
+      fvad._fvad_set_mode(handle, opts.mode ?? 2) !== 0 ||
+      fvad._fvad_set_sample_rate(handle, this.sampleRateHz) !== 0
+    ) {
       fvad._fvad_free(handle)
       throw new CallbenchError('bad_request', 'WebRTC VAD: mode must be 0–3 and the rate 8/16/32/48 kHz')
     }
