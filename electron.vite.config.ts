@@ -49,6 +49,9 @@ export default defineConfig({
       }
     },
     build: {
+      // The console also runs in ordinary browsers (`callbench serve`), not only in Electron's Chromium.
+      target: 'es2022',
+      minify: true,
       rolldownOptions: {
         input: { index: resolve('src/renderer/index.html') }
       }

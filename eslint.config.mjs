@@ -48,6 +48,8 @@ export default defineConfig(
     languageOptions: { ecmaVersion: 2023, sourceType: 'module', globals: nodeGlobals },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      // `let x` read by a closure before its one assignment (a listener that refers to itself) is fine.
+      'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
       'no-restricted-imports': ['error', { paths: [electronBan] }]
     }
   },

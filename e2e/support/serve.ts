@@ -10,7 +10,7 @@ const CLI = join(ROOT, 'out', 'main', 'cli.js')
 const CONSOLE_LINE = /Console: (http:\/\/127\.0\.0\.1:\d+)\/#token=(\S+)/
 
 export interface ServeOptions {
-  /** Extra environment (e.g. fake service base URLs); secrets from the caller's environment never leak in. */
+  /** Extra environment (e.g. fake service base URLs); secrets from the caller's environment and ./.env never leak in. */
   env?: Record<string, string>
   /** Extra `serve` flags. */
   args?: string[]
@@ -39,8 +39,20 @@ export async function startServe(opts: ServeOptions = {}): Promise<ServeHandle> 
   Object.assign(env, opts.env)
   const child = spawn(
     process.execPath,
-    [CLI, 'serve', '--no-tunnel', '--public-port', '0', '--control-port', '0', '--data-dir', dataDir, ...(opts.args ?? [])],
-    { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] }
+    [
+      CLI,
+      'serve',
+      '--no-tunnel',
+      '--public-port',
+      '0',
+      '--control-port',
+      '0',
+      '--data-dir',
+      dataDir,
+      ...(opts.args ?? [])
+    ],
+    // cwd is the empty data folder so that the developer's ./.env does not configure the core under test.
+    { cwd: dataDir, env, stdio: ['ignore', 'pipe', 'pipe'] }
   )
   let output = ''
   child.stdout.setEncoding('utf8').on('data', (s: string) => (output += s))

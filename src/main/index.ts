@@ -16,6 +16,8 @@ import {
 } from 'electron'
 import { BRIDGE_ARGS, DESKTOP_CHANNELS } from '../shared/bridge.js'
 import { startApp, type App } from './app.js'
+import { defaultDataDir } from './data-dir.js'
+import { removeRuntimeFile, writeRuntimeFile } from './runtime-file.js'
 import { SafeStorageSecrets, type Encryptor } from './settings/safe-storage-secrets.js'
 
 const PRELOAD_PATH = fileURLToPath(new URL('../preload/index.cjs', import.meta.url))
@@ -148,7 +150,8 @@ async function chooseFolder(event: IpcMainInvokeEvent): Promise<string | null> {
 async function launch(): Promise<void> {
   const flags = readFlags()
   const userData = app.getPath('userData')
-  const dataDir = flags.dataDir ?? join(userData, 'data')
+  // The same data folder as `callbench serve`: one call history, and the CLI finds the desktop app through it.
+  const dataDir = flags.dataDir ?? defaultDataDir()
   const secrets = await SafeStorageSecrets.open({
     path: join(userData, 'secrets.enc'),
     encryptor: safeStorageEncryptor,
@@ -164,6 +167,14 @@ async function launch(): Promise<void> {
     ...(flags.publicUrl !== undefined ? { publicUrl: flags.publicUrl } : {}),
     ...(flags.tunnel !== undefined ? { tunnel: flags.tunnel } : {})
   })
+  const started = core
+  await writeRuntimeFile(dataDir, {
+    controlUrl: started.controlUrl,
+    token: started.token,
+    pid: process.pid,
+    publicPort: started.publicListener.port
+  })
+  started.onStop(() => removeRuntimeFile(dataDir))
 
   // In development the console comes from the Vite dev server, which proxies /api to the core (same origin).
   const devUrl = !app.isPackaged ? process.env.ELECTRON_RENDERER_URL : undefined

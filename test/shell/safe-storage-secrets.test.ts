@@ -90,7 +90,11 @@ describe('SafeStorageSecrets', () => {
   it('applies quick successive writes in order', async () => {
     const { encryptor } = fakeEncryptor()
     const store = await SafeStorageSecrets.open({ path, encryptor })
-    await Promise.all([store.set('OPENAI_API_KEY', 'a'), store.set('OPENAI_API_KEY', 'b'), store.delete('OPENAI_API_KEY')])
+    await Promise.all([
+      store.set('OPENAI_API_KEY', 'a'),
+      store.set('OPENAI_API_KEY', 'b'),
+      store.delete('OPENAI_API_KEY')
+    ])
     await store.set('AWS_ACCESS_KEY_ID', 'k')
     const reopened = await SafeStorageSecrets.open({ path, encryptor })
     expect(await reopened.list()).toEqual(['AWS_ACCESS_KEY_ID'])

@@ -36,7 +36,11 @@ export class SafeStorageSecrets implements SecretStore {
   readonly #persistent: boolean
   #writing: Promise<void> = Promise.resolve()
 
-  private constructor(opts: SafeStorageSecretsOptions, stored: Partial<Record<SecretName, string>>, persistent: boolean) {
+  private constructor(
+    opts: SafeStorageSecretsOptions,
+    stored: Partial<Record<SecretName, string>>,
+    persistent: boolean
+  ) {
     this.#path = opts.path
     this.#encryptor = opts.encryptor
     this.#env = opts.env ?? {}

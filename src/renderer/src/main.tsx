@@ -25,7 +25,11 @@ if (connection === null) {
 } else {
   const api = createApiClient(connection)
   const refreshHealth = () => loadHealth(api, appStore)
-  const events = new EventsConnection({ url: eventsUrl(connection), store: appStore, onResync: () => void refreshHealth() })
+  const events = new EventsConnection({
+    url: eventsUrl(connection),
+    store: appStore,
+    onResync: () => void refreshHealth()
+  })
   const services: ConsoleServices = { connection, api, events, refreshHealth }
 
   events.start()

@@ -75,7 +75,9 @@ describe('createApiClient', () => {
     await once(closed, 'listening')
     const port = (closed.address() as AddressInfo).port
     await new Promise((resolve) => closed.close(resolve))
-    await expect(createApiClient({ controlUrl: `http://127.0.0.1:${port}`, token: 't' }).health()).rejects.toMatchObject({
+    await expect(
+      createApiClient({ controlUrl: `http://127.0.0.1:${port}`, token: 't' }).health()
+    ).rejects.toMatchObject({
       code: 'network',
       status: 0
     })
