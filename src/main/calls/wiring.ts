@@ -4,6 +4,7 @@ import { CallbenchError } from '../../shared/errors.js'
 import { registerBuiltinEngines } from '../agents/index.js'
 import { sendJson } from '../server/http.js'
 import { CallRegistry } from './registry.js'
+import { getSilero } from '../vad/index.js'
 
 export function registerCalls(app: App, resourcesDir: string): CallRegistry {
   registerBuiltinEngines()
@@ -20,15 +21,16 @@ export function registerCalls(app: App, resourcesDir: string): CallRegistry {
   app.controlListener.ws('/api/media', (ws, req) => calls.attach(ws, req, 'loopback'))
 
   const r = app.controlListener.router
-  r.get('/api/calls', ({ res }) => {
-    const list = calls.summaries()
-    sendJson(res, 200, { calls: list, total: list.length, page: 1, pageSize: list.length })
-  })
+  // GET /api/calls (the history, live calls merged) is served by server/routes/records.ts.
   r.get('/api/calls/:id/live', ({ res, params }) => {
     const s = calls.get(params.id!)
     if (!s) throw new CallbenchError('call_not_found', 'No live call with that id')
     sendJson(res, 200, { call: s.summary(), turns: s.turns, timeline: s.timeline, stats: s.stats })
   })
   app.onStop(() => calls.closeAll())
+  // Load the shared Silero model in the background so the first call does not wait for it.
+  if (app.settings.get().vad.method === 'silero') {
+    getSilero().catch((err: unknown) => app.log.warn('Silero model did not load; calls fall back to the energy VAD', { err: err as Error }))
+  }
   return calls
 }
