@@ -19,8 +19,10 @@ export interface ListenerOptions {
   log: Logger
   /** Max WebSocket message size, bytes. Default 64 KiB. */
   maxWsPayloadBytes?: number
-  /** Runs before routing, for every request and upgrade. */
+  /** Runs before the handler of every request and upgrade. */
   gate?: Gate
+  /** Also gate requests no route matches (default true); false answers them 404 without the gate. */
+  gateUnmatched?: boolean
   /** Handles requests no route matched (static files). Return false to fall through to 404. */
   fallback?: (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean> | boolean
 }
@@ -85,14 +87,14 @@ export class Listener {
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
       const url = this.#url(req)
-      await this.#opts.gate?.(req, url, 'http')
       const match = this.router.match(req.method ?? 'GET', url.pathname)
+      if (match || this.#opts.gateUnmatched !== false) await this.#opts.gate?.(req, url, 'http')
       if (match === 'method') throw new CallbenchError('bad_request', 'Method not allowed')
       if (match) {
         await match.handler({ req, res, params: match.params, url })
         return
       }
-      if (this.#opts.fallback && (await this.#opts.fallback(req, res, url))) return
+      if (match === undefined && this.#opts.fallback && (await this.#opts.fallback(req, res, url))) return
       throw new CallbenchError('not_found', 'Not found')
     } catch (err) {
       if (!(err instanceof CallbenchError) || err.code === 'internal') {

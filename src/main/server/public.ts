@@ -28,7 +28,9 @@ export function createPublicListener(opts: PublicOptions): PublicListener {
     log: opts.log,
     // Twilio's media frames are ~300 bytes; cap well above that and far below anything abusive.
     maxWsPayloadBytes: 64 * 1024,
-    gate: (req, url, kind) => verify?.(req, url, kind)
+    gate: (req, url, kind) => verify?.(req, url, kind),
+    // Unknown paths are 404 whether signed or not; only Twilio's routes check the signature.
+    gateUnmatched: false
   }) as PublicListener
   listener.setVerifier = (v) => {
     verify = v
