@@ -1,0 +1,498 @@
+/** Telephony: places and hangs up Twilio calls, answers Twilio's webhooks with TwiML, tracks each call's Twilio status. */
+import { randomUUID } from 'node:crypto'
+import type { CallSummary, TwilioCallStatus } from '../../shared/calls.js'
+import { CallbenchError } from '../../shared/errors.js'
+import { isAgentMode, type AgentMode } from '../../shared/modes.js'
+import { AmdPolicySchema, type AmdPolicy, type Profile } from '../../shared/profiles.js'
+import type { Settings } from '../../shared/settings.js'
+import { isE164, type HangupResult, type MachineDetection, type PlaceCallResult, type TwilioCallView } from '../../shared/telephony.js'
+import type { z } from 'zod'
+import type { PlaceCallSchema } from '../../shared/telephony.js'
+import type { Agent } from '../agents/agent.js'
+import type { PrewarmContext } from '../calls/registry.js'
+import type { EventHub } from '../events/hub.js'
+import type { Logger } from '../log.js'
+import type { SecretStore } from '../settings/secrets.js'
+import type { StartMessage } from './media-protocol.js'
+import {
+  CallTracker,
+  isTerminal,
+  newStreamToken,
+  parseStatus,
+  summaryOf,
+  tokenMatches,
+  type TrackedCall
+} from './call-tracker.js'
+import { profileForCustomer, toCustomer, type ContactsLookup, type ProfileSource } from './contacts.js'
+import { isNotFound, twilioClient, twilioError, type TwilioClient } from './twilio-client.js'
+import { connectStreamTwiml, emptyTwiml, hangupTwiml, sayAndHangupTwiml } from './twiml.js'
+
+export type PlaceCallInput = z.output<typeof PlaceCallSchema>
+
+/** The live calls, as telephony needs them (the CallRegistry). */
+export interface LiveCalls {
+  prewarm(callId: string, mode: AgentMode | undefined, ctx: PrewarmContext): Promise<void>
+  get(id: string): { agent: Agent; stopPlayback(reason?: string): void; end(reason: string): Promise<void>; summary(): CallSummary } | undefined
+}
+
+export interface TelephonyOptions {
+  hub: EventHub
+  log: Logger
+  secrets: SecretStore
+  config: (name: string) => string | undefined
+  settings: () => Settings
+  /** Public base URL (tunnel or --public-url). */
+  publicUrl: () => string | undefined
+  /** Base URL the public listener answers on locally; used for TwiML only in unsigned loopback development. */
+  localPublicBase: () => string
+  calls: LiveCalls
+  contacts: () => ContactsLookup
+  profiles: () => ProfileSource
+}
+
+/** Twilio's error when a call is no longer in progress (redirecting or updating an ended call). */
+const TWILIO_NOT_IN_PROGRESS = 21220
+const MACHINE_DETECTION: Record<Exclude<MachineDetection, 'off'>, 'Enable' | 'DetectMessageEnd'> = {
+  enable: 'Enable',
+  'detect-message-end': 'DetectMessageEnd'
+}
+const SORRY = 'Sorry, the agent is not available right now. Goodbye.'
+/** Longest wait for the voicemail message's audio to finish arriving from the engine, ms. */
+const VOICEMAIL_AUDIO_TIMEOUT_MS = 30_000
+
+function isMachine(answeredBy: string | undefined): boolean {
+  return !!answeredBy && (answeredBy.startsWith('machine') || answeredBy === 'fax')
+}
+
+function toView(call: TrackedCall | undefined, remote: Awaited<ReturnType<ReturnType<TwilioClient['calls']>['fetch']>> | undefined): TwilioCallView {
+  const status = parseStatus(remote?.status) ?? call?.status ?? 'queued'
+  const durationS = remote?.duration ? Number(remote.duration) : call?.durationS
+  const from = remote?.from ?? call?.from
+  const to = remote?.to ?? call?.to
+  const answeredBy = remote?.answeredBy ?? call?.answeredBy
+  return {
+    ...(call ? { callId: call.id } : {}),
+    callSid: remote?.sid ?? call?.callSid ?? '',
+    status,
+    direction: remote?.direction ?? (call?.direction === 'outbound' ? 'outbound-api' : 'inbound'),
+    ...(from ? { from } : {}),
+    ...(to ? { to } : {}),
+    ...(answeredBy ? { answeredBy } : {}),
+    ...(remote?.startTime ? { startTime: new Date(remote.startTime).toISOString() } : {}),
+    ...(remote?.endTime ? { endTime: new Date(remote.endTime).toISOString() } : {}),
+    ...(durationS !== undefined && Number.isFinite(durationS) ? { durationS } : {})
+  }
+}
+
+export class Telephony {
+  readonly tracker = new CallTracker()
+  readonly #opts: TelephonyOptions
+  readonly #log: Logger
+  /** Latest summary each live session published, so ours never lose its turns and end reason. */
+  readonly #sessionSummaries = new Map<string, CallSummary>()
+  readonly #unsubscribe: () => void
+
+  constructor(opts: TelephonyOptions) {
+    this.#opts = opts
+    this.#log = opts.log.child({ component: 'telephony' })
+    this.#unsubscribe = opts.hub.subscribe((event) => {
+      if (event.type !== 'call.started' && event.type !== 'call.updated' && event.type !== 'call.ended') return
+      const call = this.tracker.get(event.call.id)
+      if (!call) return
+      // Our own events carry twilioStatus; a session's do not, and get Twilio's facts merged back in after them.
+      if (event.call.twilioStatus !== undefined) return
+      this.#sessionSummaries.set(call.id, event.call)
+      if (call.published) queueMicrotask(() => this.#publish(call, 'call.updated'))
+    })
+  }
+
+  close(): void {
+    this.#unsubscribe()
+  }
+
+  async client(): Promise<TwilioClient> {
+    return twilioClient({ secrets: this.#opts.secrets, config: this.#opts.config })
+  }
+
+  #base(): string {
+    return (this.#opts.publicUrl() ?? this.#opts.localPublicBase()).replace(/\/+$/, '')
+  }
+
+  #publish(call: TrackedCall, type: 'call.started' | 'call.updated' | 'call.ended'): void {
+    call.published = true
+    this.#opts.hub.publish({ type, call: summaryOf(call, this.#sessionSummaries.get(call.id)) })
+  }
+
+  #timeline(call: TrackedCall, kind: string, data: Record<string, unknown>): void {
+    const startedMs = this.#sessionSummaries.get(call.id)?.startedAt
+    const atMs = Date.now() - (startedMs ? Date.parse(startedMs) : call.createdAt.getTime())
+    this.#opts.hub.publish({ type: 'call.timeline', callId: call.id, entry: { atMs, kind, data } })
+  }
+
+  async #profile(id: string | undefined): Promise<Profile | undefined> {
+    if (!id) return undefined
+    return this.#opts.profiles().get(id)
+  }
+
+  // ---- control API ----
+
+  /** Places an outbound call: our TwiML URL, status callbacks for every event, async AMD when asked. */
+  async placeCall(input: PlaceCallInput): Promise<PlaceCallResult> {
+    const publicUrl = this.#opts.publicUrl()
+    if (!publicUrl) {
+      throw new CallbenchError('not_configured', 'No public URL for Twilio to reach: start the tunnel (POST /api/tunnel/start) or run with --public-url')
+    }
+    const settings = this.#opts.settings()
+    const from = input.from ?? (settings.twilio.phoneNumber || this.#opts.config('TWILIO_PHONE_NUMBER'))
+    if (!from) throw new CallbenchError('not_configured', 'No caller id: set the Twilio phone number in settings or TWILIO_PHONE_NUMBER, or pass from')
+    if (!isE164(from)) throw new CallbenchError('bad_request', "Invalid field 'from': must be an E.164 phone number such as +15551234567", { field: 'from' })
+    const profile = await this.#profile(input.profileId)
+    if (input.profileId && !profile) throw new CallbenchError('bad_request', `Unknown profile '${input.profileId}'`, { field: 'profileId' })
+    const client = await this.client()
+
+    const amd: AmdPolicy = profile?.amd ?? AmdPolicySchema.parse({})
+    const detection: MachineDetection =
+      input.machineDetection ?? (amd.enabled ? (amd.onMachine === 'leave_message' ? 'detect-message-end' : 'enable') : 'off')
+    const call = this.tracker.add({
+      id: randomUUID(),
+      direction: 'outbound',
+      from,
+      to: input.to,
+      mode: input.mode ?? profile?.mode ?? settings.defaultMode,
+      ...(input.mode ? { requestedMode: input.mode } : {}),
+      ...(profile ? { profileId: profile.id } : {}),
+      ...(input.overrides ? { overrides: input.overrides } : {}),
+      status: 'queued',
+      sequence: -1,
+      ...(detection !== 'off' ? { amd } : {}),
+      record: input.record,
+      metadata: input.metadata ?? {},
+      createdAt: new Date(),
+      streamToken: newStreamToken(),
+      streamClaimed: false,
+      published: false
+    })
+    const base = publicUrl.replace(/\/+$/, '')
+    const q = `?callId=${encodeURIComponent(call.id)}`
+    try {
+      const created = await client.calls.create({
+        to: input.to,
+        from,
+        url: `${base}/twilio/voice${q}`,
+        method: 'POST',
+        statusCallback: `${base}/twilio/status${q}`,
+        statusCallbackMethod: 'POST',
+        statusCallbackEvent: ['initiated', 'ringing', 'answered', 'completed'],
+        ...(input.timeoutS ? { timeout: input.timeoutS } : {}),
+        ...(input.record
+          ? {
+              record: true,
+              recordingChannels: 'dual',
+              recordingStatusCallback: `${base}/twilio/recording${q}`,
+              recordingStatusCallbackMethod: 'POST',
+              recordingStatusCallbackEvent: ['completed', 'absent']
+            }
+          : {}),
+        ...(detection !== 'off'
+          ? {
+              machineDetection: MACHINE_DETECTION[detection],
+              machineDetectionTimeout: amd.timeoutS,
+              asyncAmd: 'true',
+              asyncAmdStatusCallback: `${base}/twilio/amd${q}`,
+              asyncAmdStatusCallbackMethod: 'POST'
+            }
+          : {})
+      })
+      this.tracker.setSid(call, created.sid)
+      this.tracker.applyStatus(call, parseStatus(created.status) ?? 'queued', undefined)
+      this.#log.info('call placed', { callId: call.id, callSid: created.sid, mode: call.mode, amd: detection, record: input.record })
+      this.#publish(call, 'call.started')
+      return { callId: call.id, callSid: created.sid, status: call.status }
+    } catch (err) {
+      this.tracker.remove(call)
+      this.#log.warn('call could not be placed', { callId: call.id, err: err as Error })
+      throw twilioError(err, 'place the call')
+    }
+  }
+
+  /** Hangs a call up; a call Twilio says has already ended is not an error. */
+  async hangup(idOrSid: string): Promise<HangupResult> {
+    const call = this.tracker.find(idOrSid)
+    const callSid = call?.callSid ?? (/^CA[0-9a-f]{32}$/.test(idOrSid) ? idOrSid : undefined)
+    if (!callSid) throw new CallbenchError('call_not_found', 'No Twilio call with that id')
+    const ids = call ? { callId: call.id } : {}
+    if (call && isTerminal(call.status)) return { ...ids, callSid, status: call.status, alreadyEnded: true }
+    const client = await this.client()
+    // Twilio: `canceled` hangs up a call not yet answered, `completed` one in progress.
+    const status = call && call.status !== 'in-progress' ? 'canceled' : 'completed'
+    try {
+      const updated = await client.calls(callSid).update({ status })
+      this.#log.info('call hung up', { ...ids, callSid })
+      return { ...ids, callSid, status: parseStatus(updated.status) ?? status, alreadyEnded: false }
+    } catch (err) {
+      const code = (err as { code?: number }).code
+      if (isNotFound(err) || code === TWILIO_NOT_IN_PROGRESS) {
+        this.#log.info('call already ended', { ...ids, callSid, code })
+        return { ...ids, callSid, status: call?.status && isTerminal(call.status) ? call.status : 'completed', alreadyEnded: true }
+      }
+      throw twilioError(err, 'hang up the call')
+    }
+  }
+
+  /** Twilio's view of a call (fetched), with what we know merged in. */
+  async view(idOrSid: string): Promise<TwilioCallView> {
+    const call = this.tracker.find(idOrSid)
+    const callSid = call?.callSid ?? (/^CA[0-9a-f]{32}$/.test(idOrSid) ? idOrSid : undefined)
+    if (!callSid) {
+      if (call) return toView(call, undefined)
+      throw new CallbenchError('call_not_found', 'No Twilio call with that id')
+    }
+    try {
+      const client = await this.client()
+      return toView(call, await client.calls(callSid).fetch())
+    } catch (err) {
+      if (call && !(err instanceof CallbenchError && err.code === 'not_configured')) return toView(call, undefined)
+      if (isNotFound(err)) throw new CallbenchError('call_not_found', 'Twilio has no call with that sid')
+      throw twilioError(err, 'fetch the call')
+    }
+  }
+
+  // ---- Media Stream start check ----
+
+  /** Checks a Twilio stream's `start`: it must name a call we answered and carry that call's token, once. */
+  verifyStart(start: StartMessage, source: 'twilio' | 'loopback'): void {
+    if (source !== 'twilio') return
+    const params = start.customParameters
+    const call = params.callId ? this.tracker.get(params.callId) : undefined
+    const ok =
+      call !== undefined &&
+      !call.streamClaimed &&
+      tokenMatches(params.streamToken, call.streamToken) &&
+      (!call.callSid || !start.callSid || call.callSid === start.callSid)
+    if (!ok) {
+      this.#log.warn('media stream start rejected', { callId: params.callId, reason: call ? 'token' : 'unknown_call' })
+      throw new CallbenchError('forbidden', 'Stream does not belong to a call we answered')
+    }
+    call.streamClaimed = true
+  }
+
+  // ---- webhooks (public listener; signatures already checked) ----
+
+  /** `/twilio/voice`: inbound calls, answered outbound calls and Voice SDK client calls alike. */
+  async onVoice(query: URLSearchParams, form: Record<string, string>): Promise<string> {
+    const callSid = form.CallSid
+    const queryId = query.get('callId')
+    let call: TrackedCall | undefined
+    if (queryId) {
+      call = this.tracker.get(queryId)
+      if (!call || (call.callSid && callSid && call.callSid !== callSid)) {
+        this.#log.warn('voice webhook for an unknown call', { callId: queryId })
+        return hangupTwiml()
+      }
+      if (!call.callSid && callSid) this.tracker.setSid(call, callSid)
+    } else {
+      call = callSid ? this.tracker.bySid(callSid) : undefined
+      // Twilio retries a webhook it got no answer to: answer the same call again rather than open a second one.
+      if (call?.streamClaimed) return hangupTwiml()
+      call ??= await this.#newInbound(form)
+    }
+    if (call.status !== 'in-progress' && !isTerminal(call.status)) {
+      this.tracker.applyStatus(call, 'in-progress', undefined)
+      this.#publish(call, call.published ? 'call.updated' : 'call.started')
+    }
+
+    const customParameters: Record<string, string> = {
+      ...call.metadata,
+      callId: call.id,
+      streamToken: call.streamToken,
+      direction: call.direction,
+      ...(call.requestedMode ? { mode: call.requestedMode } : {}),
+      ...(call.profileId ? { profileId: call.profileId } : {}),
+      ...(call.from ? { from: call.from } : {}),
+      ...(call.to ? { to: call.to } : {})
+    }
+    try {
+      await this.#opts.calls.prewarm(call.id, call.requestedMode, {
+        direction: call.direction,
+        ...(call.callSid ? { callSid: call.callSid } : {}),
+        ...(call.from ? { from: call.from } : {}),
+        ...(call.to ? { to: call.to } : {}),
+        ...(call.profileId ? { profileId: call.profileId } : {}),
+        ...(call.customer ? { customer: call.customer } : {}),
+        ...(call.overrides ? { overrides: call.overrides } : {}),
+        customParameters
+      } as PrewarmContext)
+    } catch (err) {
+      const e = err instanceof CallbenchError ? err : new CallbenchError('internal', 'Engine could not start', { cause: err })
+      this.#log.warn('engine unavailable for call', { callId: call.id, code: e.code, message: e.message })
+      this.#timeline(call, 'engine.unavailable', { code: e.code, message: e.message })
+      return sayAndHangupTwiml(SORRY)
+    }
+    return connectStreamTwiml(this.#base(), customParameters)
+  }
+
+  async #newInbound(form: Record<string, string>): Promise<TrackedCall> {
+    const from = form.From ?? form.Caller ?? ''
+    const to = form.To ?? form.Called ?? ''
+    const settings = this.#opts.settings()
+    const fromClient = from.startsWith('client:')
+    let profile: Profile | undefined
+    let customer: Record<string, string> | undefined
+    let requestedMode: AgentMode | undefined
+    if (fromClient) {
+      // Voice SDK: the console's own params (PROTOCOLS §2.7) choose the engine or profile.
+      if (isAgentMode(form.mode)) requestedMode = form.mode
+      profile = await this.#profile(form.profileId)
+    } else if (from) {
+      const contact = await this.#opts.contacts().find(from).catch((err: unknown) => {
+        this.#log.warn('contact lookup failed', { err: err as Error })
+        return undefined
+      })
+      const c = contact ? toCustomer(contact) : undefined
+      customer = c?.context
+      profile = await profileForCustomer(c, this.#opts.profiles())
+    }
+    const call = this.tracker.add({
+      id: randomUUID(),
+      ...(form.CallSid ? { callSid: form.CallSid } : {}),
+      direction: 'inbound',
+      ...(from ? { from } : {}),
+      ...(to ? { to } : {}),
+      mode: requestedMode ?? profile?.mode ?? settings.defaultMode,
+      ...(requestedMode ? { requestedMode } : {}),
+      ...(profile ? { profileId: profile.id } : {}),
+      status: parseStatus(form.CallStatus) ?? 'ringing',
+      sequence: -1,
+      record: false,
+      metadata: {},
+      ...(customer ? { customer } : {}),
+      createdAt: new Date(),
+      streamToken: newStreamToken(),
+      streamClaimed: false,
+      published: false
+    })
+    this.#log.info('inbound call', { callId: call.id, callSid: call.callSid, known: Boolean(customer), client: fromClient, profileId: call.profileId })
+    return call
+  }
+
+  #find(query: URLSearchParams, form: Record<string, string>): TrackedCall | undefined {
+    const id = query.get('callId')
+    const call = id ? this.tracker.get(id) : form.CallSid ? this.tracker.bySid(form.CallSid) : undefined
+    // A callback must name the call's own sid; a valid signature on a mismatched pair is still not ours to act on.
+    if (call?.callSid && form.CallSid && call.callSid !== form.CallSid) return undefined
+    return call
+  }
+
+  /** `/twilio/status`: call progress events. */
+  onStatus(query: URLSearchParams, form: Record<string, string>): string {
+    const call = this.#find(query, form)
+    const status = parseStatus(form.CallStatus)
+    if (!call || !status) {
+      this.#log.debug('status callback ignored', { known: Boolean(call), status: form.CallStatus })
+      return emptyTwiml()
+    }
+    if (!call.callSid && form.CallSid) this.tracker.setSid(call, form.CallSid)
+    const seq = form.SequenceNumber !== undefined ? Number(form.SequenceNumber) : undefined
+    if (form.CallDuration !== undefined && Number.isFinite(Number(form.CallDuration))) call.durationS = Number(form.CallDuration)
+    if (!this.tracker.applyStatus(call, status, Number.isFinite(seq) ? seq : undefined)) return emptyTwiml()
+    this.#log.info('call status', { callId: call.id, status })
+    this.#timeline(call, 'twilio.status', { status, ...(form.SipResponseCode ? { sipResponseCode: form.SipResponseCode } : {}) })
+    if (isTerminal(status)) {
+      // Twilio ends the stream too; ending the session here covers a stream that never says goodbye.
+      const live = this.#opts.calls.get(call.id)
+      if (live) void live.end('twilio_' + status.replace('-', '_'))
+      // Without a session nobody else announces the end (no answer, busy, failed before the stream).
+      this.#publish(call, live || call.streamClaimed ? 'call.updated' : 'call.ended')
+    } else {
+      this.#publish(call, call.published ? 'call.updated' : 'call.started')
+    }
+    return emptyTwiml()
+  }
+
+  /** `/twilio/amd`: async answering-machine detection result, and the profile's policy for machines. */
+  async onAmd(query: URLSearchParams, form: Record<string, string>): Promise<string> {
+    const call = this.#find(query, form)
+    const answeredBy = form.AnsweredBy
+    if (!call || !answeredBy) return emptyTwiml()
+    call.answeredBy = answeredBy
+    const machine = isMachine(answeredBy)
+    const action = machine ? (call.amd?.onMachine ?? 'continue') : 'continue'
+    this.#log.info('answering machine detection', { callId: call.id, answeredBy, action })
+    this.#timeline(call, 'amd', { answeredBy, action, ...(form.MachineDetectionDuration ? { detectionMs: Number(form.MachineDetectionDuration) } : {}) })
+    this.#publish(call, 'call.updated')
+    if (!machine || isTerminal(call.status)) return emptyTwiml()
+    if (action === 'hangup') {
+      await this.hangup(call.id).catch((err: unknown) => this.#log.warn('amd hang-up failed', { callId: call.id, err: err as Error }))
+    } else if (action === 'leave_message') {
+      void this.#leaveVoicemail(call)
+    }
+    return emptyTwiml()
+  }
+
+  /** Speaks the profile's message after the beep in the agent's voice, then hangs up once it has played. */
+  async #leaveVoicemail(call: TrackedCall): Promise<void> {
+    const message = call.amd?.message ?? ''
+    const live = this.#opts.calls.get(call.id)
+    try {
+      if (!message) {
+        await this.hangup(call.id)
+        return
+      }
+      if (live && live.agent.capabilities.canSay) {
+        live.stopPlayback('voicemail')
+        const agent = live.agent
+        const done = new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, VOICEMAIL_AUDIO_TIMEOUT_MS)
+          agent.once('audioEnd', () => {
+            clearTimeout(timer)
+            resolve()
+          })
+        })
+        await agent.say(message)
+        await done
+        // The session ends the call once what was sent has played.
+        agent.emit('hangup', 'voicemail_left')
+        this.#timeline(call, 'voicemail.left', { via: 'agent' })
+        return
+      }
+      // This engine cannot speak arbitrary text: Twilio's voice reads it, then the call ends.
+      const client = await this.client()
+      await client.calls(call.callSid!).update({ twiml: sayAndHangupTwiml(message) })
+      this.#timeline(call, 'voicemail.left', { via: 'twiml' })
+    } catch (err) {
+      this.#log.warn('voicemail failed', { callId: call.id, err: err as Error })
+      await this.hangup(call.id).catch(() => undefined)
+    }
+  }
+
+  /** `/twilio/recording`: Twilio-side recording is ready (or absent); the call-records feature takes it from the hub. */
+  onRecording(query: URLSearchParams, form: Record<string, string>): string {
+    const call = this.#find(query, form)
+    if (!form.CallSid || !form.RecordingSid || !form.RecordingUrl) return emptyTwiml()
+    const durationS = Number(form.RecordingDuration)
+    const channels = Number(form.RecordingChannels)
+    this.#log.info('twilio recording', { callId: call?.id, recordingSid: form.RecordingSid, status: form.RecordingStatus })
+    this.#opts.hub.publish({
+      type: 'twilio.recording',
+      ...(call ? { callId: call.id } : {}),
+      callSid: form.CallSid,
+      recordingSid: form.RecordingSid,
+      recordingUrl: form.RecordingUrl,
+      status: form.RecordingStatus ?? 'completed',
+      ...(Number.isFinite(durationS) ? { durationS } : {}),
+      ...(Number.isInteger(channels) ? { channels } : {})
+    })
+    return emptyTwiml()
+  }
+
+  /** Status for scripts: our tracked calls, newest first. */
+  trackedCalls(opts: { active?: boolean } = {}): TwilioCallView[] {
+    return this.tracker
+      .list()
+      .filter((c) => !opts.active || !isTerminal(c.status))
+      .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())
+      .map((c) => toView(c, undefined))
+  }
+}
+
+export type { TwilioCallStatus }
