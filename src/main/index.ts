@@ -38,7 +38,12 @@ function readFlags() {
     }
   })
   const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined)
-  const port = (v: unknown) => (str(v) === undefined ? undefined : Number(v))
+  const port = (v: unknown) => {
+    if (str(v) === undefined) return undefined
+    const n = Number(v)
+    if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`Not a port number: '${String(v)}'`)
+    return n
+  }
   return {
     dataDir: str(values['data-dir']),
     controlPort: port(values['control-port'] ?? process.env.CALLBENCH_CONTROL_PORT),

@@ -81,12 +81,14 @@ export function HealthPanel() {
   )
 }
 
-/** Ticks once a second from the last report, so uptime moves without polling the core. */
+/** Ticks once a second from the last report, so uptime moves without polling the core; stands still while offline. */
 function Uptime({ uptimeS, receivedAtMs }: { uptimeS: number; receivedAtMs: number }) {
+  const online = useAppStore((s) => s.link.status === 'online')
   const [nowMs, setNowMs] = useState(() => Date.now())
   useEffect(() => {
+    if (!online) return
     const timer = setInterval(() => setNowMs(Date.now()), 1000)
     return () => clearInterval(timer)
-  }, [])
+  }, [online])
   return <span data-testid="health-uptime">{formatUptime(uptimeS + Math.max(0, nowMs - receivedAtMs) / 1000)}</span>
 }
