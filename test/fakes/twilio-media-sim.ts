@@ -36,6 +36,8 @@ export type CallerSegment =
    */
   | { kind: 'waitForAgent'; timeoutMs: number; afterMs?: number; until?: 'speaking' | 'done' }
 
+export type SpeechSegment = Extract<CallerSegment, { kind: 'speech' }>
+
 export interface SimOptions {
   /** `ws://…` URL of the Media Streams endpoint. */
   url: string
@@ -582,6 +584,6 @@ export function loadSpeechClips(dir = FIXTURE_DIR): SpeechClip[] {
 }
 
 /** A speech segment for a clip, carrying its measured onset and offset. */
-export function speechOf(clip: SpeechClip): CallerSegment {
+export function speechOf(clip: SpeechClip): SpeechSegment {
   return { kind: 'speech', audio: clip.audio, onsetMs: clip.onsetMs, offsetMs: clip.offsetMs, label: clip.file }
 }
