@@ -193,6 +193,8 @@ export class TwilioRecordingArchiver {
       // Redirects (a signed media URL) are followed; fetch drops the Authorization header on a cross-origin hop.
       redirect: 'follow',
       signal: AbortSignal.timeout(this.#o.downloadTimeoutMs ?? 120_000)
+    }).catch((err: unknown) => {
+      throw new CallbenchError('upstream_failed', 'Twilio recording download broke off', { cause: err, retryable: true })
     })
     if (!res.ok || !res.body) {
       await res.body?.cancel()
