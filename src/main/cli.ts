@@ -28,7 +28,7 @@ serve options:
   --cloudflared <path>  the cloudflared binary to use
   --mode <engine>       default engine: ${AGENT_MODES.join(', ')} (default echo)
   --token <token>       fixed control token (scripts); default: random per launch
-  --env-file <path>     read keys from this .env file (default ./.env when present)
+  --dotenv <path>       read keys from this .env file (default ./.env when present)
   -h, --help            this help
 
 Keys come from the environment or the .env file: TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_PHONE_NUMBER,
@@ -70,7 +70,7 @@ async function serve(argv: string[]): Promise<void> {
       cloudflared: { type: 'string' },
       mode: { type: 'string' },
       token: { type: 'string' },
-      'env-file': { type: 'string', multiple: true },
+      dotenv: { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' }
     },
     strict: true
@@ -88,7 +88,7 @@ async function serve(argv: string[]): Promise<void> {
       fail('--public-url must be an http(s) URL')
     }
   }
-  const envFiles = values['env-file'] ?? (existsSync('.env') ? [resolve('.env')] : [])
+  const envFiles = values.dotenv ?? (existsSync('.env') ? [resolve('.env')] : [])
   const dataDir = resolve(values['data-dir'] ?? defaultDataDir())
   const renderer = rendererDir()
   let app: App
