@@ -74,5 +74,7 @@ export interface Agent extends EventEmitter<AgentEvents> {
   say(text: string): Promise<void>
   /** Stop the agent's current speech. */
   cancel(): void
+  /** Background information for the engine from the console (`context` command), when it takes any. */
+  sendContext?(text: string): void
   close(): Promise<void>
 }
