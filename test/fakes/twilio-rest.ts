@@ -40,6 +40,8 @@ export interface FakeCall {
   /** Stream URL and parameters from the TwiML we got. */
   stream?: { url: string; parameters: Record<string, string> }
   twiml?: string
+  /** New TwiML replaced the stream (REST update); the stream closing no longer ends the call. */
+  redirected?: boolean
   sequence: number
 }
 
@@ -132,6 +134,8 @@ export class FakeTwilio extends EventEmitter<{
   readonly #opts: FakeTwilioOptions
   readonly #server: Server
   readonly #pending = new Set<Promise<unknown>>()
+  /** Errors of work done in the background (webhooks to a server that went away). */
+  readonly backgroundErrors: unknown[] = []
 
   constructor(opts: FakeTwilioOptions = {}) {
     super()
@@ -173,6 +177,28 @@ export class FakeTwilio extends EventEmitter<{
     }
     this.numbers.set(n.sid, n)
     return n
+  }
+
+  /** Runs Twilio-side work after a response went out; failures (our server gone) are kept, not thrown. */
+  #background(p: Promise<unknown>): void {
+    const tracked = p.catch((err: unknown) => void this.backgroundErrors.push(err))
+    this.#pending.add(tracked)
+    void tracked.finally(() => this.#pending.delete(tracked))
+  }
+
+  /** Adds a TwiML app to the account. */
+  addApplication(init: Partial<FakeApplication> = {}): FakeApplication {
+    const a: FakeApplication = {
+      sid: sid('AP'),
+      friendly_name: 'app',
+      voice_url: '',
+      voice_method: 'POST',
+      status_callback: '',
+      status_callback_method: 'POST',
+      ...init
+    }
+    this.applications.set(a.sid, a)
+    return a
   }
 
   /** Requests whose path ends with `suffix` (e.g. `/Calls.json`). */
@@ -334,14 +360,13 @@ export class FakeTwilio extends EventEmitter<{
     call.media = media
     await media.connect()
     // Our server closing the stream ends <Connect>; with no verb after it, Twilio ends the call.
-    void media.whenClosed().then(() => this.#end(call))
+    this.#background(media.whenClosed().then(() => (call.redirected ? undefined : this.#end(call))))
   }
 
   /** Plays Twilio's part for a call created through the REST API: progress callbacks, TwiML, stream, AMD, hang-up. */
   runCall(callSid: string, script: CallScript = {}): Promise<void> {
     const p = this.#runCall(callSid, script)
-    this.#pending.add(p)
-    void p.finally(() => this.#pending.delete(p))
+    this.#background(p)
     return p
   }
 
@@ -539,9 +564,7 @@ export class FakeTwilio extends EventEmitter<{
             const final = status === 'canceled' && call.status !== 'in-progress' ? 'canceled' : 'completed'
             // Answer first, like Twilio; the stream stop and the completed callback follow.
             send(200, { ...this.#callJson(call), status: final })
-            const p = this.#end(call, final)
-            this.#pending.add(p)
-            void p.finally(() => this.#pending.delete(p))
+            this.#background(this.#end(call, final))
             return
           }
           return send(200, this.#callJson(call))
@@ -549,7 +572,16 @@ export class FakeTwilio extends EventEmitter<{
         if (one(params.Twiml) || one(params.Url)) {
           if (TERMINAL.has(call.status)) return error(400, 21220, 'Call is not in-progress. Cannot redirect.')
           call.twiml = one(params.Twiml) ?? call.twiml
-          return send(200, this.#callJson(call))
+          call.redirected = true
+          send(200, this.#callJson(call))
+          // New TwiML replaces <Connect>: the stream stops; a document that ends in <Hangup/> ends the call.
+          this.#background(
+            (async () => {
+              await call.media?.hangup().catch(() => undefined)
+              if (/<Hangup\s*\/>/.test(call.twiml ?? '')) await this.#end(call)
+            })()
+          )
+          return
         }
         return send(200, this.#callJson(call))
       }

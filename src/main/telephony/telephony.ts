@@ -296,10 +296,8 @@ export class Telephony {
       if (call?.streamClaimed) return hangupTwiml()
       call ??= await this.#newInbound(form)
     }
-    if (call.status !== 'in-progress' && !isTerminal(call.status)) {
-      this.tracker.applyStatus(call, 'in-progress', undefined)
-      this.#publish(call, call.published ? 'call.updated' : 'call.started')
-    }
+    const answered = !isTerminal(call.status) && this.tracker.applyStatus(call, 'in-progress', undefined)
+    if (answered || !call.published) this.#publish(call, call.published ? 'call.updated' : 'call.started')
 
     const customParameters: Record<string, string> = {
       ...call.metadata,
@@ -319,9 +317,9 @@ export class Telephony {
         ...(call.to ? { to: call.to } : {}),
         ...(call.profileId ? { profileId: call.profileId } : {}),
         ...(call.customer ? { customer: call.customer } : {}),
-        ...(call.overrides ? { overrides: call.overrides } : {}),
+        ...(call.overrides ? { overrides: call.overrides as Partial<Settings> } : {}),
         customParameters
-      } as PrewarmContext)
+      })
     } catch (err) {
       const e = err instanceof CallbenchError ? err : new CallbenchError('internal', 'Engine could not start', { cause: err })
       this.#log.warn('engine unavailable for call', { callId: call.id, code: e.code, message: e.message })
