@@ -1,0 +1,176 @@
+/** One OpenAI Realtime WebSocket: connects, sends `session.update` before any audio, buffers audio until then. */
+import { EventEmitter } from 'node:events'
+import { performance } from 'node:perf_hooks'
+import WebSocket from 'ws'
+import { CallbenchError } from '../../shared/errors.js'
+import {
+  appendAudioJson,
+  parseServerEvent,
+  realtimeUrl,
+  type RealtimeClientEvent,
+  type RealtimeServerEvent,
+  type SessionUpdateEvent
+} from './openai-realtime-protocol.js'
+
+export interface ConnectionOptions {
+  apiKey: string | (() => Promise<string | undefined>)
+  baseUrl: string
+  model: string
+  /** Sent as `X-Client-Request-Id` (request-tracing metadata the SDK passes through too). */
+  requestId?: string
+  /** Handshake limit, ms. */
+  handshakeTimeoutMs: number
+  /** Caller audio kept while the socket opens; the oldest is dropped past this, ms. */
+  maxPendingAudioMs: number
+}
+
+const FRAME_MS = 20
+const COMPACT_AFTER = 512
+
+export class RealtimeConnection extends EventEmitter<{
+  /** The socket is open and `session.update` has gone out. */
+  open: []
+  event: [RealtimeServerEvent]
+  /** A message that is not an event. */
+  invalid: []
+  /** The connection is gone (or never came up), not by our close(). */
+  down: [CallbenchError]
+}> {
+  /** performance.now() of the last message received. */
+  lastEventAtMs = 0
+  /** Caller frames dropped because the socket took longer than `maxPendingAudioMs` to open. */
+  droppedFrames = 0
+  readonly #opts: ConnectionOptions
+  readonly #sessionUpdate: SessionUpdateEvent
+  #ws: WebSocket | undefined
+  #open = false
+  #closed = false
+  #pending: string[] = []
+  #pendingHead = 0
+  #socketError: Error | undefined
+
+  constructor(opts: ConnectionOptions, sessionUpdate: SessionUpdateEvent) {
+    super()
+    this.#opts = opts
+    this.#sessionUpdate = sessionUpdate
+  }
+
+  get isOpen(): boolean {
+    return this.#open
+  }
+
+  async connect(): Promise<void> {
+    let apiKey: string | undefined
+    try {
+      apiKey = typeof this.#opts.apiKey === 'string' ? this.#opts.apiKey : await this.#opts.apiKey()
+    } catch (err) {
+      return this.#down(new CallbenchError('not_configured', 'Could not read OPENAI_API_KEY', { cause: err }))
+    }
+    if (this.#closed) return
+    if (!apiKey) return this.#down(new CallbenchError('not_configured', 'OPENAI_API_KEY is not set'))
+    let url: string
+    try {
+      url = realtimeUrl(this.#opts.baseUrl, this.#opts.model)
+    } catch (err) {
+      return this.#down(new CallbenchError('not_configured', 'OPENAI_BASE_URL is not a valid URL', { cause: err }))
+    }
+    const headers: Record<string, string> = { Authorization: `Bearer ${apiKey}` }
+    if (this.#opts.requestId) headers['X-Client-Request-Id'] = this.#opts.requestId
+    const ws = new WebSocket(url, { headers, perMessageDeflate: false, handshakeTimeout: this.#opts.handshakeTimeoutMs })
+    this.#ws = ws
+    ws.on('open', this.#onOpen)
+    ws.on('message', this.#onMessage)
+    ws.on('error', (err) => (this.#socketError = err))
+    ws.on('close', this.#onClose)
+  }
+
+  /** Caller audio (μ-law): sent at once when open, else kept in order until `session.update` has gone out. */
+  appendAudio(chunk: Uint8Array): void {
+    const json = appendAudioJson(chunk)
+    if (this.#open) {
+      this.#ws!.send(json)
+      return
+    }
+    if (this.#closed) return
+    this.#pending.push(json)
+    if (this.#pending.length - this.#pendingHead > Math.ceil(this.#opts.maxPendingAudioMs / FRAME_MS)) {
+      this.#pendingHead++
+      this.droppedFrames++
+      if (this.#pendingHead >= COMPACT_AFTER) {
+        this.#pending.splice(0, this.#pendingHead)
+        this.#pendingHead = 0
+      }
+    }
+  }
+
+  send(ev: RealtimeClientEvent): void {
+    if (this.#open && this.#ws!.readyState === WebSocket.OPEN) this.#ws!.send(JSON.stringify(ev))
+  }
+
+  /** Closes cleanly (1000), waiting for the close handshake a bounded time. */
+  close(): Promise<void> {
+    this.#closed = true
+    this.#open = false
+    this.#pending = []
+    const ws = this.#ws
+    if (!ws || ws.readyState === WebSocket.CLOSED) return Promise.resolve()
+    return new Promise<void>((resolve) => {
+      ws.once('close', () => resolve())
+      if (ws.readyState === WebSocket.CONNECTING) ws.terminate()
+      else ws.close(1000)
+      setTimeout(() => ws.terminate(), 1_000).unref()
+    })
+  }
+
+  /** Drops the socket at once (after a failure). */
+  terminate(): void {
+    this.#closed = true
+    this.#open = false
+    this.#pending = []
+    this.#ws?.terminate()
+  }
+
+  readonly #onOpen = (): void => {
+    if (this.#closed) return
+    const ws = this.#ws!
+    this.lastEventAtMs = performance.now()
+    // The socket is ordered: audio sent after session.update is read in the format it sets.
+    ws.send(JSON.stringify(this.#sessionUpdate))
+    for (let i = this.#pendingHead; i < this.#pending.length; i++) ws.send(this.#pending[i]!)
+    this.#pending = []
+    this.#pendingHead = 0
+    this.#open = true
+    this.emit('open')
+  }
+
+  readonly #onMessage = (data: WebSocket.RawData): void => {
+    this.lastEventAtMs = performance.now()
+    const ev = parseServerEvent(data.toString())
+    if (ev) this.emit('event', ev)
+    else this.emit('invalid')
+  }
+
+  readonly #onClose = (code: number, reason: Buffer): void => {
+    if (this.#closed) return
+    const opened = this.#open
+    this.#open = false
+    this.#closed = true
+    const detail = { code, reason: reason.toString('utf8').slice(0, 200) }
+    if (opened) {
+      this.#down(new CallbenchError('upstream_closed', `OpenAI Realtime closed the session (code ${code})`, { retryable: true, cause: detail }))
+    } else {
+      const why = this.#socketError?.message
+      this.#down(
+        new CallbenchError('upstream_failed', `Could not connect to OpenAI Realtime${why ? `: ${why}` : ''}`, {
+          retryable: true,
+          cause: this.#socketError ?? detail
+        })
+      )
+    }
+  }
+
+  #down(err: CallbenchError): void {
+    this.#closed = true
+    this.emit('down', err)
+  }
+}

@@ -1,0 +1,346 @@
+/** The conversation side of a Realtime session: replies, barge-in truncation, transcripts, end_call, turn metrics. */
+import type { EventEmitter } from 'node:events'
+import { performance } from 'node:perf_hooks'
+import type { TurnMetrics } from '../../shared/calls.js'
+import { CallbenchError } from '../../shared/errors.js'
+import type { Logger } from '../log.js'
+import type { AgentEvents } from './agent.js'
+import { PlaybackTracker } from './openai-realtime-playback.js'
+import {
+  END_CALL_TOOL_NAME,
+  buildCancel,
+  buildFunctionOutput,
+  buildResponseCreate,
+  buildSystemMessage,
+  buildTruncate,
+  isBenignError,
+  type RealtimeClientEvent,
+  type RealtimeServerEvent,
+  type TurnDetectionSettings
+} from './openai-realtime-protocol.js'
+
+const WRAP_UP_TEXT =
+  'The call reaches its time limit in under a minute. Wrap up now: conclude briefly, say goodbye, then call end_call.'
+const GOODBYE_TEXT = 'Say a short goodbye to the caller.'
+const KEEP_RESPONSES = 4
+
+type Event<T extends RealtimeServerEvent['type']> = Extract<RealtimeServerEvent, { type: T }>
+
+/** What the conversation needs from the agent that owns it. */
+export interface ConversationHost {
+  emit: EventEmitter<AgentEvents>['emit']
+  emitError(err: CallbenchError): void
+  send(ev: RealtimeClientEvent): void
+  /** The call clock, ms. */
+  clock(): number
+  /** The call clock when the first caller audio was appended: where the service's audio clock starts. */
+  audioOriginAtMs(): number | undefined
+  /** A reply became due: watch for a stalled service. */
+  replyDue(): void
+  log: Logger
+}
+
+interface ResponseState {
+  id: string
+  cut: boolean
+  hadAudio: boolean
+  endCall: boolean
+  goodbye: boolean
+  audioItemId: string | undefined
+}
+
+/** What we know of a turn from its end until the reply's first audio. */
+interface TurnStart {
+  callerStoppedAtMs?: number
+  endOfTurnAtMs: number
+  endOfSpeechWaitMs?: number
+}
+
+export class RealtimeConversation {
+  readonly #host: ConversationHost
+  readonly #turnDetection: TurnDetectionSettings
+  readonly #playback: PlaybackTracker
+  readonly #responses = new Map<string, ResponseState>()
+  #active: ResponseState | undefined
+  /** performance.now() since when a reply has been due and not yet created. */
+  #dueSinceMs: number | undefined
+  #turnStart: TurnStart | undefined
+  #turns = 0
+  #agentText = ''
+  #agentTextItem: string | undefined
+  #callerText = ''
+  #callerTextItem: string | undefined
+  #goodbyeDue = false
+  #wrapUpDue = false
+  #hungUp = false
+
+  constructor(host: ConversationHost, turnDetection: TurnDetectionSettings, playbackClock: () => number) {
+    this.#host = host
+    this.#turnDetection = turnDetection
+    this.#playback = new PlaybackTracker(playbackClock)
+  }
+
+  /** A reply is due or being generated: the service owes us events. */
+  get awaitingReply(): boolean {
+    return this.#dueSinceMs !== undefined || this.#active !== undefined
+  }
+
+  get dueSinceMs(): number | undefined {
+    return this.#dueSinceMs
+  }
+
+  handle(ev: RealtimeServerEvent): void {
+    switch (ev.type) {
+      case 'input_audio_buffer.speech_started':
+        return this.#onSpeechStarted(ev)
+      case 'input_audio_buffer.speech_stopped':
+        return this.#onSpeechStopped(ev)
+      case 'conversation.item.input_audio_transcription.delta':
+        return this.#onCallerTranscript(ev.item_id, ev.delta ?? '', false)
+      case 'conversation.item.input_audio_transcription.completed':
+        return this.#onCallerTranscript(ev.item_id, ev.transcript, true)
+      case 'conversation.item.input_audio_transcription.failed':
+        return this.#timeline('transcription.failed', { itemId: ev.item_id, code: ev.error.code })
+      case 'response.created':
+        return this.#onResponseCreated(ev)
+      case 'response.output_audio.delta':
+        return this.#onAudioDelta(ev)
+      case 'response.output_audio.done':
+        return this.#onAudioDone(ev)
+      case 'response.output_audio_transcript.delta':
+        return this.#onAgentTranscript(ev.response_id, ev.item_id, ev.delta, false)
+      case 'response.output_audio_transcript.done':
+        return this.#onAgentTranscript(ev.response_id, ev.item_id, ev.transcript, true)
+      case 'response.function_call_arguments.done':
+        return this.#onFunctionCall(ev)
+      case 'response.done':
+        return this.#onResponseDone(ev)
+      case 'conversation.item.truncated':
+        return this.#timeline('truncated', { itemId: ev.item_id, audioEndMs: ev.audio_end_ms })
+      case 'error':
+        return this.#onServerError(ev)
+      default:
+        return
+    }
+  }
+
+  played(replyId: string, ms: number): void {
+    this.#playback.played(replyId, ms)
+  }
+
+  /**
+   * Stops what the caller is hearing. On a barge-in `interrupt` goes first (the bridge clears Twilio at once);
+   * then the response is cancelled if still generating and each reply still playing is truncated at the heard
+   * position, so the model's context holds only what the caller heard.
+   */
+  cut(bargeIn: boolean): void {
+    const playing = this.#playback.playing()
+    const heard = playing.map((r) => this.#playback.heardMs(r))
+    if (bargeIn && playing.length > 0) this.#host.emit('interrupt')
+    const active = this.#active
+    if (active && !active.cut) {
+      active.cut = true
+      this.#host.send(buildCancel(active.id))
+      this.#timeline('cancel', { responseId: active.id, reason: bargeIn ? 'barge_in' : 'operator' })
+    }
+    for (let i = 0; i < playing.length; i++) {
+      const r = playing[i]!
+      this.#playback.cut(r)
+      const resp = this.#responses.get(r.responseId)
+      if (resp) resp.cut = true
+      this.#host.send(buildTruncate(r.id, heard[i]!))
+      this.#timeline('truncate', { itemId: r.id, audioEndMs: heard[i]!, emittedMs: r.emittedMs })
+    }
+  }
+
+  requestResponse(instructions?: string, toolChoice?: 'none'): void {
+    this.#turnStart ??= { endOfTurnAtMs: this.#host.clock() }
+    this.#host.send(buildResponseCreate({ ...(instructions !== undefined ? { instructions } : {}), ...(toolChoice ? { toolChoice } : {}) }))
+    this.#due()
+  }
+
+  /** Near the session limit: tell the model to wrap up and let it speak (after its current reply, if any). */
+  wrapUp(): void {
+    if (this.#hungUp) return
+    this.#timeline('session.wrap_up')
+    this.#host.send(buildSystemMessage(WRAP_UP_TEXT))
+    if (this.#active) this.#wrapUpDue = true
+    else this.requestResponse()
+  }
+
+  hangup(reason: string): void {
+    if (this.#hungUp) return
+    this.#hungUp = true
+    this.#host.emit('hangup', reason)
+  }
+
+  #onSpeechStarted(ev: Event<'input_audio_buffer.speech_started'>): void {
+    this.#timeline('speech_started', { audioStartMs: ev.audio_start_ms })
+    this.cut(true)
+  }
+
+  #onSpeechStopped(ev: Event<'input_audio_buffer.speech_stopped'>): void {
+    const td = this.#turnDetection
+    // audio_end_ms includes the server VAD's silence window (SDK docs), so the caller stopped that much earlier.
+    const waitMs = td.type === 'server_vad' ? td.silenceMs : undefined
+    const origin = this.#host.audioOriginAtMs()
+    this.#turnStart = {
+      endOfTurnAtMs: this.#host.clock(),
+      ...(origin !== undefined ? { callerStoppedAtMs: origin + ev.audio_end_ms - (waitMs ?? 0) } : {}),
+      ...(waitMs !== undefined ? { endOfSpeechWaitMs: waitMs } : {})
+    }
+    this.#timeline('speech_stopped', { audioEndMs: ev.audio_end_ms })
+    // create_response is on: the service now owes us a reply.
+    this.#due()
+  }
+
+  #onResponseCreated(ev: Event<'response.created'>): void {
+    const id = ev.response.id
+    if (!id) return
+    const state: ResponseState = { id, cut: false, hadAudio: false, endCall: false, goodbye: this.#goodbyeDue, audioItemId: undefined }
+    this.#goodbyeDue = false
+    this.#responses.set(id, state)
+    this.#active = state
+    this.#dueSinceMs = undefined
+    this.#timeline('response.created', { responseId: id })
+    this.#host.replyDue()
+  }
+
+  #onAudioDelta(ev: Event<'response.output_audio.delta'>): void {
+    const resp = this.#responses.get(ev.response_id)
+    // Deltas of a response we cut are still in flight: the caller must not hear them.
+    if (!resp || resp.cut || typeof ev.delta !== 'string') return
+    const audio = Buffer.from(ev.delta, 'base64')
+    if (audio.byteLength === 0) return
+    if (!resp.hadAudio) {
+      resp.hadAudio = true
+      resp.audioItemId = ev.item_id
+      this.#emitTurn()
+    }
+    this.#playback.emitted(ev.item_id, resp.id, audio.byteLength)
+    this.#host.emit('audio', audio, ev.item_id)
+  }
+
+  /** Sent just before a reply's first audio, so the bridge closes the turn on the frame that follows. */
+  #emitTurn(): void {
+    const start = this.#turnStart
+    this.#turnStart = undefined
+    const m: Partial<TurnMetrics> = { turn: ++this.#turns }
+    if (start) {
+      Object.assign(m, start)
+      // End of turn → the engine's first audio is the model's share; the bridge's is what remains after it.
+      m.llmFirstTokenMs = this.#host.clock() - start.endOfTurnAtMs
+    }
+    this.#host.emit('turn', m)
+  }
+
+  #onAudioDone(ev: Event<'response.output_audio.done'>): void {
+    const resp = this.#responses.get(ev.response_id)
+    if (resp && !resp.cut && resp.hadAudio) this.#host.emit('audioEnd', ev.item_id)
+  }
+
+  /** Partial lines carry the text so far (the console replaces the line), the final line the whole of it. */
+  #onCallerTranscript(itemId: string, text: string, final: boolean): void {
+    if (this.#callerTextItem !== itemId) {
+      this.#callerTextItem = itemId
+      this.#callerText = ''
+    }
+    this.#callerText = final ? text : this.#callerText + text
+    if (this.#callerText || final) this.#host.emit('transcript', { role: 'caller', text: this.#callerText, final })
+    if (final) this.#callerTextItem = undefined
+  }
+
+  #onAgentTranscript(responseId: string, itemId: string, text: string, final: boolean): void {
+    const resp = this.#responses.get(responseId)
+    if (resp?.cut && !final) return
+    if (this.#agentTextItem !== itemId) {
+      this.#agentTextItem = itemId
+      this.#agentText = ''
+    }
+    this.#agentText = final ? text : this.#agentText + text
+    this.#host.emit('transcript', { role: 'agent', text: this.#agentText, final })
+    if (final) this.#agentTextItem = undefined
+  }
+
+  #onFunctionCall(ev: Event<'response.function_call_arguments.done'>): void {
+    if (ev.name !== END_CALL_TOOL_NAME) {
+      this.#host.send(buildFunctionOutput(ev.call_id, JSON.stringify({ error: `Unknown tool ${ev.name}` })))
+      return
+    }
+    let reason: string | undefined
+    try {
+      const args = JSON.parse(ev.arguments || '{}') as { reason?: unknown }
+      if (typeof args.reason === 'string') reason = args.reason.slice(0, 200)
+    } catch {
+      // The arguments are advisory; the call ends either way.
+    }
+    this.#host.send(buildFunctionOutput(ev.call_id, JSON.stringify({ ok: true })))
+    this.#timeline('end_call', reason ? { reason } : undefined)
+    const resp = this.#responses.get(ev.response_id)
+    if (resp) resp.endCall = true
+  }
+
+  #onResponseDone(ev: Event<'response.done'>): void {
+    const r = ev.response
+    const id = r.id ?? ''
+    const resp = this.#responses.get(id)
+    this.#timeline('response.done', {
+      responseId: id,
+      status: r.status,
+      ...(r.status_details?.reason ? { reason: r.status_details.reason } : {})
+    })
+    if (this.#active?.id === id) this.#active = undefined
+    this.#dueSinceMs = undefined
+    if (r.status === 'failed') {
+      const e = r.status_details?.error
+      this.#host.log.warn('realtime response failed', { type: e?.type, code: e?.code })
+      this.#host.emitError(new CallbenchError('upstream_failed', e?.message || 'The OpenAI Realtime response failed'))
+    }
+    if (this.#agentTextItem !== undefined && this.#agentTextItem === resp?.audioItemId) {
+      this.#host.emit('transcript', { role: 'agent', text: this.#agentText, final: true })
+      this.#agentTextItem = undefined
+    }
+    if (resp?.endCall) {
+      // The goodbye normally comes in the same response as the call; when it did not, ask for one first.
+      if (resp.hadAudio) this.hangup('agent_end_call')
+      else {
+        this.#goodbyeDue = true
+        this.requestResponse(GOODBYE_TEXT, 'none')
+      }
+    } else if (resp?.goodbye) {
+      this.hangup('agent_end_call')
+    } else if (this.#wrapUpDue) {
+      this.#wrapUpDue = false
+      this.requestResponse()
+    }
+    this.#prune()
+  }
+
+  #onServerError(ev: Event<'error'>): void {
+    const e = ev.error
+    if (isBenignError(e)) {
+      this.#timeline('cancel.ignored', { code: e.code ?? undefined })
+      return
+    }
+    this.#timeline('upstream.error', { type: e.type, code: e.code ?? undefined, message: e.message })
+    this.#host.log.warn('realtime error event', { type: e.type, code: e.code })
+    this.#host.emitError(new CallbenchError('upstream_failed', `OpenAI Realtime: ${e.message}`, { cause: e }))
+  }
+
+  #due(): void {
+    this.#dueSinceMs ??= performance.now()
+    this.#host.replyDue()
+  }
+
+  #prune(): void {
+    if (this.#responses.size <= KEEP_RESPONSES * 2) return
+    for (const id of this.#responses.keys()) {
+      if (this.#responses.size <= KEEP_RESPONSES) break
+      if (this.#active?.id !== id) this.#responses.delete(id)
+    }
+  }
+
+  #timeline(name: string, data?: Record<string, unknown>): void {
+    this.#host.emit('event', name, data)
+  }
+}
