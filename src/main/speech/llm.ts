@@ -1,0 +1,143 @@
+/** OpenAI Chat Completions, streamed through the `openai` SDK: one conversation per call, history kept, abortable. */
+import OpenAI, { APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai'
+import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions'
+import { CallbenchError } from '../../shared/errors.js'
+import type { SecretStore } from '../settings/secrets.js'
+
+export const DEFAULT_LLM_MODEL = 'gpt-4o-mini'
+
+/** Where the key and base URL come from (an App or an engine's AgentDeps both fit). */
+export interface OpenAiSource {
+  secrets: Pick<SecretStore, 'get'>
+  config: (name: string) => string | undefined
+}
+
+let cached: { key: string; client: OpenAI } | undefined
+
+/** The SDK client for the current `OPENAI_API_KEY` and `OPENAI_BASE_URL`; `not_configured` without a key. */
+export async function openAiFrom(source: OpenAiSource): Promise<OpenAI> {
+  const apiKey = await source.secrets.get('OPENAI_API_KEY')
+  if (!apiKey) throw new CallbenchError('not_configured', 'OpenAI API key is not set', { field: 'OPENAI_API_KEY' })
+  const baseURL = source.config('OPENAI_BASE_URL') || undefined
+  const key = `${apiKey}\n${baseURL ?? ''}`
+  if (cached?.key === key) return cached.client
+  // Retries would replay a turn the caller is waiting on; one is enough to ride out a dropped keep-alive socket.
+  const client = new OpenAI({ apiKey, ...(baseURL ? { baseURL } : {}), maxRetries: 1, timeout: 30_000 })
+  cached = { key, client }
+  return client
+}
+
+export interface ChatOptions {
+  model: string
+  /** System prompt. */
+  instructions: string
+  /** 0–2; the API's default when omitted. */
+  temperature?: number
+  /** Longest reply, tokens. Default 300 (a phone answer, not an essay). */
+  maxTokens?: number
+  /** User and assistant messages kept (the system prompt is always sent). Default 40. */
+  maxHistoryMessages?: number
+}
+
+export type ChatRole = 'user' | 'assistant' | 'system'
+
+/** One call's conversation with the model. */
+export class ChatConversation {
+  readonly #client: OpenAI
+  readonly #opts: Required<Omit<ChatOptions, 'temperature'>> & Pick<ChatOptions, 'temperature'>
+  readonly #history: Array<{ role: ChatRole; content: string }> = []
+
+  constructor(client: OpenAI, opts: ChatOptions) {
+    this.#client = client
+    this.#opts = {
+      model: opts.model || DEFAULT_LLM_MODEL,
+      instructions: opts.instructions,
+      maxTokens: opts.maxTokens ?? 300,
+      maxHistoryMessages: opts.maxHistoryMessages ?? 40,
+      ...(opts.temperature !== undefined ? { temperature: opts.temperature } : {})
+    }
+  }
+
+  /** User and assistant turns so far, oldest first (system prompt not included). */
+  get history(): ReadonlyArray<{ role: ChatRole; content: string }> {
+    return this.#history
+  }
+
+  add(role: ChatRole, content: string): void {
+    if (!content.trim()) return
+    const last = this.#history[this.#history.length - 1]
+    // Two caller turns in a row (the first reply was cut before anything was heard) read as one.
+    if (last && last.role === role && role === 'user') last.content = `${last.content} ${content}`
+    else this.#history.push({ role, content })
+    const excess = this.#history.length - this.#opts.maxHistoryMessages
+    if (excess > 0) this.#history.splice(0, excess)
+  }
+
+  /**
+   * Streams the model's reply to the conversation so far, as text deltas. The reply is not added to the history:
+   * the caller adds what was actually spoken (all of it, or the heard part after a barge-in). Aborting `signal`
+   * ends the iteration quietly and closes the HTTP request; other failures throw a CallbenchError.
+   */
+  async *stream(signal: AbortSignal): AsyncGenerator<string> {
+    const messages: ChatCompletionMessageParam[] = [
+      { role: 'system', content: this.#opts.instructions },
+      ...this.#history.map((m) => ({ role: m.role, content: m.content }) as ChatCompletionMessageParam)
+    ]
+    let stream: AsyncIterable<OpenAI.Chat.Completions.ChatCompletionChunk>
+    try {
+      stream = await this.#client.chat.completions.create(
+        {
+          model: this.#opts.model,
+          messages,
+          stream: true,
+          max_completion_tokens: this.#opts.maxTokens,
+          ...(this.#opts.temperature !== undefined ? { temperature: this.#opts.temperature } : {})
+        },
+        { signal }
+      )
+    } catch (err) {
+      if (signal.aborted) return
+      throw llmError(err)
+    }
+    try {
+      for await (const chunk of stream) {
+        const delta = chunk.choices[0]?.delta?.content
+        if (delta) yield delta
+      }
+    } catch (err) {
+      if (signal.aborted) return
+      throw llmError(err)
+    }
+  }
+
+  /** The whole reply at once (the Gather fallback, where nothing can be spoken before the webhook answers). */
+  async complete(signal?: AbortSignal): Promise<string> {
+    const controller = new AbortController()
+    const onAbort = () => controller.abort()
+    signal?.addEventListener('abort', onAbort, { once: true })
+    try {
+      let text = ''
+      for await (const delta of this.stream(controller.signal)) text += delta
+      return text
+    } finally {
+      signal?.removeEventListener('abort', onAbort)
+    }
+  }
+}
+
+/** Maps an SDK failure to a CallbenchError. */
+export function llmError(err: unknown): CallbenchError {
+  if (err instanceof CallbenchError) return err
+  if (err instanceof APIUserAbortError) return new CallbenchError('upstream_closed', 'OpenAI request was aborted', { cause: err })
+  if (err instanceof APIConnectionTimeoutError) {
+    return new CallbenchError('upstream_timeout', 'OpenAI timed out', { cause: err, retryable: true })
+  }
+  if (err instanceof APIError && err.status !== undefined) {
+    const status = err.status
+    if (status === 401 || status === 403) return new CallbenchError('upstream_failed', `OpenAI refused the API key (${status})`, { cause: err })
+    if (status === 404) return new CallbenchError('not_found', 'OpenAI model not found', { cause: err, field: 'llmModel' })
+    if (status === 400) return new CallbenchError('bad_request', `OpenAI rejected the request: ${err.message.slice(0, 200)}`, { cause: err })
+    return new CallbenchError('upstream_failed', `OpenAI answered ${status}`, { cause: err, retryable: status === 429 || status >= 500 })
+  }
+  return new CallbenchError('upstream_failed', 'OpenAI request failed', { cause: err, retryable: true })
+}

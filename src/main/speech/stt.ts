@@ -1,0 +1,292 @@
+/** ElevenLabs Scribe speech to text per caller turn: streamed over the realtime WebSocket, batch upload as the fallback. */
+import { EventEmitter } from 'node:events'
+import { AudioFormat as ScribeAudioFormat, CommitStrategy, RealtimeEvents, type RealtimeConnection } from '@elevenlabs/elevenlabs-js'
+import { CallbenchError } from '../../shared/errors.js'
+import type { Logger } from '../log.js'
+import { elevenLabsError, type ElevenLabsConnection } from './elevenlabs-client.js'
+import { wrapWav } from './elevenlabs-tts.js'
+
+export const DEFAULT_REALTIME_STT_MODEL = 'scribe_v2_realtime'
+export const DEFAULT_BATCH_STT_MODEL = 'scribe_v2'
+
+/** μ-law 8 kHz: 8 bytes per ms. */
+const BYTES_PER_MS = 8
+/** Longest turn kept for the batch fallback; a caller talking longer is transcribed from the start. */
+const MAX_TURN_MS = 120_000
+
+export interface SttOptions {
+  /**
+   * `realtime`: the turn streams to Scribe as it is spoken and is committed when the VAD ends it, so the
+   * transcript is ready moments after. `batch`: the whole turn is uploaded once it ends. Default `realtime`.
+   */
+  mode?: 'realtime' | 'batch'
+  /** Default {@link DEFAULT_REALTIME_STT_MODEL}. */
+  realtimeModelId?: string
+  /** Default {@link DEFAULT_BATCH_STT_MODEL}. */
+  batchModelId?: string
+  /** ISO 639 code; empty = detected. */
+  languageCode?: string
+  /** Commit → transcript, or upload → transcript, before giving up, ms. Default 8000. */
+  timeoutMs?: number
+  /** Socket open → `session_started`, ms. Default 5000. */
+  connectTimeoutMs?: number
+  log?: Logger
+}
+
+export interface TurnTranscript {
+  text: string
+  via: 'realtime' | 'batch'
+}
+
+export interface TranscriberEvents {
+  /** A tentative transcript of the turn so far (realtime only). */
+  partial: [text: string]
+  /** The realtime session failed; the turn falls back to batch. Informational. */
+  fallback: [CallbenchError]
+}
+
+interface Session {
+  connection: RealtimeConnection
+  ready: Promise<void>
+  open: boolean
+  closed: boolean
+  /** Waiters for `committed_transcript`, in commit order. */
+  commits: Array<{ resolve: (text: string) => void; reject: (err: CallbenchError) => void }>
+}
+
+/**
+ * One call's speech to text. `begin` when the caller's speech is confirmed (with the audio before it),
+ * `push` each frame, `finish` at end of turn. Audio is μ-law 8 kHz, as Twilio sends it.
+ */
+export class ScribeTranscriber extends EventEmitter<TranscriberEvents> {
+  readonly #connect: () => Promise<ElevenLabsConnection>
+  readonly #opts: Required<Omit<SttOptions, 'log' | 'languageCode'>> & Pick<SttOptions, 'languageCode'>
+  readonly #log: Logger | undefined
+  #session: Session | undefined
+  /** The current turn's audio (kept for the batch fallback), and how much of it went to the realtime session. */
+  #turn = new Uint8Array(16_000)
+  #turnBytes = 0
+  #sentBytes = 0
+  #inTurn = false
+  #closed = false
+
+  constructor(connect: () => Promise<ElevenLabsConnection>, opts: SttOptions = {}) {
+    super()
+    this.#connect = connect
+    this.#log = opts.log
+    this.#opts = {
+      mode: opts.mode ?? 'realtime',
+      realtimeModelId: opts.realtimeModelId || DEFAULT_REALTIME_STT_MODEL,
+      batchModelId: opts.batchModelId || DEFAULT_BATCH_STT_MODEL,
+      timeoutMs: opts.timeoutMs ?? 8_000,
+      connectTimeoutMs: opts.connectTimeoutMs ?? 5_000,
+      ...(opts.languageCode ? { languageCode: opts.languageCode } : {})
+    }
+  }
+
+  /** Opens the realtime session ahead of the first turn (no-op in batch mode or when one is open). */
+  warm(): void {
+    if (this.#opts.mode !== 'realtime' || this.#closed) return
+    if (this.#session && !this.#session.closed) return
+    this.#session = this.#open()
+  }
+
+  /** A turn starts: `preroll` is the audio since just before the onset. */
+  begin(preroll: Uint8Array): void {
+    if (this.#closed) return
+    this.#inTurn = true
+    this.#turnBytes = 0
+    this.#sentBytes = 0
+    this.warm()
+    this.#append(preroll)
+  }
+
+  /** One frame of the turn. */
+  push(chunk: Uint8Array): void {
+    if (!this.#inTurn) return
+    this.#append(chunk)
+  }
+
+  get inTurn(): boolean {
+    return this.#inTurn
+  }
+
+  /** Ends the turn and resolves with its transcript (possibly empty); rejects only if batch failed too. */
+  async finish(signal?: AbortSignal): Promise<TurnTranscript> {
+    if (!this.#inTurn) return { text: '', via: this.#opts.mode }
+    this.#inTurn = false
+    // A copy: the next turn may begin (and reuse the buffer) while this one is still being transcribed.
+    const audio = this.#turn.slice(0, this.#turnBytes)
+    const session = this.#session
+    if (session && session.open && !session.closed && this.#sentBytes === this.#turnBytes) {
+      try {
+        return { text: await this.#commit(session), via: 'realtime' }
+      } catch (err) {
+        const e = err instanceof CallbenchError ? err : new CallbenchError('upstream_failed', 'Realtime transcription failed', { cause: err })
+        this.#log?.warn('realtime stt failed, using batch', { code: e.code })
+        this.emit('fallback', e)
+        this.#drop(session)
+      }
+    } else if (this.#opts.mode === 'realtime') {
+      // The session was not there for the whole turn (still opening, or it closed): what it heard is partial.
+      this.emit('fallback', new CallbenchError('upstream_closed', 'Realtime transcription session was not open for the turn', { retryable: true }))
+      if (session) this.#drop(session)
+    }
+    return { text: await this.#batch(audio, signal), via: 'batch' }
+  }
+
+  close(): void {
+    this.#closed = true
+    this.#inTurn = false
+    if (this.#session) this.#drop(this.#session)
+    this.removeAllListeners()
+  }
+
+  #append(chunk: Uint8Array): void {
+    const room = MAX_TURN_MS * BYTES_PER_MS - this.#turnBytes
+    if (room <= 0) return
+    const data = chunk.length > room ? chunk.subarray(0, room) : chunk
+    if (this.#turnBytes + data.length > this.#turn.length) {
+      const grown = new Uint8Array(Math.max(this.#turn.length * 2, this.#turnBytes + data.length))
+      grown.set(this.#turn.subarray(0, this.#turnBytes))
+      this.#turn = grown
+    }
+    this.#turn.set(data, this.#turnBytes)
+    this.#turnBytes += data.length
+    const s = this.#session
+    if (s && s.open && !s.closed) this.#flushTo(s)
+  }
+
+  /** Sends the turn's audio the session has not had yet. */
+  #flushTo(s: Session): void {
+    if (this.#sentBytes >= this.#turnBytes) return
+    const pending = this.#turn.subarray(this.#sentBytes, this.#turnBytes)
+    try {
+      s.connection.send({ audioBase64: Buffer.from(pending.buffer, pending.byteOffset, pending.byteLength).toString('base64'), sampleRate: 8000 })
+      this.#sentBytes = this.#turnBytes
+    } catch (err) {
+      this.#log?.warn('realtime stt send failed', { err: err as Error })
+      this.#drop(s)
+    }
+  }
+
+  #open(): Session {
+    const session = {} as Session
+    session.open = false
+    session.closed = false
+    session.commits = []
+    session.ready = (async () => {
+      const conn = await this.#connect()
+      const connection = await conn.client.speechToText.realtime.connect({
+        modelId: this.#opts.realtimeModelId,
+        audioFormat: ScribeAudioFormat.ULAW_8000,
+        sampleRate: 8000,
+        commitStrategy: CommitStrategy.MANUAL,
+        ...(this.#opts.languageCode ? { languageCode: this.#opts.languageCode } : {})
+      })
+      session.connection = connection
+      if (session.closed || this.#closed) {
+        connection.close()
+        return
+      }
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(
+          () => reject(new CallbenchError('upstream_timeout', 'Scribe realtime session did not start in time', { retryable: true })),
+          this.#opts.connectTimeoutMs
+        )
+        connection.on(RealtimeEvents.SESSION_STARTED, () => {
+          clearTimeout(timer)
+          resolve()
+        })
+        connection.on(RealtimeEvents.ERROR, (e) => {
+          const message = 'message_type' in e ? `${e.message_type}: ${e.error}` : e.message
+          const err = new CallbenchError('upstream_failed', `Scribe realtime: ${message.slice(0, 200)}`, { cause: e, retryable: true })
+          if (!session.open) {
+            clearTimeout(timer)
+            reject(err)
+          }
+          for (const c of session.commits.splice(0)) c.reject(err)
+        })
+        connection.on(RealtimeEvents.CLOSE, () => {
+          session.closed = true
+          clearTimeout(timer)
+          reject(new CallbenchError('upstream_closed', 'Scribe realtime session closed', { retryable: true }))
+          for (const c of session.commits.splice(0)) c.reject(new CallbenchError('upstream_closed', 'Scribe realtime session closed', { retryable: true }))
+        })
+        connection.on(RealtimeEvents.PARTIAL_TRANSCRIPT, (m) => {
+          if (this.#inTurn && m.text) this.emit('partial', m.text)
+        })
+        connection.on(RealtimeEvents.COMMITTED_TRANSCRIPT, (m) => session.commits.shift()?.resolve(m.text ?? ''))
+      })
+      if (session.closed || this.#closed) {
+        connection.close()
+        return
+      }
+      session.open = true
+      if (this.#inTurn && this.#session === session) this.#flushTo(session)
+    })()
+    session.ready.catch((err: unknown) => {
+      session.closed = true
+      this.#log?.warn('realtime stt session failed', { code: (err as CallbenchError).code })
+    })
+    return session
+  }
+
+  #commit(s: Session): Promise<string> {
+    return new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        const i = s.commits.indexOf(waiter)
+        if (i >= 0) s.commits.splice(i, 1)
+        reject(new CallbenchError('upstream_timeout', 'Scribe realtime did not return the transcript in time', { retryable: true }))
+      }, this.#opts.timeoutMs)
+      const waiter = {
+        resolve: (text: string) => {
+          clearTimeout(timer)
+          resolve(text)
+        },
+        reject: (err: CallbenchError) => {
+          clearTimeout(timer)
+          reject(err)
+        }
+      }
+      s.commits.push(waiter)
+      try {
+        s.connection.commit()
+      } catch (err) {
+        s.commits.pop()
+        clearTimeout(timer)
+        reject(new CallbenchError('upstream_closed', 'Scribe realtime session is not open', { cause: err, retryable: true }))
+      }
+    })
+  }
+
+  #drop(s: Session): void {
+    s.closed = true
+    if (this.#session === s) this.#session = undefined
+    try {
+      s.connection?.close()
+    } catch {
+      // Closing a socket that never opened.
+    }
+  }
+
+  async #batch(ulaw: Uint8Array, signal?: AbortSignal): Promise<string> {
+    if (ulaw.length === 0) return ''
+    const conn = await this.#connect()
+    try {
+      const result = await conn.client.speechToText.convert(
+        {
+          modelId: this.#opts.batchModelId,
+          file: { data: wrapWav(ulaw, { encoding: 'pcmu', sampleRateHz: 8000 }), filename: 'turn.wav', contentType: 'audio/wav' },
+          fileFormat: 'other',
+          tagAudioEvents: false,
+          ...(this.#opts.languageCode ? { languageCode: this.#opts.languageCode } : {})
+        },
+        { timeoutInSeconds: this.#opts.timeoutMs / 1000, maxRetries: 0, ...(signal ? { abortSignal: signal } : {}) }
+      )
+      return 'text' in result && typeof result.text === 'string' ? result.text : ''
+    } catch (err) {
+      throw elevenLabsError(err, 'speech to text')
+    }
+  }
+}

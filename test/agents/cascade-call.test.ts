@@ -1,0 +1,172 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startApp, type App } from '../../src/main/app.js'
+import type { CallSession } from '../../src/main/calls/call-session.js'
+import { FakeElevenLabs } from '../fakes/elevenlabs.js'
+import { FakeOpenAiChat } from '../fakes/openai-chat.js'
+import { loadSpeechClips, speechOf, TwilioMediaSim } from '../fakes/twilio-media-sim.js'
+
+const STT_DELAY_MS = 30
+const FIRST_TOKEN_DELAY_MS = 40
+const TTS_FIRST_BYTE_DELAY_MS = 50
+const LONG_REPLY =
+  'Sure, I can help with that. The first thing to know is that our opening hours change with the seasons, ' +
+  'so in winter we open later and close earlier than in summer. On weekends the hours are shorter again, ' +
+  'and on public holidays we are closed all day. If you tell me which day you have in mind, I can check it for you.'
+
+describe('cascade engine through the bridge (VAD → Scribe → chat → TTS)', () => {
+  let app: App
+  let dataDir: string
+  let chat: FakeOpenAiChat
+  let eleven: FakeElevenLabs
+  const clips = loadSpeechClips()
+  const mediaUrl = () => `ws://127.0.0.1:${app.controlListener.port}/api/media?token=t`
+
+  beforeAll(async () => {
+    chat = await FakeOpenAiChat.start({ firstTokenDelayMs: FIRST_TOKEN_DELAY_MS })
+    eleven = await FakeElevenLabs.start({
+      sttDelayMs: STT_DELAY_MS,
+      ttsFirstByteDelayMs: TTS_FIRST_BYTE_DELAY_MS,
+      // The caller's clips, in the order the tests speak them.
+      transcribe: ({ index }) => [clips[0]!.text, clips[1]!.text, clips[2]!.text][index] ?? 'something else'
+    })
+    dataDir = mkdtempSync(join(tmpdir(), 'callbench-cascade-'))
+    app = await startApp({
+      dataDir,
+      publicPort: 0,
+      controlPort: 0,
+      tunnel: false,
+      token: 't',
+      logLevel: 'silent',
+      env: { OPENAI_API_KEY: chat.apiKey, OPENAI_BASE_URL: chat.url, ELEVENLABS_API_KEY: eleven.apiKey, ELEVENLABS_BASE_URL: eleven.url }
+    })
+    await app.settings.update({
+      voice: { voiceId: 'voice-rachel', settings: { stability: 0.4, similarityBoost: 0.9, style: 0.1, speakerBoost: false, speed: 1.1 } },
+      openai: { ...app.settings.get().openai, llmModel: 'gpt-test-mini', instructions: 'You are the test agent.', temperature: 0.3 }
+    })
+  })
+  afterAll(async () => {
+    await app.stop()
+    await chat.stop()
+    await eleven.stop()
+    rmSync(dataDir, { recursive: true, force: true })
+  })
+
+  function sessionOf(sim: TwilioMediaSim): CallSession {
+    const s = app.calls.list().find((c) => c.summary().callSid === sim.callSid)
+    if (!s) throw new Error('no live session for the simulated call')
+    return s
+  }
+
+  it('answers a caller turn: transcript → chat → TTS audio to Twilio, with the latency breakdown (Silero VAD)', async () => {
+    const sim = new TwilioMediaSim({ url: mediaUrl(), callSid: 'CA' + '1'.repeat(32), customParameters: { mode: 'cascade', vad: 'silero', silenceMs: '500' } })
+    const ttsBefore = eleven.ttsSockets.length
+    await sim.connect()
+    await sim.play([
+      { kind: 'silence', durationMs: 300 },
+      { ...speechOf(clips[0]!), label: 'turn' },
+      { kind: 'waitForAgent', timeoutMs: 8000, until: 'done', afterMs: 100 }
+    ])
+    const live = sessionOf(sim)
+    expect(live.mode).toBe('cascade')
+    await sim.hangup()
+
+    // Scribe heard the turn on the realtime socket, as μ-law 8 kHz, committed once.
+    const stt = eleven.stt.sessions.at(-1)!
+    expect(stt.query).toMatchObject({ model_id: 'scribe_v2_realtime', audio_format: 'ulaw_8000', commit_strategy: 'manual' })
+    expect(stt.commits).toBe(1)
+    expect(stt.audioBytes).toBeGreaterThan(8 * 1000)
+    expect([...stt.sampleRates]).toEqual([8000])
+
+    // The model got the system prompt, the caller's words and the settings.
+    const req = chat.requests.at(-1)!
+    expect(req.stream).toBe(true)
+    expect(req.model).toBe('gpt-test-mini')
+    expect(req.temperature).toBe(0.3)
+    expect(req.messages[0]).toEqual({ role: 'system', content: 'You are the test agent.' })
+    expect(req.messages.at(-1)).toEqual({ role: 'user', content: clips[0]!.text })
+
+    // TTS: a socket opened before it was needed, μ-law 8 kHz, the profile's voice settings, the reply's text.
+    const socket = eleven.ttsSockets.slice(ttsBefore).find((s) => s.messages.length > 1)!
+    expect(socket.voiceId).toBe('voice-rachel')
+    expect(socket.query.output_format).toBe('ulaw_8000')
+    expect(socket.messages[0]).toMatchObject({
+      text: ' ',
+      voice_settings: { stability: 0.4, similarity_boost: 0.9, style: 0.1, use_speaker_boost: false, speed: 1.1 }
+    })
+    const spoken = socket.messages
+      .slice(1)
+      .map((m) => m.text as string)
+      .join('')
+    expect(spoken.replace(/\s+/g, ' ').trim()).toBe(`You said: ${clips[0]!.text}.`)
+    expect(socket.finalSent).toBe(true)
+
+    // The reply reached the caller after the turn ended.
+    const turn = sim.stats().speech.find((s) => s.label === 'turn')!
+    expect(turn.firstAgentMediaAtMs).toBeDefined()
+    expect(turn.firstAgentMediaAtMs!).toBeGreaterThan(turn.offsetSentAtMs!)
+    expect(sim.stats().mediaBytesReceived).toBeGreaterThan(8 * 500)
+
+    // Latency parts come from real timestamps and include each fake's configured delay.
+    expect(live.turns).toHaveLength(1)
+    const m = live.turns[0]!
+    expect(m.endOfSpeechWaitMs).toBeGreaterThanOrEqual(400)
+    expect(m.sttMs).toBeGreaterThanOrEqual(STT_DELAY_MS)
+    expect(m.llmFirstTokenMs).toBeGreaterThanOrEqual(FIRST_TOKEN_DELAY_MS)
+    expect(m.ttsFirstByteMs).toBeGreaterThanOrEqual(TTS_FIRST_BYTE_DELAY_MS)
+    expect(m.bridgeMs).toBeGreaterThanOrEqual(0)
+    expect(m.totalMs!).toBeGreaterThanOrEqual(m.endOfSpeechWaitMs! + m.sttMs! + m.llmFirstTokenMs! + m.ttsFirstByteMs!)
+    const kinds = live.timeline.map((t) => t.kind)
+    expect(kinds).toEqual(expect.arrayContaining(['vad.speech_start', 'vad.speech_end', 'stt.done', 'llm.first_token', 'reply.start', 'reply.end']))
+  })
+
+  it('barges in: clear to Twilio, the chat stream aborted, TTS stopped, only the heard part kept in history (energy VAD)', async () => {
+    chat.reply = (messages) => (messages.filter((m) => m.role === 'user').length === 1 ? LONG_REPLY : 'Okay, stopping there.')
+    chat.tokenIntervalMs = 25
+    const sim = new TwilioMediaSim({ url: mediaUrl(), callSid: 'CA' + '2'.repeat(32), customParameters: { mode: 'cascade', vad: 'energy', silenceMs: '500' } })
+    const requestsBefore = chat.requests.length
+    await sim.connect()
+    const firstRequest = chat.nextRequest(requestsBefore)
+    const played = sim.play([
+      { kind: 'silence', durationMs: 200 },
+      { ...speechOf(clips[1]!), label: 'turn' },
+      { kind: 'waitForAgent', timeoutMs: 8000, until: 'speaking', afterMs: 600 },
+      { ...speechOf(clips[2]!), label: 'barge' },
+      { kind: 'waitForAgent', timeoutMs: 8000, until: 'done', afterMs: 100 }
+    ])
+    const req = await firstRequest
+    // The model was still streaming the long reply when the caller spoke over it: the fake sees the abort.
+    const aborted = await chat.whenAborted(req)
+    expect(aborted.completed).toBe(false)
+    expect(aborted.tokensSent).toBeGreaterThan(0)
+    await played
+    const live = sessionOf(sim)
+    await sim.hangup()
+
+    const stats = sim.stats()
+    const barge = stats.speech.find((s) => s.label === 'barge')!
+    expect(barge.agentPlayingAtOnset).toBe(true)
+    expect(barge.clearAtMs).toBeDefined()
+    expect(barge.clearAtMs!).toBeGreaterThan(barge.onsetSentAtMs!)
+    expect(stats.generations.reduce((n, g) => n + g.staleFrames, 0)).toBe(0)
+
+    // The TTS socket of the cut reply was closed by us before it finished.
+    const cutSocket = eleven.ttsSockets.find((s) => s.messages.some((m) => typeof m.text === 'string' && m.text.startsWith('Sure, I can help')))!
+    expect(cutSocket.closedBeforeFinal).toBe(true)
+    expect(cutSocket.finalSent).toBe(false)
+
+    // The second turn's request holds the heard part of the first reply, not all of it.
+    const second = chat.requests[requestsBefore + 1]!
+    expect(second.messages.map((m) => m.role)).toEqual(['system', 'user', 'assistant', 'user'])
+    const heard = second.messages[2]!.content
+    expect(heard.length).toBeGreaterThan(0)
+    expect(LONG_REPLY.startsWith(heard)).toBe(true)
+    expect(heard.length).toBeLessThan(LONG_REPLY.length / 2)
+    expect(second.messages[3]!.content).toBe(clips[2]!.text)
+    const cut = live.timeline.find((t) => t.kind === 'reply.cut')!
+    expect(cut.data).toMatchObject({ reason: 'barge_in' })
+    expect(live.timeline.map((t) => t.kind)).toEqual(expect.arrayContaining(['barge_in', 'clear']))
+  })
+})
