@@ -20,6 +20,8 @@ export interface Harness {
   /** Resolves with the first event (already seen or future) matching. */
   waitFor<E extends ServerEvent>(pred: (e: ServerEvent) => e is E): Promise<E>
   waitFor(pred: (e: ServerEvent) => boolean): Promise<ServerEvent>
+  /** Stops the app only (quit), keeping the fake running; close() then skips it. */
+  stopApp(): Promise<void>
   close(): Promise<void>
 }
 
@@ -88,6 +90,8 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     if (seen) return Promise.resolve(seen)
     return new Promise<ServerEvent>((resolve) => waiters.add({ pred, resolve }))
   }) as Harness['waitFor']
+  let appStopped: Promise<void> | undefined
+  const stopApp = () => (appStopped ??= app.stop())
   return {
     app,
     fake,
@@ -96,8 +100,9 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     local,
     api,
     waitFor,
+    stopApp,
     async close() {
-      await app.stop()
+      await stopApp()
       await fake.close()
       await rm(dataDir, { recursive: true, force: true })
     }

@@ -73,6 +73,15 @@ export class Provisioner {
     return this.#serial(() => this.#restore())
   }
 
+  /** Resolves once every apply/restore asked for so far has finished. */
+  async whenIdle(): Promise<void> {
+    let seen: Promise<unknown>
+    do {
+      seen = this.#queue
+      await seen
+    } while (seen !== this.#queue)
+  }
+
   #serial<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.#queue.then(fn, fn)
     this.#queue = run.catch(() => undefined)
