@@ -19,7 +19,13 @@ describe('Framer', () => {
     const stream = bytes(1000)
     const expected: number[][] = []
     for (let i = 0; i + 160 <= 1000; i += 160) expected.push(Array.from(stream.subarray(i, i + 160)))
-    for (const sizes of [[1000], [1, 159, 160, 680], [7, 7, 7, 979], [320, 320, 360], Array(1000).fill(1) as number[]]) {
+    for (const sizes of [
+      [1000],
+      [1, 159, 160, 680],
+      [7, 7, 7, 979],
+      [320, 320, 360],
+      Array(1000).fill(1) as number[]
+    ]) {
       const chunks: Uint8Array[] = []
       let at = 0
       for (const s of sizes) {

@@ -5,7 +5,9 @@ import { LevelMeter, SILENCE_DBFS, amplitudeToDbfs, pcm16Levels, ulawLevels } fr
 
 // 20 ms at 8 kHz of a 1 kHz sine: exactly 20 periods, so the RMS is exact, and sample 2 is the crest.
 function sine(amplitude: number, samples = 160, rateHz = 8000, frequencyHz = 1000): Int16Array {
-  return Int16Array.from({ length: samples }, (_, i) => Math.round(amplitude * Math.sin((2 * Math.PI * frequencyHz * i) / rateHz)))
+  return Int16Array.from({ length: samples }, (_, i) =>
+    Math.round(amplitude * Math.sin((2 * Math.PI * frequencyHz * i) / rateHz))
+  )
 }
 
 function ulaw(pcm: Int16Array): Uint8Array {

@@ -31,7 +31,13 @@ function rms(x: ArrayLike<number>, from: number, to: number): number {
 const db = (ratio: number): number => 20 * Math.log10(Math.max(ratio, 1e-15))
 
 // Everything in `x[from..to)` that is not a sinusoid at `frequencyHz`, by least-squares fit.
-function residualAfterTone(x: ArrayLike<number>, from: number, to: number, frequencyHz: number, rateHz: number): number {
+function residualAfterTone(
+  x: ArrayLike<number>,
+  from: number,
+  to: number,
+  frequencyHz: number,
+  rateHz: number
+): number {
   let ss = 0
   let cc = 0
   let sc = 0
@@ -51,7 +57,10 @@ function residualAfterTone(x: ArrayLike<number>, from: number, to: number, frequ
   const b = (xc * ss - xs * sc) / det
   let sum = 0
   for (let i = from; i < to; i++) {
-    const e = x[i]! - a * Math.sin((2 * Math.PI * frequencyHz * i) / rateHz) - b * Math.cos((2 * Math.PI * frequencyHz * i) / rateHz)
+    const e =
+      x[i]! -
+      a * Math.sin((2 * Math.PI * frequencyHz * i) / rateHz) -
+      b * Math.cos((2 * Math.PI * frequencyHz * i) / rateHz)
     sum += e * e
   }
   return Math.sqrt(sum / (to - from))
@@ -59,7 +68,8 @@ function residualAfterTone(x: ArrayLike<number>, from: number, to: number, frequ
 
 function resampleInFrames(r: Resampler, input: Int16Array, frameSamples: number): Int16Array {
   const parts: Int16Array[] = []
-  for (let i = 0; i < input.length; i += frameSamples) parts.push(r.process(input.subarray(i, i + frameSamples)).slice())
+  for (let i = 0; i < input.length; i += frameSamples)
+    parts.push(r.process(input.subarray(i, i + frameSamples)).slice())
   parts.push(r.flush())
   const out = new Int16Array(parts.reduce((n, p) => n + p.length, 0))
   let o = 0
@@ -178,7 +188,9 @@ describe.each(PAIRS)('%i Hz → %i Hz', (fromHz, toHz) => {
       r.reset()
       const out = r.processFloat(toneFloat(f, fromHz, 0.25, 0.5)).slice()
       expect(Math.abs(db(rms(out, skip, out.length) / ref)), `level at ${f} Hz`).toBeLessThan(0.1)
-      expect(db(residualAfterTone(out, skip, out.length, f, toHz) / ref), `distortion at ${f} Hz`).toBeLessThanOrEqual(-120)
+      expect(db(residualAfterTone(out, skip, out.length, f, toHz) / ref), `distortion at ${f} Hz`).toBeLessThanOrEqual(
+        -120
+      )
     }
     // Downsampling, through the intermediate rate too (48 → 16 → 8 kHz folds at 16 kHz first).
     // The filters are designed for 130 dB.

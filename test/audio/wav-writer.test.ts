@@ -80,7 +80,14 @@ describe('WavWriter', () => {
     await writer.close()
 
     const wav = parseWav(await readFile(path))
-    expect(wav).toMatchObject({ format: 1, channels: 2, sampleRateHz: 8000, byteRate: 32000, blockAlign: 4, bitsPerSample: 16 })
+    expect(wav).toMatchObject({
+      format: 1,
+      channels: 2,
+      sampleRateHz: 8000,
+      byteRate: 32000,
+      blockAlign: 4,
+      bitsPerSample: 16
+    })
     expect(wav.dataSize).toBe(37 * 160 * 4)
     expect(wav.riffSize).toBe(36 + wav.dataSize)
     expect(wav.fileSize).toBe(44 + wav.dataSize)

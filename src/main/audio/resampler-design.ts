@@ -51,7 +51,12 @@ export interface StageSpec {
  */
 export function planStages(fromHz: number, toHz: number): StageSpec[] {
   const lowHz = Math.min(fromHz, toHz)
-  const sharp = (a: number, b: number): StageSpec => ({ fromHz: a, toHz: b, passHz: PASSBAND_EDGE * lowHz, stopHz: STOPBAND_EDGE * lowHz })
+  const sharp = (a: number, b: number): StageSpec => ({
+    fromHz: a,
+    toHz: b,
+    passHz: PASSBAND_EDGE * lowHz,
+    stopHz: STOPBAND_EDGE * lowHz
+  })
   const wide = (a: number, b: number, midHz: number): StageSpec => ({
     fromHz: a,
     toHz: b,
@@ -66,7 +71,10 @@ export function planStages(fromHz: number, toHz: number): StageSpec[] {
 }
 
 /** The banks for a conversion, with the total delay, a whole number of input and of output samples. */
-export function planBanks(fromHz: number, toHz: number): { banks: FilterBank[]; delayOutputSamples: number; delayInputSamples: number } {
+export function planBanks(
+  fromHz: number,
+  toHz: number
+): { banks: FilterBank[]; delayOutputSamples: number; delayInputSamples: number } {
   const stages = planStages(fromHz, toHz)
   const steps = stages.length === 1 ? [[1]] : [1, 2, 3, 4, 5, 6].flatMap((a) => [1, 2, 3, 4, 5, 6].map((b) => [a, b]))
   let best: { steps: number[]; taps: number; delay: number } | undefined
@@ -76,7 +84,11 @@ export function planBanks(fromHz: number, toHz: number): { banks: FilterBank[]; 
     let delay = 0
     shapes.forEach((shape, i) => (delay += (shape.centre / shape.down) * (toHz / stages[i]!.toHz)))
     const taps = shapes.reduce((n, shape) => n + shape.centre, 0)
-    if (Number.isInteger(delay) && Number.isInteger((delay * fromHz) / toHz) && (best === undefined || taps < best.taps)) {
+    if (
+      Number.isInteger(delay) &&
+      Number.isInteger((delay * fromHz) / toHz) &&
+      (best === undefined || taps < best.taps)
+    ) {
       best = { steps: candidate, taps, delay }
     }
   }

@@ -85,7 +85,8 @@ export class Resampler {
       checkRoom(output.length, count)
       out = output
     } else {
-      if (this.#scratchInt16.length < count) this.#scratchInt16 = new Int16Array(Math.max(count, 2 * this.#scratchInt16.length))
+      if (this.#scratchInt16.length < count)
+        this.#scratchInt16 = new Int16Array(Math.max(count, 2 * this.#scratchInt16.length))
       out = this.#scratchInt16
     }
     const result = this.#result
@@ -117,7 +118,8 @@ export class Resampler {
       checkRoom(output.length, count)
       out = output
     } else {
-      if (this.#scratchFloat.length < count) this.#scratchFloat = new Float32Array(Math.max(count, 2 * this.#scratchFloat.length))
+      if (this.#scratchFloat.length < count)
+        this.#scratchFloat = new Float32Array(Math.max(count, 2 * this.#scratchFloat.length))
       out = this.#scratchFloat
     }
     const result = this.#result
@@ -285,5 +287,6 @@ function foldedAt(bank: FilterBank, window: Float64Array, base: number): number 
 }
 
 function checkRoom(available: number, needed: number): void {
-  if (available < needed) throw new CallbenchError('internal', `Resampler output holds ${available} samples, needs ${needed}`)
+  if (available < needed)
+    throw new CallbenchError('internal', `Resampler output holds ${available} samples, needs ${needed}`)
 }

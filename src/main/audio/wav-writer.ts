@@ -53,7 +53,9 @@ export class WavWriter {
       throw new CallbenchError('bad_request', 'WAV channels must be an integer from 1 to 16', { field: 'channels' })
     }
     if (!Number.isInteger(opts.sampleRateHz) || opts.sampleRateHz < 1000 || opts.sampleRateHz > 192000) {
-      throw new CallbenchError('bad_request', 'WAV sample rate must be an integer from 1000 to 192000 Hz', { field: 'sampleRateHz' })
+      throw new CallbenchError('bad_request', 'WAV sample rate must be an integer from 1000 to 192000 Hz', {
+        field: 'sampleRateHz'
+      })
     }
     this.path = path
     this.sampleRateHz = opts.sampleRateHz
@@ -61,7 +63,8 @@ export class WavWriter {
     this.#blockAlign = opts.channels * BYTES_PER_SAMPLE
     const framesPerFlush = Math.max(1, Math.round((opts.sampleRateHz * (opts.flushEveryMs ?? 200)) / 1000))
     this.#bufferBytes = framesPerFlush * this.#blockAlign
-    this.#headerEveryBytes = Math.max(1, Math.round((opts.sampleRateHz * (opts.headerEveryMs ?? 1000)) / 1000)) * this.#blockAlign
+    this.#headerEveryBytes =
+      Math.max(1, Math.round((opts.sampleRateHz * (opts.headerEveryMs ?? 1000)) / 1000)) * this.#blockAlign
     this.#buffer = Buffer.alloc(this.#bufferBytes)
     this.#samples = new Int16Array(this.#buffer.buffer, this.#buffer.byteOffset, this.#bufferBytes / BYTES_PER_SAMPLE)
   }
@@ -147,10 +150,15 @@ export class WavWriter {
     } catch (err) {
       this.#error ??= err
     }
-    if (this.#error !== undefined) throw new CallbenchError('internal', 'Could not write the WAV file', { cause: this.#error })
+    if (this.#error !== undefined)
+      throw new CallbenchError('internal', 'Could not write the WAV file', { cause: this.#error })
   }
 
-  #writePair(left: ArrayLike<number> | undefined, right: ArrayLike<number> | undefined, table: Readonly<Int16Array> | undefined): void {
+  #writePair(
+    left: ArrayLike<number> | undefined,
+    right: ArrayLike<number> | undefined,
+    table: Readonly<Int16Array> | undefined
+  ): void {
     if (this.channels !== 2) throw new CallbenchError('bad_request', 'Stereo writes need a 2-channel WAV writer')
     if (!this.#accepting()) return
     const frames = Math.max(left?.length ?? 0, right?.length ?? 0)
@@ -272,7 +280,12 @@ export async function repairWav(path: string): Promise<{ repaired: boolean; dura
       if (id === 'data') break
       offset += 8 + size + (size & 1)
     }
-    if (offset + 8 > head.length || head.toString('ascii', offset, offset + 4) !== 'data' || blockAlign === 0 || byteRate === 0) {
+    if (
+      offset + 8 > head.length ||
+      head.toString('ascii', offset, offset + 4) !== 'data' ||
+      blockAlign === 0 ||
+      byteRate === 0
+    ) {
       throw new CallbenchError('bad_request', 'WAV file has no readable fmt and data chunks')
     }
     const dataStart = offset + 8
@@ -282,7 +295,10 @@ export async function repairWav(path: string): Promise<{ repaired: boolean; dura
     dataBytes -= dataBytes % blockAlign
     if (declared <= available && declared % blockAlign === 0) {
       const riffAgrees = head.readUInt32LE(4) === fileBytes - 8
-      if ((declared === available && riffAgrees) || (await validChunkAt(file, dataStart + declared + (declared & 1), fileBytes))) {
+      if (
+        (declared === available && riffAgrees) ||
+        (await validChunkAt(file, dataStart + declared + (declared & 1), fileBytes))
+      ) {
         return { repaired: false, durationMs: (declared * 1000) / byteRate }
       }
     }
