@@ -302,7 +302,10 @@ export class CallStore {
 
   #endCall(c: CallSummary): void {
     const endedAt = c.endedAt ? new Date(c.endedAt) : new Date()
-    const durationMs = c.durationMs ?? Math.max(0, endedAt.getTime() - Date.parse(c.startedAt))
+    // The recording is the caller's timeline, frame for frame: its length is the call's media length. The wall-clock
+    // span of the session also counts engine setup (frames are buffered meanwhile) and teardown.
+    const recorded = this.#stmt("SELECT duration_ms FROM recordings WHERE call_id = ? AND state = 'complete'").get(c.id) as Row | undefined
+    const durationMs = c.durationMs ?? (recorded && (recorded.duration_ms as number) > 0 ? (recorded.duration_ms as number) : Math.max(0, endedAt.getTime() - Date.parse(c.startedAt)))
     const answeredBy = c.answeredBy ?? this.#answeredBy(c.id)
     this.#stmt(
       `UPDATE calls SET state = 'ended', ended_at = ?, duration_ms = ?, end_reason = ?, outcome = ?, answered_by = COALESCE(?, answered_by)
