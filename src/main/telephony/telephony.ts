@@ -334,6 +334,9 @@ export class Telephony {
     const to = form.To ?? form.Called ?? ''
     const settings = this.#opts.settings()
     const fromClient = from.startsWith('client:')
+    // A call placed through the REST API without our callId (`callbench call --public-url` from another machine).
+    const direction = form.Direction?.startsWith('outbound') ? 'outbound' : 'inbound'
+    const remote = direction === 'outbound' ? to : from
     let profile: Profile | undefined
     let customer: Record<string, string> | undefined
     let requestedMode: AgentMode | undefined
@@ -341,8 +344,8 @@ export class Telephony {
       // Voice SDK: the console's own params (PROTOCOLS §2.7) choose the engine or profile.
       if (isAgentMode(form.mode)) requestedMode = form.mode
       profile = await this.#profile(form.profileId)
-    } else if (from) {
-      const contact = await this.#opts.contacts().find(from).catch((err: unknown) => {
+    } else if (remote) {
+      const contact = await this.#opts.contacts().find(remote).catch((err: unknown) => {
         this.#log.warn('contact lookup failed', { err: err as Error })
         return undefined
       })
@@ -353,7 +356,7 @@ export class Telephony {
     const call = this.tracker.add({
       id: randomUUID(),
       ...(form.CallSid ? { callSid: form.CallSid } : {}),
-      direction: 'inbound',
+      direction,
       ...(from ? { from } : {}),
       ...(to ? { to } : {}),
       mode: requestedMode ?? profile?.mode ?? settings.defaultMode,
@@ -369,7 +372,7 @@ export class Telephony {
       streamClaimed: false,
       published: false
     })
-    this.#log.info('inbound call', { callId: call.id, callSid: call.callSid, known: Boolean(customer), client: fromClient, profileId: call.profileId })
+    this.#log.info('call answered', { callId: call.id, callSid: call.callSid, direction, known: Boolean(customer), client: fromClient, profileId: call.profileId })
     return call
   }
 
