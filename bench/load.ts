@@ -6,6 +6,8 @@ export interface LoadOptions {
   mediaUrl: string
   controlUrl: string
   token: string
+  /** Prefix of the call ids, unique per run. */
+  runId: string
   calls: number
   durationMs: number
   mode: string
@@ -28,10 +30,18 @@ export interface ServerCallStats {
   protocolErrors: number
 }
 
+/** The server's own view of one turn (TurnMetrics, call clock ms). */
+export interface ServerTurn {
+  totalMs?: number
+  endOfSpeechWaitMs?: number
+  bridgeMs?: number
+}
+
 export interface CallResult {
   index: number
   sim: SimStats
   server: ServerCallStats | undefined
+  serverTurns: ServerTurn[]
   error: string | undefined
 }
 
@@ -65,12 +75,12 @@ async function getJson(url: string, token: string): Promise<unknown> {
   return res.json()
 }
 
-async function serverStatsOf(opts: LoadOptions, callSid: string): Promise<ServerCallStats | undefined> {
-  const list = (await getJson(`${opts.controlUrl}/api/calls`, opts.token)) as { calls: Array<{ id: string; callSid?: string }> }
-  const call = list.calls.find((c) => c.callSid === callSid)
-  if (!call) return undefined
-  const live = (await getJson(`${opts.controlUrl}/api/calls/${encodeURIComponent(call.id)}/live`, opts.token)) as { stats?: ServerCallStats }
-  return live.stats
+async function serverViewOf(opts: LoadOptions, callId: string): Promise<{ stats: ServerCallStats; turns: ServerTurn[] } | undefined> {
+  const live = (await getJson(`${opts.controlUrl}/api/calls/${encodeURIComponent(callId)}/live`, opts.token)) as {
+    stats?: ServerCallStats
+    turns?: ServerTurn[]
+  }
+  return live.stats ? { stats: live.stats, turns: live.turns ?? [] } : undefined
 }
 
 /** Waits until the simulator has received as many agent frames as the server says it sent (bounded). */
@@ -90,11 +100,14 @@ async function settle(sim: TwilioMediaSim, framesOut: number): Promise<void> {
 }
 
 async function runCall(opts: LoadOptions, index: number): Promise<CallResult> {
-  const params: Record<string, string> = { mode: opts.mode, silenceMs: String(opts.silenceMs), benchCall: String(index) }
+  // The server takes `callId` as the call's id, so its live view can be fetched directly.
+  const callId = `${opts.runId}-${index}`
+  const params: Record<string, string> = { mode: opts.mode, silenceMs: String(opts.silenceMs), callId }
   if (opts.vad) params.vad = opts.vad
   const sim = new TwilioMediaSim({ url: opts.mediaUrl, customParameters: params })
   let error: string | undefined
   let server: ServerCallStats | undefined
+  let serverTurns: ServerTurn[] = []
   try {
     await sim.connect()
     const endAtMs = performance.now() + opts.durationMs
@@ -109,7 +122,9 @@ async function runCall(opts: LoadOptions, index: number): Promise<CallResult> {
       await sim.play(turnSegments(clip, next, bargeIn, opts.silenceMs))
     }
     if (sim.stats().closedAtMs === undefined) {
-      server = await serverStatsOf(opts, sim.callSid)
+      const view = await serverViewOf(opts, callId)
+      server = view?.stats
+      serverTurns = view?.turns ?? []
       if (server) await settle(sim, server.framesOut)
     } else {
       error = `server closed the call (${sim.stats().closeCode})`
@@ -119,7 +134,7 @@ async function runCall(opts: LoadOptions, index: number): Promise<CallResult> {
   } finally {
     await sim.hangup()
   }
-  return { index, sim: sim.stats(), server, error }
+  return { index, sim: sim.stats(), server, serverTurns, error }
 }
 
 export async function runLoad(opts: LoadOptions): Promise<CallResult[]> {

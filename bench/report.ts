@@ -9,6 +9,12 @@ export interface Distribution {
   max: number | undefined
 }
 
+export interface ProcessLoad {
+  cpuSeconds: number
+  /** Runnable but waiting for a CPU, seconds. */
+  runQueueWaitSeconds: number
+}
+
 export interface BenchSummary {
   config: { calls: number; durationS: number; mode: string; vad: string; silenceMs: number; quick: boolean }
   calls: { requested: number; completed: number; failed: number; errors: string[] }
@@ -18,6 +24,10 @@ export interface BenchSummary {
     unanswered: number
     /** Caller speech end (as sent) → first agent frame received, minus the configured end-of-turn silence, ms. */
     latencyMs: Distribution
+    /** The server's own figure: caller stopped (VAD) → first agent frame out, ms (includes the silence window). */
+    serverTotalMs: Distribution
+    /** The server's end-of-speech wait (VAD decision after the last speech), ms. */
+    serverEndOfSpeechWaitMs: Distribution
   }
   bargeIn: {
     attempts: number
@@ -42,8 +52,12 @@ export interface BenchSummary {
     staleAfterClear: number
     protocolErrorsAtServer: number
   }
+  /** The benchmark process itself (simulated calls); if it is busy, its lateness grows. */
+  bench: ProcessLoad
   server: {
     cpuSeconds: number
+    /** Time the server's threads were runnable but waited for a CPU (other load on the machine), seconds. */
+    runQueueWaitSeconds: number
     callMinutes: number
     cpuSecondsPerCallMinute: number | undefined
     peakRssMb: number | undefined
@@ -62,10 +76,13 @@ export function distribution(values: number[]): Distribution {
 export function summarize(
   results: readonly CallResult[],
   config: BenchSummary['config'],
-  server: { cpuSeconds: number; peakRssBytes: number | undefined },
+  server: ProcessLoad & { peakRssBytes: number | undefined },
+  bench: ProcessLoad,
   micro: Record<string, unknown>
 ): BenchSummary {
   const turnLatency: number[] = []
+  const serverTotal: number[] = []
+  const serverWait: number[] = []
   const bargeLatency: number[] = []
   const lateness: number[] = []
   let utterances = 0
@@ -103,6 +120,10 @@ export function summarize(
         else bargeLatency.push(sp.clearAtMs - sp.onsetSentAtMs)
       }
     }
+    for (const t of r.serverTurns) {
+      if (t.totalMs !== undefined) serverTotal.push(t.totalMs)
+      if (t.endOfSpeechWaitMs !== undefined) serverWait.push(t.endOfSpeechWaitMs)
+    }
     if (r.server) {
       callerLostAtServer += r.server.framesLost
       agentSent += r.server.framesOut
@@ -119,7 +140,14 @@ export function summarize(
       failed: errors.length,
       errors: errors.slice(0, 10)
     },
-    turns: { utterances, answered: utterances - unanswered, unanswered, latencyMs: distribution(turnLatency) },
+    turns: {
+      utterances,
+      answered: utterances - unanswered,
+      unanswered,
+      latencyMs: distribution(turnLatency),
+      serverTotalMs: distribution(serverTotal),
+      serverEndOfSpeechWaitMs: distribution(serverWait)
+    },
     bargeIn: { attempts: bargeAttempts, cleared: bargeAttempts - bargeMissed, missed: bargeMissed, latencyMs: distribution(bargeLatency) },
     frames: {
       callerSent,
@@ -132,8 +160,10 @@ export function summarize(
       staleAfterClear: stale,
       protocolErrorsAtServer: protocolErrors
     },
+    bench,
     server: {
       cpuSeconds: server.cpuSeconds,
+      runQueueWaitSeconds: server.runQueueWaitSeconds,
       callMinutes,
       cpuSecondsPerCallMinute: callMinutes > 0 ? server.cpuSeconds / callMinutes : undefined,
       peakRssMb: server.peakRssBytes === undefined ? undefined : server.peakRssBytes / (1024 * 1024)
@@ -150,12 +180,23 @@ function dist(d: Distribution, parts: Array<'p50' | 'p95' | 'p99' | 'max'>): str
   return `${parts.map((p) => `${p} ${ms(d[p])}`).join('  ')}  (n=${d.n})`
 }
 
+/** `a=1.23 b.c=4.56` from a nested result object, numbers to 3 significant digits. */
+function flat(value: unknown, prefix = ''): string {
+  if (typeof value === 'number') return `${prefix}${Number.isInteger(value) ? value : Number(value.toPrecision(3))}`
+  if (typeof value !== 'object' || value === null) return `${prefix}${String(value)}`
+  return Object.entries(value)
+    .map(([k, v]) => (typeof v === 'object' && v !== null ? flat(v, `${prefix}${k}.`) : `${prefix}${k}=${flat(v)}`))
+    .join(' ')
+}
+
 export function formatTable(s: BenchSummary): string {
   const rows: Array<[string, string]> = [
     ['config', `${s.config.calls} calls × ${s.config.durationS} s, mode ${s.config.mode}, vad ${s.config.vad}, silence ${s.config.silenceMs} ms`],
     ['calls', `${s.calls.completed} completed, ${s.calls.failed} failed`],
     ['turns', `${s.turns.answered}/${s.turns.utterances} answered`],
     ['turn latency ms (− silence)', dist(s.turns.latencyMs, ['p50', 'p95', 'p99'])],
+    ['  server: stopped → first out', dist(s.turns.serverTotalMs, ['p50', 'p95', 'p99'])],
+    ['  server: end-of-speech wait', dist(s.turns.serverEndOfSpeechWaitMs, ['p50', 'p95', 'p99'])],
     ['barge-ins', `${s.bargeIn.cleared}/${s.bargeIn.attempts} cleared, ${s.bargeIn.missed} missed`],
     ['barge-in latency ms', dist(s.bargeIn.latencyMs, ['p50', 'p99'])],
     ['agent frames missing (server)', `${s.frames.agentMissing} of ${s.frames.agentSent}; underruns ${s.frames.playbackUnderruns}; stale after clear ${s.frames.staleAfterClear}`],
@@ -166,9 +207,11 @@ export function formatTable(s: BenchSummary): string {
       'server CPU',
       `${s.server.cpuSeconds.toFixed(2)} s over ${s.server.callMinutes.toFixed(2)} call-min = ${s.server.cpuSecondsPerCallMinute === undefined ? '–' : s.server.cpuSecondsPerCallMinute.toFixed(3)} s/call-min`
     ],
-    ['server peak RSS', s.server.peakRssMb === undefined ? '–' : `${s.server.peakRssMb.toFixed(1)} MB`]
+    ['server waited for a CPU', `${s.server.runQueueWaitSeconds.toFixed(2)} s (other load on the machine)`],
+    ['server peak RSS', s.server.peakRssMb === undefined ? '–' : `${s.server.peakRssMb.toFixed(1)} MB`],
+    ['bench process', `CPU ${s.bench.cpuSeconds.toFixed(2)} s, waited for a CPU ${s.bench.runQueueWaitSeconds.toFixed(2)} s`]
   ]
-  for (const [name, value] of Object.entries(s.micro)) rows.push([`micro: ${name}`, typeof value === 'string' ? value : JSON.stringify(value)])
+  for (const [name, value] of Object.entries(s.micro)) rows.push([`micro: ${name}`, flat(value)])
   const width = Math.max(...rows.map(([k]) => k.length))
   const lines = rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`)
   if (s.calls.errors.length) lines.push('', 'errors:', ...s.calls.errors.map((e) => `  ${e}`))

@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util'
 import { loadSpeechClips } from '../test/fakes/twilio-media-sim.js'
 import { runLoad } from './load.js'
 import { formatTable, summarize, type BenchSummary } from './report.js'
-import { startServer, type ServerHandle } from './server.js'
+import { procRunQueueWaitSeconds, startServer, type ServerHandle } from './server.js'
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
 
@@ -133,10 +133,14 @@ async function main(): Promise<number> {
     })
     progress(`server pid ${server.pid} at ${server.controlUrl}; ${calls} calls × ${durationS} s, mode ${values.mode}`)
     const cpuBefore = server.cpuSeconds()
+    const serverWaitBefore = server.runQueueWaitSeconds()
+    const benchWaitBefore = procRunQueueWaitSeconds(process.pid)
+    const benchCpuBefore = process.cpuUsage()
     const results = await runLoad({
       mediaUrl: server.mediaUrl,
       controlUrl: server.controlUrl,
       token,
+      runId: `bench-${Date.now().toString(36)}`,
       calls,
       durationMs: durationS * 1000,
       mode: values.mode,
@@ -147,11 +151,15 @@ async function main(): Promise<number> {
       rampMs
     })
     const cpuSeconds = server.cpuSeconds() - cpuBefore
+    const benchCpu = process.cpuUsage(benchCpuBefore)
+    const benchWait = procRunQueueWaitSeconds(process.pid) - benchWaitBefore
+    const serverWait = server.runQueueWaitSeconds() - serverWaitBefore
     const peakRssBytes = server.peakRssBytes()
     const summary = summarize(
       results,
       { calls, durationS, mode: values.mode, vad: values.vad ?? 'server default', silenceMs, quick },
-      { cpuSeconds, peakRssBytes },
+      { cpuSeconds, peakRssBytes, runQueueWaitSeconds: serverWait },
+      { cpuSeconds: (benchCpu.user + benchCpu.system) / 1e6, runQueueWaitSeconds: benchWait },
       micro
     )
     const resultsDir = join(ROOT, 'bench', 'results')

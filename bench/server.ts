@@ -1,6 +1,6 @@
 /** Starts `callbench serve` as a child process for the benchmark and reads its CPU time and peak RSS from /proc. */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
@@ -22,6 +22,8 @@ export interface ServerHandle {
   readonly token: string
   /** utime + stime of the server process so far, seconds. */
   cpuSeconds(): number
+  /** Time its threads waited for a CPU so far, seconds. */
+  runQueueWaitSeconds(): number
   /** Peak resident set (VmHWM), bytes. */
   peakRssBytes(): number | undefined
   /** The last lines the server wrote, for error reports. */
@@ -51,6 +53,19 @@ export function procCpuSeconds(pid: number): number {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
   // utime and stime are fields 14 and 15 of the whole line, so 11 and 12 after the name.
   return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond()
+}
+
+/** Time the process's threads spent runnable but waiting for a CPU, seconds: how much other load starved it. */
+export function procRunQueueWaitSeconds(pid: number): number {
+  let ns = 0
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[1])
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return ns / 1e9
 }
 
 export function procPeakRssBytes(pid: number): number | undefined {
@@ -100,6 +115,7 @@ export async function startServer(opts: ServerOptions): Promise<ServerHandle> {
   const pid = child.pid!
   let lastCpu = 0
   let lastPeak: number | undefined
+  let lastWait = 0
   return {
     pid,
     controlUrl,
@@ -108,6 +124,10 @@ export async function startServer(opts: ServerOptions): Promise<ServerHandle> {
     cpuSeconds: () => {
       if (child.exitCode === null) lastCpu = procCpuSeconds(pid)
       return lastCpu
+    },
+    runQueueWaitSeconds: () => {
+      if (child.exitCode === null) lastWait = procRunQueueWaitSeconds(pid)
+      return lastWait
     },
     peakRssBytes: () => {
       if (child.exitCode === null) lastPeak = procPeakRssBytes(pid)

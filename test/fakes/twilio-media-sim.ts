@@ -513,8 +513,12 @@ export class TwilioMediaSim extends EventEmitter<{
 
   private onClear(nowMs: number): void {
     this.clears.push(nowMs)
-    for (const rec of this.speech) {
-      if (rec.onsetSentAtMs !== undefined && rec.clearAtMs === undefined && rec.onsetSentAtMs <= nowMs) rec.clearAtMs = nowMs
+    // Credited to the latest utterance whose onset has gone out, as with agent media.
+    for (let i = this.speech.length - 1; i >= 0; i--) {
+      const rec = this.speech[i]!
+      if (rec.onsetSentAtMs === undefined) continue
+      rec.clearAtMs ??= nowMs
+      break
     }
     this.playbackEndsAtMs = nowMs
     for (const m of this.pendingMarks) m.record.cleared = true
