@@ -6,10 +6,10 @@ import { TWILIO_FORMAT, type AudioFormat } from '../audio/format.js'
 import { decodeUlaw } from '../audio/g711.js'
 import type { Logger } from '../log.js'
 import { elevenLabsFrom, hasElevenLabsKey, type ElevenLabsConnection } from '../speech/elevenlabs-client.js'
-import { DEFAULT_TTS_MODEL, DEFAULT_VOICE_ID, TtsInputStream, type TtsAlignment } from '../speech/elevenlabs-tts.js'
+import { DEFAULT_TTS_MODEL, DEFAULT_VOICE_ID, TtsInputStream } from '../speech/elevenlabs-tts.js'
 import { ChatConversation, openAiFrom } from '../speech/llm.js'
+import { SpokenReply, WarmTts } from '../speech/spoken-reply.js'
 import { ScribeTranscriber } from '../speech/stt.js'
-import { TextChunker } from '../speech/text-chunker.js'
 import { createVad, type CreateVadOptions, type VadStream } from '../vad/index.js'
 import type { SpeechEndEvent, SpeechStartEvent } from '../vad/segmenter.js'
 import type { Agent, AgentCapabilities, AgentEvents, CallContext } from './agent.js'
@@ -21,88 +21,11 @@ const RING_MS = 4_000
 /** A warm TTS socket idles this long before the service closes it (the service allows up to 180 s). */
 const TTS_IDLE_TIMEOUT_S = 180
 
-/** Opens a stream-input TTS socket; tests and the hybrid engine share this shape. */
-export type TtsConnector = () => Promise<TtsInputStream>
-
-/** Keeps one TTS socket open ahead of need, so a reply never waits for a handshake. */
-export class WarmTts {
-  readonly #connect: TtsConnector
-  readonly #log: Logger
-  #warm: Promise<TtsInputStream> | undefined
-  #closed = false
-
-  constructor(connect: TtsConnector, log: Logger) {
-    this.#connect = connect
-    this.#log = log
-  }
-
-  /** Makes sure a socket is opening or open. */
-  ensure(): Promise<TtsInputStream> {
-    if (this.#closed) return Promise.reject(new CallbenchError('call_ended', 'The call has ended'))
-    if (!this.#warm) {
-      const p = this.#connect()
-      this.#warm = p
-      p.then(
-        (s) => {
-          // The idle socket can close (inactivity timeout, network): forget it so the next turn opens another.
-          s.on('error', () => undefined)
-          s.once('close', () => {
-            if (this.#warm === p) this.#warm = undefined
-          })
-          if (this.#closed) s.close()
-        },
-        (err: unknown) => {
-          if (this.#warm === p) this.#warm = undefined
-          this.#log.warn('tts pre-open failed', { code: (err as CallbenchError).code })
-        }
-      )
-    }
-    return this.#warm
-  }
-
-  /** Hands over the warm socket (opening one if needed) and starts opening the next. */
-  async take(): Promise<TtsInputStream> {
-    const p = this.ensure()
-    this.#warm = undefined
-    let stream: TtsInputStream
-    try {
-      stream = await p
-    } catch {
-      stream = await this.#connect()
-    }
-    if (stream.closed) stream = await this.#connect()
-    stream.removeAllListeners()
-    if (!this.#closed) void this.ensure().catch(() => undefined)
-    return stream
-  }
-
-  close(): void {
-    this.#closed = true
-    const p = this.#warm
-    this.#warm = undefined
-    void p?.then((s) => s.close(), () => undefined)
-  }
-}
-
-/** One agent reply being generated and played. */
+/** One agent reply: the model's stream and the speech made of it. */
 interface Reply {
-  id: string
+  spoken: SpokenReply
   abort: AbortController
-  tts: TtsInputStream | undefined
-  /** Text sent to TTS so far, and all the model said. */
-  sentText: string
   llmText: string
-  textDone: boolean
-  audioDone: boolean
-  cut: boolean
-  emittedMs: number
-  playedMs: number
-  /** Alignment of what was synthesised: characters and their start in the reply's audio, ms. */
-  alignedChars: string[]
-  alignedStartsMs: number[]
-  /** Set for caller turns; sent with the first audio. */
-  metrics: Partial<TurnMetrics> | undefined
-  firstPieceAtMs: number | undefined
   historyDone: boolean
 }
 
@@ -177,7 +100,7 @@ export class CascadeAgent extends EventEmitter<AgentEvents> implements Agent {
     this.#chat = chat
     if (this.#closed) return
     const greeting = this.#deps.settings.openai.greeting
-    if (greeting) void this.#speakText(greeting, 'greeting')
+    if (greeting) this.#speakText(greeting, 'greeting')
   }
 
   pushAudio(chunk: Uint8Array): void {
@@ -192,19 +115,19 @@ export class CascadeAgent extends EventEmitter<AgentEvents> implements Agent {
 
   played(ms: number, replyId?: string): void {
     const r = this.#reply
-    if (r && (replyId === undefined || replyId === r.id)) r.playedMs = ms
+    if (r && (replyId === undefined || replyId === r.spoken.id)) r.spoken.played(ms)
   }
 
   async say(text: string): Promise<void> {
     if (!this.#chat) throw new CallbenchError('conflict', 'The cascade is not ready')
     const r = this.#reply
-    if (r && !r.cut) this.#cut(r, 'operator', false)
-    void this.#speakText(text, 'say')
+    if (r) this.#cut(r, 'operator', false)
+    this.#speakText(text, 'say')
   }
 
   cancel(): void {
     const r = this.#reply
-    if (r && !r.cut) this.#cut(r, 'cancel', false)
+    if (r) this.#cut(r, 'cancel', false)
   }
 
   async close(): Promise<void> {
@@ -212,9 +135,8 @@ export class CascadeAgent extends EventEmitter<AgentEvents> implements Agent {
     this.#closed = true
     const r = this.#reply
     if (r) {
-      r.cut = true
       r.abort.abort()
-      r.tts?.close()
+      r.spoken.cut()
     }
     this.#tts.close()
     this.#stt.close()
@@ -251,7 +173,7 @@ export class CascadeAgent extends EventEmitter<AgentEvents> implements Agent {
     this.#turnToken++
     const r = this.#reply
     // Speech over a reply still playing or still being generated: the caller wins.
-    if (r && !r.cut && (!r.audioDone || r.playedMs < r.emittedMs)) this.#cut(r, 'barge_in', true)
+    if (r && r.spoken.playing) this.#cut(r, 'barge_in', true)
     this.#stt.begin(this.#recall(e.paddedStartMs))
     void this.#tts.ensure().catch(() => undefined)
   }
@@ -296,140 +218,68 @@ export class CascadeAgent extends EventEmitter<AgentEvents> implements Agent {
 
   // ---- replies ----
 
-  #newReply(kind: string, metrics: Partial<TurnMetrics> | undefined): Reply {
-    const reply: Reply = {
-      id: `${kind}-${++this.#replySeq}`,
-      abort: new AbortController(),
-      tts: undefined,
-      sentText: '',
-      llmText: '',
-      textDone: false,
-      audioDone: false,
-      cut: false,
-      emittedMs: 0,
-      playedMs: 0,
-      alignedChars: [],
-      alignedStartsMs: [],
-      metrics,
-      firstPieceAtMs: undefined,
-      historyDone: false
-    }
+  #newReply(kind: string): Reply {
+    const spoken = new SpokenReply(`${kind}-${++this.#replySeq}`, this.#tts.take(), () => this.#now())
+    const reply: Reply = { spoken, abort: new AbortController(), llmText: '', historyDone: false }
+    spoken.on('audio', (chunk) => this.emit('audio', chunk, spoken.id))
+    spoken.on('done', () => this.#finish(reply))
+    spoken.on('failed', (err) => this.#abandon(reply, err))
     this.#reply = reply
     return reply
   }
 
-  /** Streams the model's answer into TTS piece by piece. */
+  /** Streams the model's answer into TTS piece by piece, as it comes. */
   async #respond(chat: ChatConversation, metrics: Partial<TurnMetrics>): Promise<void> {
-    const r = this.#newReply('reply', metrics)
-    const ttsReady = this.#attachTts(r)
-    // Awaited only once there is text to speak; a reply cut or failed before that must not leave it unhandled.
-    ttsReady.catch(() => undefined)
-    const chunker = new TextChunker()
+    const r = this.#newReply('reply')
+    const spoken = r.spoken
+    // Sent just before the first audio, so the bridge closes the turn on the frame that follows.
+    spoken.prependOnceListener('audio', () => {
+      if (spoken.firstPieceAtMs !== undefined && spoken.firstAudioAtMs !== undefined) metrics.ttsFirstByteMs = spoken.firstAudioAtMs - spoken.firstPieceAtMs
+      this.emit('turn', metrics)
+    })
     const llmStartAtMs = this.#now()
     try {
       for await (const delta of chat.stream(r.abort.signal)) {
-        if (r.cut) return
+        if (spoken.isCut) return
         if (!r.llmText) {
           metrics.llmFirstTokenMs = this.#now() - llmStartAtMs
-          this.emit('event', 'llm.first_token', { replyId: r.id, llmFirstTokenMs: Math.round(metrics.llmFirstTokenMs) })
+          this.emit('event', 'llm.first_token', { replyId: spoken.id, llmFirstTokenMs: Math.round(metrics.llmFirstTokenMs) })
         }
         r.llmText += delta
-        for (const piece of chunker.push(delta)) await this.#sendPiece(r, ttsReady, piece)
+        spoken.push(delta)
       }
-      if (r.cut) return
-      const rest = chunker.flush()
-      if (rest) await this.#sendPiece(r, ttsReady, rest)
-      r.textDone = true
-      this.emit('transcript', { role: 'agent', text: r.llmText, final: false })
-      if (!r.sentText) {
-        this.#finish(r)
-        return
-      }
-      ;(await ttsReady).end()
+      if (spoken.isCut) return
+      spoken.end()
     } catch (err) {
-      if (r.cut) return
-      this.#abandon(r, err)
+      if (!spoken.isCut) this.#abandon(r, err)
     }
   }
 
   /** Speaks fixed text (greeting, operator `say`) as its own reply. */
-  async #speakText(text: string, kind: string): Promise<void> {
-    const r = this.#newReply(kind, undefined)
+  #speakText(text: string, kind: string): void {
+    const r = this.#newReply(kind)
     r.llmText = text
-    r.textDone = true
-    try {
-      const ttsReady = this.#attachTts(r)
-      ttsReady.catch(() => undefined)
-      await this.#sendPiece(r, ttsReady, text)
-      ;(await ttsReady).end()
-    } catch (err) {
-      if (!r.cut) this.#abandon(r, err)
-    }
+    r.spoken.say(text)
+    r.spoken.end()
   }
 
-  async #sendPiece(r: Reply, ttsReady: Promise<TtsInputStream>, piece: string): Promise<void> {
-    r.firstPieceAtMs ??= this.#now()
-    const tts = await ttsReady
-    if (r.cut) return
-    // The first piece is flushed so its audio starts at once; later ones follow the service's own pacing.
-    tts.sendText(piece, r.sentText === '')
-    r.sentText += (r.sentText ? ' ' : '') + piece
-  }
-
-  /** Takes the warm TTS socket for this reply and routes its audio to the bridge. */
-  async #attachTts(r: Reply): Promise<TtsInputStream> {
-    const tts = await this.#tts.take()
-    if (r.cut || r.audioDone || this.#closed) {
-      tts.close()
-      throw new CallbenchError('call_ended', 'Reply was cut before speech began')
-    }
-    r.tts = tts
-    tts.on('alignment', (a: TtsAlignment) => {
-      for (let i = 0; i < a.chars.length; i++) {
-        r.alignedChars.push(a.chars[i]!)
-        r.alignedStartsMs.push(r.emittedMs + (a.charStartTimesMs[i] ?? 0))
-      }
-    })
-    tts.on('audio', (chunk) => {
-      if (r.cut) return
-      if (r.emittedMs === 0 && r.metrics) {
-        const m = r.metrics
-        if (r.firstPieceAtMs !== undefined) m.ttsFirstByteMs = this.#now() - r.firstPieceAtMs
-        this.emit('turn', m)
-      }
-      r.emittedMs += chunk.length / BYTES_PER_MS
-      this.emit('audio', chunk, r.id)
-    })
-    tts.on('final', () => this.#finish(r))
-    tts.on('error', (err) => {
-      if (!r.cut) this.#emitError(err)
-    })
-    tts.on('close', () => {
-      if (!r.audioDone && !r.cut) this.#abandon(r, new CallbenchError('upstream_closed', 'ElevenLabs TTS closed before the reply was spoken', { retryable: true }))
-    })
-    return tts
-  }
-
-  /** The reply's audio is all out: the bridge flushes it; the whole reply goes into the history. */
+  /** All of the reply's audio is out: the bridge flushes it, and the whole reply goes into the history. */
   #finish(r: Reply): void {
-    if (r.audioDone || r.cut) return
-    r.audioDone = true
-    if (r.emittedMs > 0) this.emit('audioEnd', r.id)
-    if (r.sentText) this.emit('transcript', { role: 'agent', text: r.sentText, final: true })
-    this.#keepInHistory(r, r.sentText)
-    r.tts?.close()
+    const spoken = r.spoken
+    if (spoken.emittedMs > 0) this.emit('audioEnd', spoken.id)
+    if (spoken.sentText) this.emit('transcript', { role: 'agent', text: spoken.sentText, final: true })
+    this.#keepInHistory(r, spoken.sentText)
   }
 
   /** A failure mid-reply: what was spoken stays, the rest is dropped, the call goes on (or fails on a bad key). */
   #abandon(r: Reply, err: unknown): void {
     const e = err instanceof CallbenchError ? err : new CallbenchError('internal', 'Reply failed', { cause: err })
-    r.cut = true
     r.abort.abort()
-    r.tts?.close()
-    if (r.emittedMs > 0) this.emit('audioEnd', r.id)
-    this.#keepInHistory(r, this.#heardText(r))
+    r.spoken.cut()
+    if (r.spoken.emittedMs > 0) this.emit('audioEnd', r.spoken.id)
+    this.#keepInHistory(r, r.spoken.heardText())
     if (this.#reply === r) this.#reply = undefined
-    if (e.code === 'call_ended') return
+    if (e.code === 'call_ended' || this.#closed) return
     // A refused key or a missing model or voice will fail every turn: end the call with the reason.
     if (!e.retryable && (e.code === 'upstream_failed' || e.code === 'not_found' || e.code === 'not_configured')) this.emit('failed', e)
     else this.#emitError(e)
@@ -440,20 +290,19 @@ export class CascadeAgent extends EventEmitter<AgentEvents> implements Agent {
    * is aborted and the TTS socket closed. The history keeps what the caller heard.
    */
   #cut(r: Reply, reason: string, interrupt: boolean): void {
-    r.cut = true
     if (interrupt) this.emit('interrupt')
     r.abort.abort()
-    r.tts?.close()
-    const heard = this.#heardText(r)
+    r.spoken.cut()
+    const heard = r.spoken.heardText()
     this.#keepInHistory(r, heard)
-    if (r.sentText) this.emit('transcript', { role: 'agent', text: heard, final: true, correction: true })
+    if (r.spoken.sentText) this.emit('transcript', { role: 'agent', text: heard, final: true, correction: true })
     this.emit('event', 'reply.cut', {
-      replyId: r.id,
+      replyId: r.spoken.id,
       reason,
-      playedMs: r.playedMs,
-      emittedMs: r.emittedMs,
+      playedMs: r.spoken.playedMs,
+      emittedMs: r.spoken.emittedMs,
       heardChars: heard.length,
-      spokenChars: r.sentText.length
+      spokenChars: r.spoken.sentText.length
     })
     if (this.#reply === r) this.#reply = undefined
   }
@@ -462,24 +311,6 @@ export class CascadeAgent extends EventEmitter<AgentEvents> implements Agent {
     if (r.historyDone) return
     r.historyDone = true
     if (text && this.#chat) this.#chat.add('assistant', text)
-  }
-
-  /** What the caller heard of a reply: by the TTS alignment when it came, else in proportion to the audio played. */
-  #heardText(r: Reply): string {
-    const played = Math.min(r.playedMs, r.emittedMs)
-    if (played <= 0) return ''
-    if (r.alignedChars.length > 0) {
-      let n = 0
-      while (n < r.alignedStartsMs.length && r.alignedStartsMs[n]! < played) n++
-      let heard = r.alignedChars.slice(0, n).join('')
-      // A word cut in the middle was not heard as a word.
-      if (n < r.alignedChars.length && r.alignedChars[n] !== ' ') heard = heard.slice(0, Math.max(0, heard.lastIndexOf(' ')))
-      return heard.trim()
-    }
-    if (r.audioDone && played >= r.emittedMs) return r.sentText
-    const chars = Math.floor((r.sentText.length * played) / Math.max(r.emittedMs, 1))
-    const cut = r.sentText.lastIndexOf(' ', chars)
-    return r.sentText.slice(0, cut > 0 ? cut : 0).trim()
   }
 
   #now(): number {
