@@ -1,9 +1,15 @@
 /** Registers the engines built into this app, one line each. */
 import { registerEngine } from './engines.js'
 import { echoEngine } from './echo.js'
+import { cascadeEngine } from './cascade.js'
+import { hybridEngine } from './hybrid.js'
+import { elevenLabsEngine } from './elevenlabs.js'
 import { openAiRealtimeEngine } from './openai-realtime.js'
 
 export function registerBuiltinEngines(): void {
   registerEngine(echoEngine)
+  registerEngine(cascadeEngine)
+  registerEngine(hybridEngine)
+  registerEngine(elevenLabsEngine)
   registerEngine(openAiRealtimeEngine)
 }
