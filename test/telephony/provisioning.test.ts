@@ -79,10 +79,9 @@ describe('provisioning with a fixed public URL', () => {
 
   it('updates a configured TwiML app and puts its old voice URL back', async () => {
     const existing = { voice_url: 'https://mine.example/app', voice_method: 'POST', status_callback: '', status_callback_method: 'POST', friendly_name: 'mine' }
-    let appSid = ''
     h = await startHarness({ env: { TWILIO_TWIML_APP_SID: 'AP' + 'b'.repeat(32) } })
     const app = h.fake.addApplication({ ...existing, sid: 'AP' + 'b'.repeat(32) })
-    appSid = app.sid
+    const appSid = app.sid
     h.fake.addNumber(OUR_NUMBER, { ...ORIGINAL })
     await setProvisioning(h, true)
     expect(h.fake.applications.get(appSid)!.voice_url).toBe(`${PUBLIC_URL}/twilio/voice`)

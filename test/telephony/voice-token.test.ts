@@ -7,7 +7,15 @@ import { startHarness, type Harness } from './harness.js'
 // jsonwebtoken is what twilio's AccessToken signs with; resolved from the SDK's own dependencies.
 const requireFromTwilio = createRequire(createRequire(import.meta.url).resolve('twilio'))
 const jwt = requireFromTwilio('jsonwebtoken') as {
-  verify(token: string, secret: string, opts: { algorithms: string[]; complete: true }): { header: Record<string, unknown>; payload: Record<string, any> }
+  verify(token: string, secret: string, opts: { algorithms: string[]; complete: true }): { header: Record<string, unknown>; payload: JwtPayload }
+}
+
+interface JwtPayload {
+  iss: string
+  sub: string
+  iat: number
+  exp: number
+  grants: Record<string, unknown>
 }
 
 const KEY_SID = 'SK' + 'c'.repeat(32)

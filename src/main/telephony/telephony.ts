@@ -223,8 +223,8 @@ export class Telephony {
     const ids = call ? { callId: call.id } : {}
     if (call && isTerminal(call.status)) return { ...ids, callSid, status: call.status, alreadyEnded: true }
     const client = await this.client()
-    // Twilio: `canceled` hangs up a call not yet answered, `completed` one in progress.
-    const status = call && call.status !== 'in-progress' ? 'canceled' : 'completed'
+    // `completed` ends a call in any state (`canceled` only one not yet answered).
+    const status = 'completed'
     try {
       const updated = await client.calls(callSid).update({ status })
       this.#log.info('call hung up', { ...ids, callSid })
