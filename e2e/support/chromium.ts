@@ -17,13 +17,28 @@ const ARGS = [
 /** Microphone specs: Chromium grants getUserMedia and feeds a synthetic tone instead of a real device. */
 export const FAKE_MEDIA_ARGS = ['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream']
 
-export async function launchChromium(opts: { fakeMedia?: boolean } = {}): Promise<Browser> {
+export interface LaunchOptions {
+  /** Grant the microphone and feed a fake device (a tone, or `fakeAudioFile`). */
+  fakeMedia?: boolean
+  /** A WAV file Chromium loops as the fake microphone (with `fakeMedia`). */
+  fakeAudioFile?: string
+  args?: string[]
+}
+
+export async function launchChromium(opts: LaunchOptions = {}): Promise<Browser> {
   if (!existsSync(CHROMIUM_PATH)) {
     throw new Error(`Chromium not found at ${CHROMIUM_PATH}: apt-get install chromium (or set CHROMIUM_PATH)`)
   }
   return chromium.launch({
     executablePath: CHROMIUM_PATH,
     headless: true,
-    args: opts.fakeMedia ? [...ARGS, ...FAKE_MEDIA_ARGS] : ARGS
+    args: [
+      ...ARGS,
+      ...(opts.fakeMedia ? FAKE_MEDIA_ARGS : []),
+      ...(opts.fakeMedia && opts.fakeAudioFile ? [`--use-file-for-fake-audio-capture=${opts.fakeAudioFile}`] : []),
+      // Audio starts without a gesture in tests (a click starts it in real use).
+      '--autoplay-policy=no-user-gesture-required',
+      ...(opts.args ?? [])
+    ]
   })
 }

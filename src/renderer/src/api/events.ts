@@ -205,9 +205,11 @@ export class EventsConnection {
         state.setLevels(event.callId, event.levels)
         return
       case 'call.transcript':
+        state.addTranscript(event.callId, event)
         if (event.final) this.log(event.type, 'info', `Call ${event.callId}: ${event.role} said a line`)
         return
       case 'call.turn':
+        state.addTurn(event.callId, event.metrics)
         this.log(
           event.type,
           'info',
@@ -216,7 +218,15 @@ export class EventsConnection {
         )
         return
       case 'call.timeline':
+        state.addTimeline(event.callId, event.entry)
         this.log(event.type, 'debug', `Call ${event.callId}: ${event.entry.kind}`)
+        return
+      case 'upload.progress':
+        state.setUpload(event.callId, event.upload)
+        this.log(event.type, event.upload.state === 'failed' ? 'warn' : 'debug', `Call ${event.callId}: upload ${event.upload.state}`)
+        return
+      case 'twilio.recording':
+        this.log(event.type, 'debug', `Twilio recording ${event.status}`)
         return
       case 'tunnel.state':
         state.setTunnel(event.tunnel)

@@ -5,8 +5,10 @@ import { createCallsSlice, type CallsSlice } from './calls-slice.js'
 import { createConnectionSlice, type ConnectionSlice } from './connection-slice.js'
 import { createEventLogSlice, type EventLogSlice } from './event-log-slice.js'
 import { createHealthSlice, type HealthSlice } from './health-slice.js'
+import { createLoopbackSlice, type LoopbackSlice } from './loopback-slice.js'
+import { createUiSlice, type UiSlice } from './ui-slice.js'
 
-export type AppState = ConnectionSlice & HealthSlice & EventLogSlice & CallsSlice
+export type AppState = ConnectionSlice & HealthSlice & EventLogSlice & CallsSlice & LoopbackSlice & UiSlice
 export type AppStore = StoreApi<AppState>
 
 export function createAppStore(): AppStore {
@@ -14,7 +16,9 @@ export function createAppStore(): AppStore {
     ...createConnectionSlice(...a),
     ...createHealthSlice(...a),
     ...createEventLogSlice(...a),
-    ...createCallsSlice(...a)
+    ...createCallsSlice(...a),
+    ...createLoopbackSlice(...a),
+    ...createUiSlice(...a)
   }))
 }
 

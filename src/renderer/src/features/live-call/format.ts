@@ -1,0 +1,55 @@
+// Display helpers for the live call: call-clock offsets and timeline entries in a few words.
+import type { TimelineEntry } from '../../../../shared/events.js'
+
+/** Call clock ms → `m:ss.s`. */
+export function formatOffsetMs(ms: number): string {
+  const tenths = Math.max(0, Math.round(ms / 100))
+  const m = Math.floor(tenths / 600)
+  const s = (tenths % 600) / 10
+  return `${m}:${s.toFixed(1).padStart(4, '0')}`
+}
+
+const KIND_LABELS: Record<string, string> = {
+  'call.start': 'Call started',
+  'call.end': 'Call ended',
+  'reply.start': 'Agent reply',
+  'reply.end': 'Reply sent',
+  barge_in: 'Barge-in',
+  clear: 'Playback cleared',
+  dtmf: 'DTMF',
+  'hangup.requested': 'Hang-up requested',
+  'engine.error': 'Engine error',
+  'engine.failed': 'Engine failed',
+  'protocol.error': 'Protocol error',
+  'vad.misfire': 'VAD misfire',
+  'vad.start': 'Speech started',
+  'vad.end': 'Speech ended'
+}
+
+export function timelineLabel(entry: TimelineEntry): string {
+  return KIND_LABELS[entry.kind] ?? entry.kind
+}
+
+/** A short, safe summary of an entry's data (no long values). */
+export function timelineDetail(entry: TimelineEntry): string {
+  const d = entry.data
+  if (!d) return ''
+  switch (entry.kind) {
+    case 'call.start':
+      return [d.mode, d.direction].filter((v) => typeof v === 'string').join(', ')
+    case 'call.end':
+    case 'clear':
+    case 'hangup.requested':
+      return typeof d.reason === 'string' ? d.reason : ''
+    case 'barge_in':
+      return d.playing === true ? 'cut the agent' : 'agent was silent'
+    case 'dtmf':
+      return typeof d.digit === 'string' ? d.digit : ''
+    case 'engine.error':
+    case 'engine.failed':
+    case 'protocol.error':
+      return typeof d.code === 'string' ? d.code : ''
+    default:
+      return ''
+  }
+}
