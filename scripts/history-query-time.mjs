@@ -22,7 +22,7 @@ const RUNS = arg('runs', 30)
 
 // Deterministic data: the same log on every run.
 let seed = 42
-const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648)
+const rand = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648
 const pick = (xs) => xs[Math.floor(rand() * xs.length)]
 
 const CALLER = [
@@ -48,7 +48,15 @@ const AGENT = [
   'Your subscription is cancelled, you will get a confirmation email'
 ]
 const MODES = ['echo', 'openai-realtime', 'elevenlabs', 'cascade', 'hybrid']
-const REASONS = ['caller_hangup', 'caller_hangup', 'caller_hangup', 'agent_hangup', 'busy', 'no-answer', 'engine_failed:upstream_failed']
+const REASONS = [
+  'caller_hangup',
+  'caller_hangup',
+  'caller_hangup',
+  'agent_hangup',
+  'busy',
+  'no-answer',
+  'engine_failed:upstream_failed'
+]
 
 const dir = mkdtempSync(join(tmpdir(), 'callbench-history-'))
 const path = join(dir, 'callbench.db')
@@ -78,14 +86,27 @@ try {
       store.queueTranscript(id, { atMs, role: 'caller', text: pick(CALLER) })
       const stopped = atMs + 1800
       const out = stopped + 400 + Math.floor(rand() * 900)
-      store.queueTurn(id, { turn: t, callerStoppedAtMs: stopped, endOfTurnAtMs: stopped + 500, firstAudioOutAtMs: out, totalMs: out - stopped })
+      store.queueTurn(id, {
+        turn: t,
+        callerStoppedAtMs: stopped,
+        endOfTurnAtMs: stopped + 500,
+        firstAudioOutAtMs: out,
+        totalMs: out - stopped
+      })
       store.queueTranscript(id, { atMs: out, role: 'agent', text: pick(AGENT) })
-      for (const kind of ['vad.speech_start', 'vad.speech_end', 'reply.start', 'reply.end']) store.queueEvent(id, { atMs, kind, data: { turn: t } })
+      for (const kind of ['vad.speech_start', 'vad.speech_end', 'reply.start', 'reply.end'])
+        store.queueEvent(id, { atMs, kind, data: { turn: t } })
       segments += 2
       atMs = out + 3000
     }
     if (rand() < 0.1) store.queueAnsweredBy(id, pick(['machine_start', 'machine_end_beep']))
-    store.queueEnd({ ...call, state: 'ended', endedAt: new Date(startedMs + atMs).toISOString(), endReason: pick(REASONS), turns })
+    store.queueEnd({
+      ...call,
+      state: 'ended',
+      endedAt: new Date(startedMs + atMs).toISOString(),
+      endReason: pick(REASONS),
+      turns
+    })
     if (i % 100 === 99) store.flush()
   }
   store.flush()
@@ -108,7 +129,13 @@ try {
     times.push(performance.now() - s)
   }
   // A second query shape: number digits + outcome + text, paged.
-  const other = CallListQuerySchema.parse({ number: '555010', outcome: 'completed', q: 'table booked', page: '2', pageSize: '20' })
+  const other = CallListQuerySchema.parse({
+    number: '555010',
+    outcome: 'completed',
+    q: 'table booked',
+    page: '2',
+    pageSize: '20'
+  })
   const otherTimes = []
   let otherResult
   for (let r = 0; r < RUNS; r++) {
@@ -135,7 +162,11 @@ try {
       `first ${fmt(b.first)} ms, median ${fmt(b.median)} ms, max ${fmt(b.max)} ms over ${RUNS} runs`
   )
   const worst = Math.max(a.max, b.max)
-  console.log(worst < BUDGET_MS ? `OK: every query under ${BUDGET_MS} ms (worst ${fmt(worst)} ms)` : `FAIL: worst ${fmt(worst)} ms ≥ ${BUDGET_MS} ms`)
+  console.log(
+    worst < BUDGET_MS
+      ? `OK: every query under ${BUDGET_MS} ms (worst ${fmt(worst)} ms)`
+      : `FAIL: worst ${fmt(worst)} ms ≥ ${BUDGET_MS} ms`
+  )
   if (result.total === 0 || otherResult.total === 0) {
     console.log('FAIL: a query matched nothing; the data set does not exercise the search')
     process.exitCode = 1

@@ -42,12 +42,26 @@ export const ProfileSettingsSchema = z
         voice: z.string(),
         instructions: z.string().max(20_000),
         greeting: z.string().max(2_000),
-        turnDetection: OpenAiTurnDetectionSchema
+        turnDetection: OpenAiTurnDetectionSchema,
+        temperature: z.number().min(0).max(2)
+      })
+      .partial()
+      .strict(),
+    gather: z
+      .object({
+        speechTimeoutS: z.number().int().min(0).max(10),
+        minConfidence: z.number().min(0).max(1),
+        language: z.string().max(16)
       })
       .partial()
       .strict(),
     elevenlabs: z
-      .object({ agentId: z.string(), prompt: z.string().max(20_000), firstMessage: z.string().max(2_000), language: z.string().max(16) })
+      .object({
+        agentId: z.string(),
+        prompt: z.string().max(20_000),
+        firstMessage: z.string().max(2_000),
+        language: z.string().max(16)
+      })
       .partial()
       .strict()
   })

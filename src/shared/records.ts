@@ -1,6 +1,12 @@
 /** Call records in the control API: the history query, one call's detail, its transcript, uploads. */
 import { z } from 'zod'
-import { CALL_OUTCOMES, CallSummarySchema, TranscriptRoleSchema, TurnMetricsSchema, UploadStateSchema } from './calls.js'
+import {
+  CALL_OUTCOMES,
+  CallSummarySchema,
+  TranscriptRoleSchema,
+  TurnMetricsSchema,
+  UploadStateSchema
+} from './calls.js'
 import { TimelineEntrySchema } from './events.js'
 import { AGENT_MODES } from './modes.js'
 

@@ -19,7 +19,15 @@ function formatter(kind: 'dateTime' | 'date' | 'time', opts: TimeFormatOptions):
       ? { year: 'numeric', month: '2-digit', day: '2-digit' }
       : kind === 'time'
         ? { hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' }
-        : { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' }
+        : {
+            year: 'numeric',
+            month: '2-digit',
+            day: '2-digit',
+            hour: '2-digit',
+            minute: '2-digit',
+            second: '2-digit',
+            hourCycle: 'h23'
+          }
   try {
     f = new Intl.DateTimeFormat(opts.locale, { ...parts, ...(zone ? { timeZone: zone } : {}) })
   } catch {

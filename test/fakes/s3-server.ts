@@ -77,7 +77,8 @@ export class S3Server {
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()))
     const lines = createInterface({ input: child.stdout! })
     this.#port = await new Promise<number>((resolve, reject) => {
-      const onExit = (code: number | null) => reject(new Error(`s3rver exited (${code}) before listening: ${stderr.trim()}`))
+      const onExit = (code: number | null) =>
+        reject(new Error(`s3rver exited (${code}) before listening: ${stderr.trim()}`))
       child.once('exit', onExit)
       lines.once('line', (line) => {
         child.off('exit', onExit)

@@ -98,9 +98,24 @@ describe('CallStore', () => {
   it('writes the end state: ended, duration, reason and outcome (answering machine from AMD)', () => {
     store.queueCall(call('m', { state: 'active' }))
     store.queueAnsweredBy('m', 'machine_end_beep')
-    store.queueEnd(call('m', { state: 'ended', endedAt: '2026-03-10T12:00:42.500Z', endReason: 'agent_hangup', turns: 2, medianTurnMs: 640 }))
+    store.queueEnd(
+      call('m', {
+        state: 'ended',
+        endedAt: '2026-03-10T12:00:42.500Z',
+        endReason: 'agent_hangup',
+        turns: 2,
+        medianTurnMs: 640
+      })
+    )
     const s = store.getCallSummary('m')!
-    expect(s).toMatchObject({ state: 'ended', durationMs: 42_500, endReason: 'agent_hangup', outcome: 'answering_machine', turns: 2, medianTurnMs: 640 })
+    expect(s).toMatchObject({
+      state: 'ended',
+      durationMs: 42_500,
+      endReason: 'agent_hangup',
+      outcome: 'answering_machine',
+      turns: 2,
+      medianTurnMs: 640
+    })
     expect(s.answeredBy).toBe('machine_end_beep')
   })
 
@@ -109,7 +124,12 @@ describe('CallStore', () => {
     store.flush()
     expect(store.openCalls().map((c) => c.id)).toEqual(['i'])
     store.markInterrupted('i', 12_340)
-    expect(store.getCallSummary('i')).toMatchObject({ state: 'ended', outcome: 'interrupted', durationMs: 12_340, endedAt: '2026-03-10T12:00:12.340Z' })
+    expect(store.getCallSummary('i')).toMatchObject({
+      state: 'ended',
+      outcome: 'interrupted',
+      durationMs: 12_340,
+      endedAt: '2026-03-10T12:00:12.340Z'
+    })
     expect(store.openCalls()).toEqual([])
     expect(store.getCall('i')!.events.at(-1)!.kind).toBe('call.interrupted')
   })
@@ -129,8 +149,16 @@ describe('CallStore', () => {
           ...(i % 5 === 0 ? { profileId: 'p-sales' } : {})
         })
         store.queueCall(live)
-        store.queueTranscript(id, { atMs: 100, role: 'caller', text: i === 7 ? 'I want to book a table for two' : `question number ${i}` })
-        store.queueTranscript(id, { atMs: 900, role: 'agent', text: i === 12 ? 'Your table booking is confirmed' : 'sure' })
+        store.queueTranscript(id, {
+          atMs: 100,
+          role: 'caller',
+          text: i === 7 ? 'I want to book a table for two' : `question number ${i}`
+        })
+        store.queueTranscript(id, {
+          atMs: 900,
+          role: 'agent',
+          text: i === 12 ? 'Your table booking is confirmed' : 'sure'
+        })
         store.queueEnd({ ...live, state: 'ended', endedAt: startedAt, endReason: i === 4 ? 'busy' : 'caller_hangup' })
       }
       store.queueAnsweredBy('h09', 'machine_start')
@@ -157,12 +185,19 @@ describe('CallStore', () => {
       expect(store.listCalls(q({ number: '555-010-0107' })).calls.map((c) => c.id)).toEqual(['h07'])
       expect(store.listCalls(q({ number: '5550109999' })).total).toBe(30)
       expect(store.listCalls(q({ mode: 'cascade' })).total).toBe(15)
-      expect(store.listCalls(q({ profileId: 'p-sales' })).calls.map((c) => c.id)).toEqual(['h25', 'h20', 'h15', 'h10', 'h05', 'h00'])
-      expect(store.listCalls(q({ outcome: 'busy' })).calls.map((c) => c.id)).toEqual(['h04'])
-      expect(store.listCalls(q({ outcome: 'answering_machine' })).calls.map((c) => c.id)).toEqual(['h09'])
-      expect(store.listCalls(q({ direction: 'inbound', mode: 'echo', profileId: 'p-sales' })).calls.map((c) => c.id)).toEqual([
+      expect(store.listCalls(q({ profileId: 'p-sales' })).calls.map((c) => c.id)).toEqual([
+        'h25',
+        'h20',
+        'h15',
+        'h10',
+        'h05',
         'h00'
       ])
+      expect(store.listCalls(q({ outcome: 'busy' })).calls.map((c) => c.id)).toEqual(['h04'])
+      expect(store.listCalls(q({ outcome: 'answering_machine' })).calls.map((c) => c.id)).toEqual(['h09'])
+      expect(
+        store.listCalls(q({ direction: 'inbound', mode: 'echo', profileId: 'p-sales' })).calls.map((c) => c.id)
+      ).toEqual(['h00'])
     })
 
     it('searches the transcripts (word prefixes, every word, FTS syntax inert)', () => {
@@ -179,7 +214,8 @@ describe('CallStore', () => {
       expect(store.deleteCall('h07')).toBe(true)
       expect(store.listCalls(q({ q: 'table' })).calls.map((c) => c.id)).toEqual(['h12'])
       expect(store.getCall('h07')).toBeUndefined()
-      const n = (t: string) => (store.db.prepare(`SELECT COUNT(*) AS n FROM ${t} WHERE call_id = 'h07'`).get() as { n: number }).n
+      const n = (t: string) =>
+        (store.db.prepare(`SELECT COUNT(*) AS n FROM ${t} WHERE call_id = 'h07'`).get() as { n: number }).n
       expect([n('events'), n('transcript'), n('turns')]).toEqual([0, 0, 0])
       expect(store.deleteCall('h07')).toBe(false)
     })
@@ -191,7 +227,12 @@ describe('CallStore', () => {
     )
     expect(skipped).toBe(1)
     expect(store.upsertContacts(contacts)).toBe(2)
-    expect(store.lookupContact('+15550100200')).toEqual({ number: '+15550100200', name: 'Doe, Jane', company: 'Acme', fields: { tier: 'gold' } })
+    expect(store.lookupContact('+15550100200')).toEqual({
+      number: '+15550100200',
+      name: 'Doe, Jane',
+      company: 'Acme',
+      fields: { tier: 'gold' }
+    })
     expect(store.lookupContact('15550100200')?.name).toBe('Doe, Jane')
     expect(store.lookupContact('+442079460000')).toMatchObject({ name: 'Bob', company: 'The "Shop"' })
     expect(store.lookupContact('+15550100201')).toBeUndefined()

@@ -68,18 +68,32 @@ export class FakeTwilioRecordings {
       const bytes = this.recordings.get(signed[1]!)
       if (!bytes) return void res.writeHead(404).end()
       const body = this.truncate ? bytes.subarray(0, bytes.length - 100) : bytes
-      res.writeHead(200, { 'content-type': 'audio/x-wav', 'content-length': this.truncate ? bytes.length : body.length })
+      res.writeHead(200, {
+        'content-type': 'audio/x-wav',
+        'content-length': this.truncate ? bytes.length : body.length
+      })
       res.write(body)
       if (this.truncate) res.destroy()
       else res.end()
       return
     }
-    const m = new RegExp(`^/2010-04-01/Accounts/${this.accountSid}/Recordings/(RE[0-9a-f]{32})(\\.wav|\\.json)?$`).exec(url.pathname)
-    if (!m) return void res.writeHead(404, { 'content-type': 'application/json' }).end('{"code":20404,"message":"not found","status":404}')
-    if (!authorized) return void res.writeHead(401, { 'content-type': 'application/json' }).end('{"code":20003,"message":"Authenticate","status":401}')
+    const m = new RegExp(`^/2010-04-01/Accounts/${this.accountSid}/Recordings/(RE[0-9a-f]{32})(\\.wav|\\.json)?$`).exec(
+      url.pathname
+    )
+    if (!m)
+      return void res
+        .writeHead(404, { 'content-type': 'application/json' })
+        .end('{"code":20404,"message":"not found","status":404}')
+    if (!authorized)
+      return void res
+        .writeHead(401, { 'content-type': 'application/json' })
+        .end('{"code":20003,"message":"Authenticate","status":401}')
     const sid = m[1]!
     const bytes = this.recordings.get(sid)
-    if (!bytes) return void res.writeHead(404, { 'content-type': 'application/json' }).end('{"code":20404,"message":"not found","status":404}')
+    if (!bytes)
+      return void res
+        .writeHead(404, { 'content-type': 'application/json' })
+        .end('{"code":20404,"message":"not found","status":404}')
     if (req.method === 'DELETE' && m[2] === '.json') {
       await this.onDelete?.(sid)
       this.recordings.delete(sid)
@@ -90,6 +104,8 @@ export class FakeTwilioRecordings {
       // Media is served from a signed URL, as Twilio may do: follow the redirect.
       return void res.writeHead(302, { location: `/signed/${sid}` }).end()
     }
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ sid, account_sid: this.accountSid, status: 'completed' }))
+    res
+      .writeHead(200, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ sid, account_sid: this.accountSid, status: 'completed' }))
   }
 }

@@ -34,11 +34,20 @@ describe('call records of a simulated call (loopback media endpoint, echo engine
   let dataDir: string
   const events: ServerEvent[] = []
   const base = () => `http://127.0.0.1:${app.controlListener.port}`
-  const get = (path: string, headers: Record<string, string> = {}) => fetch(base() + path, { headers: { authorization: 'Bearer t', ...headers } })
+  const get = (path: string, headers: Record<string, string> = {}) =>
+    fetch(base() + path, { headers: { authorization: 'Bearer t', ...headers } })
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'callbench-records-'))
-    app = await startApp({ dataDir, publicPort: 0, controlPort: 0, tunnel: false, token: 't', env: {}, logLevel: 'silent' })
+    app = await startApp({
+      dataDir,
+      publicPort: 0,
+      controlPort: 0,
+      tunnel: false,
+      token: 't',
+      env: {},
+      logLevel: 'silent'
+    })
     app.hub.subscribe((e) => events.push(e))
   })
   afterAll(async () => {
@@ -53,123 +62,146 @@ describe('call records of a simulated call (loopback media endpoint, echo engine
       .then(() => undefined)
   }
 
-  it(
-    '30 s call, two turns and a barge-in: 2-channel 8 kHz WAV of the call length, agent where the caller heard it, and the record via the API',
-    async () => {
-      const [turn1, turn2, barge] = loadSpeechClips()
-      const id = 'rec-30s'
-      const sim = new TwilioMediaSim({
-        url: `ws://127.0.0.1:${app.controlListener.port}/api/media?token=t`,
-        customParameters: { mode: 'echo', vad: 'energy', silenceMs: '500', callId: id, from: '+15550100777', to: '+15550100999' }
-      })
-      await sim.connect()
-      await sim.play([
-        { kind: 'waitForAgent', timeoutMs: 8000, until: 'done', afterMs: 200 },
-        { ...speechOf(turn1!), label: 'turn1' },
-        // The whole echo plays, then the second turn; the barge-in comes 300 ms into the second echo.
-        { kind: 'waitForAgent', timeoutMs: 8000, until: 'done', afterMs: 300 },
-        { ...speechOf(turn2!), label: 'turn2' },
-        { kind: 'waitForAgent', timeoutMs: 4000, until: 'speaking', afterMs: 300 },
-        { ...speechOf(barge!), label: 'barge' },
-        { kind: 'silence', durationMs: 200 }
-      ])
-      const sent = sim.stats().framesSent
-      expect(sent).toBeLessThan(CALL_FRAMES - 50)
-      await sim.play([{ kind: 'silence', durationMs: (CALL_FRAMES - sent - 1) * 20 }])
-      // The last silence segment ends on its last frame; the stop follows the 1500th frame.
-      await expect.poll(() => sim.stats().framesSent, { timeout: 2000, interval: 5 }).toBeGreaterThanOrEqual(CALL_FRAMES)
-      await sim.hangup()
-      await ended(id)
-      const stats = sim.stats()
-
-      // ---- the record through the API ----
-      const res = await get(`/api/calls/${id}`)
-      expect(res.status).toBe(200)
-      const detail = CallDetailSchema.parse(await res.json())
-      expect(detail.live).toBe(false)
-      expect(detail.call).toMatchObject({ id, state: 'ended', mode: 'echo', direction: 'loopback', outcome: 'completed', hasRecording: true })
-      expect(detail.turns.length).toBeGreaterThanOrEqual(2)
-      for (const t of detail.turns.slice(0, 2)) {
-        expect(t.totalMs).toBeGreaterThan(0)
-        expect(t.endOfSpeechWaitMs).toBeGreaterThanOrEqual(400)
-        expect(t.firstAudioOutAtMs).toBeGreaterThan(t.callerStoppedAtMs!)
+  it('30 s call, two turns and a barge-in: 2-channel 8 kHz WAV of the call length, agent where the caller heard it, and the record via the API', async () => {
+    const [turn1, turn2, barge] = loadSpeechClips()
+    const id = 'rec-30s'
+    const sim = new TwilioMediaSim({
+      url: `ws://127.0.0.1:${app.controlListener.port}/api/media?token=t`,
+      customParameters: {
+        mode: 'echo',
+        vad: 'energy',
+        silenceMs: '500',
+        callId: id,
+        from: '+15550100777',
+        to: '+15550100999'
       }
-      expect(detail.transcript.filter((s) => s.role === 'caller').length).toBeGreaterThanOrEqual(2)
-      expect(detail.transcript[0]!.text).toMatch(/s of speech/)
-      const kinds = detail.events.map((e) => e.kind)
-      expect(kinds).toEqual(expect.arrayContaining(['call.start', 'reply.start', 'barge_in', 'clear', 'call.end']))
-      expect(detail.settings).toMatchObject({ defaultMode: 'echo', vad: { method: 'energy', silenceMs: 500 } })
-      expect(detail.recording).toMatchObject({ channels: 2, sampleRateHz: 8000, url: `/api/calls/${id}/recording` })
+    })
+    await sim.connect()
+    await sim.play([
+      { kind: 'waitForAgent', timeoutMs: 8000, until: 'done', afterMs: 200 },
+      { ...speechOf(turn1!), label: 'turn1' },
+      // The whole echo plays, then the second turn; the barge-in comes 300 ms into the second echo.
+      { kind: 'waitForAgent', timeoutMs: 8000, until: 'done', afterMs: 300 },
+      { ...speechOf(turn2!), label: 'turn2' },
+      { kind: 'waitForAgent', timeoutMs: 4000, until: 'speaking', afterMs: 300 },
+      { ...speechOf(barge!), label: 'barge' },
+      { kind: 'silence', durationMs: 200 }
+    ])
+    const sent = sim.stats().framesSent
+    expect(sent).toBeLessThan(CALL_FRAMES - 50)
+    await sim.play([{ kind: 'silence', durationMs: (CALL_FRAMES - sent - 1) * 20 }])
+    // The last silence segment ends on its last frame; the stop follows the 1500th frame.
+    await expect.poll(() => sim.stats().framesSent, { timeout: 2000, interval: 5 }).toBeGreaterThanOrEqual(CALL_FRAMES)
+    await sim.hangup()
+    await ended(id)
+    const stats = sim.stats()
 
-      // ---- the recording ----
-      const wavRes = await get(`/api/calls/${id}/recording`)
-      expect(wavRes.status).toBe(200)
-      expect(wavRes.headers.get('accept-ranges')).toBe('bytes')
-      const wavBytes = Buffer.from(await wavRes.arrayBuffer())
-      expect(wavBytes.equals(readFileSync(join(dataDir, 'recordings', `${id}.wav`)))).toBe(true)
-      const wav = parseWav(wavBytes)
-      expect(wav.channels).toBe(2)
-      expect(wav.sampleRateHz).toBe(8000)
-      // One recorded frame per caller frame: the recording is the caller's timeline, and as long as the call.
-      expect(wav.frames).toBe(stats.framesSent * FRAME)
-      // The call's length as the phone side saw it: media stream open to closed.
-      const streamMs = stats.closedAtMs! - stats.connectedAtMs!
-      expect(Math.abs(wav.durationMs - streamMs)).toBeLessThanOrEqual(40)
-      expect(wav.durationMs).toBeGreaterThanOrEqual(CALL_FRAMES * 20)
-      expect(detail.call.durationMs).toBe(wav.durationMs)
+    // ---- the record through the API ----
+    const res = await get(`/api/calls/${id}`)
+    expect(res.status).toBe(200)
+    const detail = CallDetailSchema.parse(await res.json())
+    expect(detail.live).toBe(false)
+    expect(detail.call).toMatchObject({
+      id,
+      state: 'ended',
+      mode: 'echo',
+      direction: 'loopback',
+      outcome: 'completed',
+      hasRecording: true
+    })
+    expect(detail.turns.length).toBeGreaterThanOrEqual(2)
+    for (const t of detail.turns.slice(0, 2)) {
+      expect(t.totalMs).toBeGreaterThan(0)
+      expect(t.endOfSpeechWaitMs).toBeGreaterThanOrEqual(400)
+      expect(t.firstAudioOutAtMs).toBeGreaterThan(t.callerStoppedAtMs!)
+    }
+    expect(detail.transcript.filter((s) => s.role === 'caller').length).toBeGreaterThanOrEqual(2)
+    expect(detail.transcript[0]!.text).toMatch(/s of speech/)
+    const kinds = detail.events.map((e) => e.kind)
+    expect(kinds).toEqual(expect.arrayContaining(['call.start', 'reply.start', 'barge_in', 'clear', 'call.end']))
+    expect(detail.settings).toMatchObject({ defaultMode: 'echo', vad: { method: 'energy', silenceMs: 500 } })
+    expect(detail.recording).toMatchObject({ channels: 2, sampleRateHz: 8000, url: `/api/calls/${id}/recording` })
 
-      // Where each caller utterance is on the left channel (exact G.711 decode of what the caller sent).
-      const onsetSample = (clip: SpeechClip) => {
-        const probeFrame = Math.floor(clip.onsetMs / 20) + 10
-        const at = find(wav, 0, decoded(clip, probeFrame * FRAME))
-        expect(at).toBeGreaterThan(0)
-        return at - 10 * FRAME
-      }
-      const rec = (label: string) => stats.speech.find((s) => s.label === label)!
-      // Sim time → recording sample: anchored on an utterance's onset frame, 8 samples per ms.
-      const sampleAt = (label: string, clip: SpeechClip, simMs: number) => onsetSample(clip) + Math.round((simMs - rec(label).onsetSentAtMs!) * 8)
-      const speechEnds = detail.events.filter((e) => e.kind === 'vad.speech_end').map((e) => e.data as { onsetMs: number; lastSpeechMs: number })
-      expect(speechEnds.length).toBeGreaterThanOrEqual(2)
+    // ---- the recording ----
+    const wavRes = await get(`/api/calls/${id}/recording`)
+    expect(wavRes.status).toBe(200)
+    expect(wavRes.headers.get('accept-ranges')).toBe('bytes')
+    const wavBytes = Buffer.from(await wavRes.arrayBuffer())
+    expect(wavBytes.equals(readFileSync(join(dataDir, 'recordings', `${id}.wav`)))).toBe(true)
+    const wav = parseWav(wavBytes)
+    expect(wav.channels).toBe(2)
+    expect(wav.sampleRateHz).toBe(8000)
+    // One recorded frame per caller frame: the recording is the caller's timeline, and as long as the call.
+    expect(wav.frames).toBe(stats.framesSent * FRAME)
+    // The call's length as the phone side saw it: media stream open to closed.
+    const streamMs = stats.closedAtMs! - stats.connectedAtMs!
+    expect(Math.abs(wav.durationMs - streamMs)).toBeLessThanOrEqual(40)
+    expect(wav.durationMs).toBeGreaterThanOrEqual(CALL_FRAMES * 20)
+    expect(detail.call.durationMs).toBe(wav.durationMs)
 
-      // Reply 1 (the echo of turn 1) is a byte copy of the caller's stream from onset − pad: find it on the right channel.
-      const s1 = Math.max(0, Math.round((speechEnds[0]!.onsetMs - PRE_SPEECH_PAD_MS) * 8))
-      const len1 = Math.round((speechEnds[0]!.lastSpeechMs + 100) * 8) - s1
-      const probe1 = onsetSample(turn1!) + 20 * FRAME
-      const r1 = find(wav, 1, wav.samples.filter((_, i) => i % 2 === 0).subarray(probe1, probe1 + FRAME))
-      const replyStart1 = r1 - (probe1 - s1)
-      // It starts where the caller started hearing it (within two frames) and plays whole and contiguous.
-      expect(Math.abs(replyStart1 - sampleAt('turn1', turn1!, rec('turn1').firstAgentMediaAtMs!))).toBeLessThanOrEqual(2 * FRAME)
-      let mismatches = 0
-      for (let i = 0; i < len1; i++) if (wav.samples[(replyStart1 + i) * 2 + 1] !== wav.samples[(s1 + i) * 2]) mismatches++
-      expect(mismatches).toBe(0)
+    // Where each caller utterance is on the left channel (exact G.711 decode of what the caller sent).
+    const onsetSample = (clip: SpeechClip) => {
+      const probeFrame = Math.floor(clip.onsetMs / 20) + 10
+      const at = find(wav, 0, decoded(clip, probeFrame * FRAME))
+      expect(at).toBeGreaterThan(0)
+      return at - 10 * FRAME
+    }
+    const rec = (label: string) => stats.speech.find((s) => s.label === label)!
+    // Sim time → recording sample: anchored on an utterance's onset frame, 8 samples per ms.
+    const sampleAt = (label: string, clip: SpeechClip, simMs: number) =>
+      onsetSample(clip) + Math.round((simMs - rec(label).onsetSentAtMs!) * 8)
+    const speechEnds = detail.events
+      .filter((e) => e.kind === 'vad.speech_end')
+      .map((e) => e.data as { onsetMs: number; lastSpeechMs: number })
+    expect(speechEnds.length).toBeGreaterThanOrEqual(2)
 
-      // Reply 2 was cut by the barge-in: the right channel stops where the caller stopped hearing it (Twilio's clear).
-      const bargeRec = rec('barge')
-      expect(bargeRec.agentPlayingAtOnset).toBe(true)
-      expect(bargeRec.clearAtMs).toBeDefined()
-      const s2 = Math.max(0, Math.round((speechEnds[1]!.onsetMs - PRE_SPEECH_PAD_MS) * 8))
-      const probe2 = onsetSample(turn2!) + 5 * FRAME
-      const r2 = find(wav, 1, wav.samples.filter((_, i) => i % 2 === 0).subarray(probe2, probe2 + FRAME), replyStart1 + len1)
-      expect(r2).toBeGreaterThan(0)
-      const replyStart2 = r2 - (probe2 - s2)
-      expect(Math.abs(replyStart2 - sampleAt('turn2', turn2!, rec('turn2').firstAgentMediaAtMs!))).toBeLessThanOrEqual(2 * FRAME)
-      let cut = 0
-      while (wav.samples[(replyStart2 + cut) * 2 + 1] === wav.samples[(s2 + cut) * 2]) cut++
-      const cutSample = replyStart2 + cut
-      expect(Math.abs(cutSample - sampleAt('barge', barge!, bargeRec.clearAtMs!))).toBeLessThanOrEqual(2 * FRAME)
-      // Nothing of the cut reply after the cut: silence until the next reply.
-      let after = 0
-      for (let i = cutSample; i < cutSample + 25 * FRAME; i++) after += Math.abs(wav.samples[i * 2 + 1]!)
-      expect(after).toBe(0)
+    // Reply 1 (the echo of turn 1) is a byte copy of the caller's stream from onset − pad: find it on the right channel.
+    const s1 = Math.max(0, Math.round((speechEnds[0]!.onsetMs - PRE_SPEECH_PAD_MS) * 8))
+    const len1 = Math.round((speechEnds[0]!.lastSpeechMs + 100) * 8) - s1
+    const probe1 = onsetSample(turn1!) + 20 * FRAME
+    const r1 = find(wav, 1, wav.samples.filter((_, i) => i % 2 === 0).subarray(probe1, probe1 + FRAME))
+    const replyStart1 = r1 - (probe1 - s1)
+    // It starts where the caller started hearing it (within two frames) and plays whole and contiguous.
+    expect(Math.abs(replyStart1 - sampleAt('turn1', turn1!, rec('turn1').firstAgentMediaAtMs!))).toBeLessThanOrEqual(
+      2 * FRAME
+    )
+    let mismatches = 0
+    for (let i = 0; i < len1; i++)
+      if (wav.samples[(replyStart1 + i) * 2 + 1] !== wav.samples[(s1 + i) * 2]) mismatches++
+    expect(mismatches).toBe(0)
 
-      // ---- the history lists it ----
-      const list = CallListSchema.parse(await (await get('/api/calls?direction=loopback&number=0100777')).json())
-      expect(list.calls.map((c) => c.id)).toContain(id)
-      const searched = CallListSchema.parse(await (await get(`/api/calls?q=speech&mode=echo`)).json())
-      expect(searched.calls.map((c) => c.id)).toContain(id)
-    },
-    90_000
-  )
+    // Reply 2 was cut by the barge-in: the right channel stops where the caller stopped hearing it (Twilio's clear).
+    const bargeRec = rec('barge')
+    expect(bargeRec.agentPlayingAtOnset).toBe(true)
+    expect(bargeRec.clearAtMs).toBeDefined()
+    const s2 = Math.max(0, Math.round((speechEnds[1]!.onsetMs - PRE_SPEECH_PAD_MS) * 8))
+    const probe2 = onsetSample(turn2!) + 5 * FRAME
+    const r2 = find(
+      wav,
+      1,
+      wav.samples.filter((_, i) => i % 2 === 0).subarray(probe2, probe2 + FRAME),
+      replyStart1 + len1
+    )
+    expect(r2).toBeGreaterThan(0)
+    const replyStart2 = r2 - (probe2 - s2)
+    expect(Math.abs(replyStart2 - sampleAt('turn2', turn2!, rec('turn2').firstAgentMediaAtMs!))).toBeLessThanOrEqual(
+      2 * FRAME
+    )
+    let cut = 0
+    while (wav.samples[(replyStart2 + cut) * 2 + 1] === wav.samples[(s2 + cut) * 2]) cut++
+    const cutSample = replyStart2 + cut
+    expect(Math.abs(cutSample - sampleAt('barge', barge!, bargeRec.clearAtMs!))).toBeLessThanOrEqual(2 * FRAME)
+    // Nothing of the cut reply after the cut: silence until the next reply.
+    let after = 0
+    for (let i = cutSample; i < cutSample + 25 * FRAME; i++) after += Math.abs(wav.samples[i * 2 + 1]!)
+    expect(after).toBe(0)
+
+    // ---- the history lists it ----
+    const list = CallListSchema.parse(await (await get('/api/calls?direction=loopback&number=0100777')).json())
+    expect(list.calls.map((c) => c.id)).toContain(id)
+    const searched = CallListSchema.parse(await (await get(`/api/calls?q=speech&mode=echo`)).json())
+    expect(searched.calls.map((c) => c.id)).toContain(id)
+  }, 90_000)
 
   it('a call on a profile runs with its overrides, and the history filters on the profile', async () => {
     const created = await fetch(base() + '/api/profiles', {
@@ -221,7 +253,8 @@ describe('call records of a simulated call (loopback media endpoint, echo engine
     expect(json.segments.length).toBeGreaterThanOrEqual(2)
     expect((await get(`/api/calls/${id}/transcript?format=xml`)).status).toBe(400)
 
-    const del = (q: string) => fetch(`${base()}/api/calls/${id}${q}`, { method: 'DELETE', headers: { authorization: 'Bearer t' } })
+    const del = (q: string) =>
+      fetch(`${base()}/api/calls/${id}${q}`, { method: 'DELETE', headers: { authorization: 'Bearer t' } })
     const refused = await del('')
     expect(refused.status).toBe(400)
     expect(((await refused.json()) as { error: { field: string } }).error.field).toBe('confirm')

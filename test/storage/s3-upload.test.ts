@@ -36,8 +36,23 @@ describe('CallUploader against s3rver in a child process', () => {
     writeFileSync(join(dir, 'recordings', 'c1.wav'), recording)
     store.queueCall({ id: 'c1', direction: 'outbound', mode: 'echo', state: 'active', startedAt: STARTED_AT })
     store.queueTranscript('c1', { atMs: 500, role: 'caller', text: 'hello' })
-    store.queueEnd({ id: 'c1', direction: 'outbound', mode: 'echo', state: 'ended', startedAt: STARTED_AT, endedAt: '2026-03-15T00:00:30.000Z' })
-    store.setRecording({ callId: 'c1', path: join('recordings', 'c1.wav'), state: 'complete', bytes: recording.length, durationMs: 30_000, channels: 2, sampleRateHz: 8000 })
+    store.queueEnd({
+      id: 'c1',
+      direction: 'outbound',
+      mode: 'echo',
+      state: 'ended',
+      startedAt: STARTED_AT,
+      endedAt: '2026-03-15T00:00:30.000Z'
+    })
+    store.setRecording({
+      callId: 'c1',
+      path: join('recordings', 'c1.wav'),
+      state: 'complete',
+      bytes: recording.length,
+      durationMs: 30_000,
+      channels: 2,
+      sampleRateHz: 8000
+    })
   })
   afterEach(() => {
     store.close()
@@ -72,11 +87,19 @@ describe('CallUploader against s3rver in a child process', () => {
   }
 
   function until(states: UploadState[], pred: (s: UploadState) => boolean, timeoutMs = 60_000): Promise<UploadState> {
-    return expect.poll(() => states.find(pred), { timeout: timeoutMs, interval: 20 }).toBeDefined().then(() => states.find(pred)!)
+    return expect
+      .poll(() => states.find(pred), { timeout: timeoutMs, interval: 20 })
+      .toBeDefined()
+      .then(() => states.find(pred)!)
   }
 
   async function getObject(key: string): Promise<Buffer> {
-    const c = new S3Client({ region: 'us-east-1', endpoint: s3.endpoint, forcePathStyle: true, credentials: { ...S3RVER_CREDENTIALS } })
+    const c = new S3Client({
+      region: 'us-east-1',
+      endpoint: s3.endpoint,
+      forcePathStyle: true,
+      credentials: { ...S3RVER_CREDENTIALS }
+    })
     try {
       const out = await c.send(new GetObjectCommand({ Bucket: 'callbench', Key: key }))
       return Buffer.from(await out.Body!.transformToByteArray())

@@ -40,7 +40,12 @@ describe('Twilio recordings: downloaded, copied to S3, verified, only then delet
   })
 
   async function s3Object(key: string): Promise<Buffer | undefined> {
-    const c = new S3Client({ region: 'us-east-1', endpoint: s3.endpoint, forcePathStyle: true, credentials: { ...S3RVER_CREDENTIALS } })
+    const c = new S3Client({
+      region: 'us-east-1',
+      endpoint: s3.endpoint,
+      forcePathStyle: true,
+      credentials: { ...S3RVER_CREDENTIALS }
+    })
     try {
       const out = await c.send(new GetObjectCommand({ Bucket: 'callbench', Key: key }))
       return Buffer.from(await out.Body!.transformToByteArray())
@@ -104,8 +109,16 @@ describe('Twilio recordings: downloaded, copied to S3, verified, only then delet
       const day = new Date()
       const ymd = `${day.getUTCFullYear()}/${String(day.getUTCMonth() + 1).padStart(2, '0')}/${String(day.getUTCDate()).padStart(2, '0')}`
       expectedKey = `rec/${ymd}/${CALL_SID}/twilio-${sid}.wav`
-      app.hub.publish({ type: 'twilio.recording', callSid: CALL_SID, recordingSid: sid, recordingUrl: fake.recordingUrl(sid), status: 'completed' })
-      await expect.poll(() => records.store.getTwilioRecording(sid)?.state, { timeout: 20_000, interval: 25 }).toBe('done')
+      app.hub.publish({
+        type: 'twilio.recording',
+        callSid: CALL_SID,
+        recordingSid: sid,
+        recordingUrl: fake.recordingUrl(sid),
+        status: 'completed'
+      })
+      await expect
+        .poll(() => records.store.getTwilioRecording(sid)?.state, { timeout: 20_000, interval: 25 })
+        .toBe('done')
       expect(fake.deletes()).toHaveLength(1)
       // When Twilio was asked to delete, the S3 copy was already there and whole.
       expect(copyAtDelete && sha(copyAtDelete)).toBe(sha(audio))
@@ -138,12 +151,18 @@ describe('Twilio recordings: downloaded, copied to S3, verified, only then delet
       retryDelayMs: () => 100
     })
     try {
-      const first = await archiver.handle({ callSid: CALL_SID, recordingSid: sid, recordingUrl: fake.recordingUrl(sid) })
+      const first = await archiver.handle({
+        callSid: CALL_SID,
+        recordingSid: sid,
+        recordingUrl: fake.recordingUrl(sid)
+      })
       // Downloaded, but the upload failed: the Twilio copy stays.
       expect(first.state).toBe('downloaded')
       expect(first.error).toBeTruthy()
       expect(fake.deletes()).toHaveLength(0)
-      await expect.poll(() => store.getTwilioRecording(sid)!.attempts, { timeout: 20_000, interval: 20 }).toBeGreaterThanOrEqual(3)
+      await expect
+        .poll(() => store.getTwilioRecording(sid)!.attempts, { timeout: 20_000, interval: 20 })
+        .toBeGreaterThanOrEqual(3)
       expect(fake.deletes()).toHaveLength(0)
       await s3.restart()
       await expect.poll(() => store.getTwilioRecording(sid)?.state, { timeout: 30_000, interval: 25 }).toBe('done')
@@ -158,7 +177,14 @@ describe('Twilio recordings: downloaded, copied to S3, verified, only then delet
 
   it('keeps the Twilio copy when the download is truncated or refused', async () => {
     const store = CallStore.open({ path: join(dir, 'calls.db') })
-    const archiver = new TwilioRecordingArchiver({ store, dataDir: dir, log, twilio: async () => access(), target: async () => target(), maxAttempts: 1 })
+    const archiver = new TwilioRecordingArchiver({
+      store,
+      dataDir: dir,
+      log,
+      twilio: async () => access(),
+      target: async () => target(),
+      maxAttempts: 1
+    })
     try {
       fake.truncate = true
       const a = fake.addRecording(randomBytes(50_000))
@@ -184,17 +210,32 @@ describe('Twilio recordings: downloaded, copied to S3, verified, only then delet
     const path = join(dir, 'x.wav')
     const bytes = randomBytes(6 * 1024 * 1024)
     writeFileSync(path, bytes)
-    const client = new S3Client({ region: 'us-east-1', endpoint: s3.endpoint, forcePathStyle: true, credentials: { ...S3RVER_CREDENTIALS }, requestChecksumCalculation: 'WHEN_REQUIRED' })
+    const client = new S3Client({
+      region: 'us-east-1',
+      endpoint: s3.endpoint,
+      forcePathStyle: true,
+      credentials: { ...S3RVER_CREDENTIALS },
+      requestChecksumCalculation: 'WHEN_REQUIRED'
+    })
     try {
       const digest = await digestFile(path)
-      await putObject({ client, bucket: 'callbench', key: 'v/x.wav', body: { path }, contentType: 'audio/wav', metadata: { sha256: digest.sha256Hex } })
+      await putObject({
+        client,
+        bucket: 'callbench',
+        key: 'v/x.wav',
+        body: { path },
+        contentType: 'audio/wav',
+        metadata: { sha256: digest.sha256Hex }
+      })
       await verifyObject(client, 'callbench', 'v/x.wav', digest)
       const other = Buffer.from(bytes)
       other[100] = other[100]! ^ 0xff
       writeFileSync(path, other)
       const wrong = await digestFile(path)
       await expect(verifyObject(client, 'callbench', 'v/x.wav', wrong)).rejects.toThrow(/does not match/)
-      await expect(verifyObject(client, 'callbench', 'v/x.wav', { ...digest, bytes: digest.bytes + 1 })).rejects.toThrow(/bytes, expected/)
+      await expect(
+        verifyObject(client, 'callbench', 'v/x.wav', { ...digest, bytes: digest.bytes + 1 })
+      ).rejects.toThrow(/bytes, expected/)
     } finally {
       client.destroy()
     }

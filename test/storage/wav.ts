@@ -10,8 +10,10 @@ export interface ParsedWav {
 }
 
 export function parseWav(buf: Buffer): ParsedWav {
-  if (buf.toString('ascii', 0, 4) !== 'RIFF' || buf.toString('ascii', 8, 12) !== 'WAVE') throw new Error('not RIFF/WAVE')
-  if (buf.readUInt32LE(4) !== buf.length - 8) throw new Error(`RIFF size ${buf.readUInt32LE(4)} != file ${buf.length - 8}`)
+  if (buf.toString('ascii', 0, 4) !== 'RIFF' || buf.toString('ascii', 8, 12) !== 'WAVE')
+    throw new Error('not RIFF/WAVE')
+  if (buf.readUInt32LE(4) !== buf.length - 8)
+    throw new Error(`RIFF size ${buf.readUInt32LE(4)} != file ${buf.length - 8}`)
   let off = 12
   let fmt: { channels: number; sampleRateHz: number; bitsPerSample: number; format: number } | undefined
   while (off + 8 <= buf.length) {

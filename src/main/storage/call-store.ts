@@ -244,7 +244,14 @@ export class CallStore {
            VALUES (?, ?, ?, ?, ?, ?)
            ON CONFLICT (call_id, turn) DO UPDATE SET caller_stopped_at_ms = excluded.caller_stopped_at_ms,
              first_audio_out_at_ms = excluded.first_audio_out_at_ms, total_ms = excluded.total_ms, metrics_json = excluded.metrics_json`
-        ).run(op.callId, m.turn, m.callerStoppedAtMs ?? null, m.firstAudioOutAtMs ?? null, m.totalMs ?? null, JSON.stringify(m))
+        ).run(
+          op.callId,
+          m.turn,
+          m.callerStoppedAtMs ?? null,
+          m.firstAudioOutAtMs ?? null,
+          m.totalMs ?? null,
+          JSON.stringify(m)
+        )
         break
       }
       case 'answered':
@@ -304,8 +311,14 @@ export class CallStore {
     const endedAt = c.endedAt ? new Date(c.endedAt) : new Date()
     // The recording is the caller's timeline, frame for frame: its length is the call's media length. The wall-clock
     // span of the session also counts engine setup (frames are buffered meanwhile) and teardown.
-    const recorded = this.#stmt("SELECT duration_ms FROM recordings WHERE call_id = ? AND state = 'complete'").get(c.id) as Row | undefined
-    const durationMs = c.durationMs ?? (recorded && (recorded.duration_ms as number) > 0 ? (recorded.duration_ms as number) : Math.max(0, endedAt.getTime() - Date.parse(c.startedAt)))
+    const recorded = this.#stmt("SELECT duration_ms FROM recordings WHERE call_id = ? AND state = 'complete'").get(
+      c.id
+    ) as Row | undefined
+    const durationMs =
+      c.durationMs ??
+      (recorded && (recorded.duration_ms as number) > 0
+        ? (recorded.duration_ms as number)
+        : Math.max(0, endedAt.getTime() - Date.parse(c.startedAt)))
     const answeredBy = c.answeredBy ?? this.#answeredBy(c.id)
     this.#stmt(
       `UPDATE calls SET state = 'ended', ended_at = ?, duration_ms = ?, end_reason = ?, outcome = ?, answered_by = COALESCE(?, answered_by)
@@ -339,7 +352,8 @@ export class CallStore {
 
   getCallSummary(id: string): CallSummary | undefined {
     this.flush()
-    const row = this.#stmt(`SELECT ${SUMMARY_COLUMNS} FROM calls c ${SUMMARY_JOINS} WHERE c.id = ?`).get(id) as Row | undefined
+    const row = this.#stmt(`SELECT ${SUMMARY_COLUMNS} FROM calls c ${SUMMARY_JOINS} WHERE c.id = ?`).get(id) as
+      Row | undefined
     return row ? toSummary(row) : undefined
   }
 
@@ -359,13 +373,13 @@ export class CallStore {
     const turns = (this.#stmt('SELECT metrics_json FROM turns WHERE call_id = ? ORDER BY turn').all(id) as Row[]).map(
       (r) => JSON.parse(r.metrics_json as string) as TurnMetrics
     )
-    const events = (this.#stmt('SELECT at_ms, kind, data_json FROM events WHERE call_id = ? ORDER BY id').all(id) as Row[]).map(
-      (r): TimelineEntry => ({
-        atMs: r.at_ms as number,
-        kind: r.kind as string,
-        ...(r.data_json ? { data: JSON.parse(r.data_json as string) as Record<string, unknown> } : {})
-      })
-    )
+    const events = (
+      this.#stmt('SELECT at_ms, kind, data_json FROM events WHERE call_id = ? ORDER BY id').all(id) as Row[]
+    ).map((r): TimelineEntry => ({
+      atMs: r.at_ms as number,
+      kind: r.kind as string,
+      ...(r.data_json ? { data: JSON.parse(r.data_json as string) as Record<string, unknown> } : {})
+    }))
     const recording = this.getRecording(id)
     const upload = this.getUpload(id)
     return {
@@ -382,14 +396,14 @@ export class CallStore {
 
   getTranscript(id: string): TranscriptSegment[] {
     this.flush()
-    return (this.#stmt('SELECT at_ms, role, text, correction FROM transcript WHERE call_id = ? ORDER BY id').all(id) as Row[]).map(
-      (r): TranscriptSegment => ({
-        atMs: r.at_ms as number,
-        role: r.role as TranscriptSegment['role'],
-        text: r.text as string,
-        ...(r.correction ? { correction: true } : {})
-      })
-    )
+    return (
+      this.#stmt('SELECT at_ms, role, text, correction FROM transcript WHERE call_id = ? ORDER BY id').all(id) as Row[]
+    ).map((r): TranscriptSegment => ({
+      atMs: r.at_ms as number,
+      role: r.role as TranscriptSegment['role'],
+      text: r.text as string,
+      ...(r.correction ? { correction: true } : {})
+    }))
   }
 
   /** Calls a crash left open (no end written): to be marked interrupted at startup. */
@@ -400,7 +414,11 @@ export class CallStore {
         `SELECT c.id, c.started_at_ms, (SELECT MAX(at_ms) FROM events e WHERE e.call_id = c.id) AS last_ms
          FROM calls c WHERE c.state <> 'ended'`
       ).all() as Row[]
-    ).map((r) => ({ id: r.id as string, startedAtMs: r.started_at_ms as number, lastEventAtMs: (r.last_ms as number | null) ?? 0 }))
+    ).map((r) => ({
+      id: r.id as string,
+      startedAtMs: r.started_at_ms as number,
+      lastEventAtMs: (r.last_ms as number | null) ?? 0
+    }))
   }
 
   markInterrupted(id: string, durationMs: number): void {
@@ -497,7 +515,9 @@ export class CallStore {
 
   /** Uploads a restart must take up again: queued, cut off while uploading, or failed on a retryable error. */
   pendingUploads(): UploadRow[] {
-    return (this.#stmt("SELECT * FROM uploads WHERE state IN ('queued', 'uploading') ORDER BY updated_at").all() as Row[]).map(toUploadRow)
+    return (
+      this.#stmt("SELECT * FROM uploads WHERE state IN ('queued', 'uploading') ORDER BY updated_at").all() as Row[]
+    ).map(toUploadRow)
   }
 
   // ---- Twilio-side recordings ----
@@ -535,9 +555,11 @@ export class CallStore {
   }
 
   pendingTwilioRecordings(): TwilioRecordingRow[] {
-    return (this.#stmt("SELECT * FROM twilio_recordings WHERE state NOT IN ('done', 'failed') ORDER BY created_at").all() as Row[]).map(
-      toTwilioRow
-    )
+    return (
+      this.#stmt(
+        "SELECT * FROM twilio_recordings WHERE state NOT IN ('done', 'failed') ORDER BY created_at"
+      ).all() as Row[]
+    ).map(toTwilioRow)
   }
 
   // ---- contacts ----
@@ -572,7 +594,9 @@ export class CallStore {
   }
 
   listContacts(limit = 500, offset = 0): Contact[] {
-    return (this.#stmt('SELECT * FROM contacts ORDER BY name LIMIT ? OFFSET ?').all(limit, offset) as Row[]).map(toContact)
+    return (this.#stmt('SELECT * FROM contacts ORDER BY name LIMIT ? OFFSET ?').all(limit, offset) as Row[]).map(
+      toContact
+    )
   }
 
   deleteContact(number: string): boolean {
@@ -593,20 +617,16 @@ export class CallStore {
   createProfile(input: ProfileInput): Profile {
     const now = new Date().toISOString()
     const id = randomUUID()
-    this.#stmt('INSERT INTO profiles (id, name, mode, settings_json, amd_json, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)').run(
-      id,
-      input.name,
-      input.mode,
-      JSON.stringify(input.settings),
-      JSON.stringify(input.amd),
-      now,
-      now
-    )
+    this.#stmt(
+      'INSERT INTO profiles (id, name, mode, settings_json, amd_json, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)'
+    ).run(id, input.name, input.mode, JSON.stringify(input.settings), JSON.stringify(input.amd), now, now)
     return this.getProfile(id)!
   }
 
   updateProfile(id: string, input: ProfileInput): Profile {
-    const r = this.#stmt('UPDATE profiles SET name = ?, mode = ?, settings_json = ?, amd_json = ?, updated_at = ? WHERE id = ?').run(
+    const r = this.#stmt(
+      'UPDATE profiles SET name = ?, mode = ?, settings_json = ?, amd_json = ?, updated_at = ? WHERE id = ?'
+    ).run(
       input.name,
       input.mode,
       JSON.stringify(input.settings),
@@ -708,7 +728,9 @@ function toTwilioRow(r: Row): TwilioRecordingRow {
 }
 
 function toContact(r: Row): Contact {
-  const { '@number': display, ...fields } = r.fields_json ? (JSON.parse(r.fields_json as string) as Record<string, string>) : {}
+  const { '@number': display, ...fields } = r.fields_json
+    ? (JSON.parse(r.fields_json as string) as Record<string, string>)
+    : {}
   return {
     number: display ?? (r.number as string),
     name: r.name as string,

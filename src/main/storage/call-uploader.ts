@@ -131,9 +131,15 @@ export class CallUploader {
 
     const recording = store.getRecording(callId)
     const recPath = recording ? join(this.#o.dataDir, recording.path) : undefined
-    const recBytes = recPath ? await stat(recPath).then((s) => s.size, () => -1) : -1
+    const recBytes = recPath
+      ? await stat(recPath).then(
+          (s) => s.size,
+          () => -1
+        )
+      : -1
     const objects: Array<{ name: string; body: { path: string } | Uint8Array; bytes: number; type: string }> = []
-    if (recPath && recBytes >= 0) objects.push({ name: 'recording.wav', body: { path: recPath }, bytes: recBytes, type: 'audio/wav' })
+    if (recPath && recBytes >= 0)
+      objects.push({ name: 'recording.wav', body: { path: recPath }, bytes: recBytes, type: 'audio/wav' })
     for (const [name, doc] of [
       ['transcript.json', this.#o.transcriptDocument(callId)],
       ['call.json', this.#o.callDocument(callId)]
@@ -178,7 +184,13 @@ export class CallUploader {
     } catch (err) {
       if (this.#closed) {
         // Left as `uploading` with the multipart id: the next start aborts it and uploads again.
-        this.#set(callId, { state: 'uploading', attempts, percent: Math.max(0, lastPercent), keyPrefix, ...(multipart ? { multipart } : {}) })
+        this.#set(callId, {
+          state: 'uploading',
+          attempts,
+          percent: Math.max(0, lastPercent),
+          keyPrefix,
+          ...(multipart ? { multipart } : {})
+        })
         return
       }
       const reason = describe(err)
@@ -186,7 +198,13 @@ export class CallUploader {
       if (isRetryableS3Error(err) && attempts < max) {
         const delayMs = (this.#o.retryDelayMs ?? defaultDelay)(attempts)
         log.warn('upload attempt failed, retrying', { attempt: attempts, delayMs: Math.round(delayMs), reason })
-        this.#set(callId, { state: 'queued', attempts, error: `attempt ${attempts} failed: ${reason}`, keyPrefix, ...(multipart ? { multipart } : {}) })
+        this.#set(callId, {
+          state: 'queued',
+          attempts,
+          error: `attempt ${attempts} failed: ${reason}`,
+          keyPrefix,
+          ...(multipart ? { multipart } : {})
+        })
         const timer = setTimeout(() => {
           this.#retryTimers.delete(callId)
           this.#push(callId)

@@ -69,7 +69,13 @@ export interface ParsedContacts {
 /** Contacts from CSV text; rows without a usable number or name are counted as skipped. */
 export function contactsFromCsv(text: string): ParsedContacts {
   const rows = parseCsv(text)
-  const header = rows.shift()?.map((h) => h.trim().toLowerCase().replace(/[\s-]+/g, '_')) ?? []
+  const header =
+    rows.shift()?.map((h) =>
+      h
+        .trim()
+        .toLowerCase()
+        .replace(/[\s-]+/g, '_')
+    ) ?? []
   const numberCol = header.findIndex((h) => NUMBER_COLUMNS.includes(h))
   const nameCol = header.findIndex((h) => NAME_COLUMNS.includes(h))
   const companyCol = header.indexOf('company')

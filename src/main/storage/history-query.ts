@@ -45,7 +45,7 @@ export function buildHistoryWhere(f: Omit<CallListFilter, 'page' | 'pageSize'>):
   const digits = digitsOf(f.number)
   if (digits) {
     // Digits only, so no LIKE wildcard can come from the input.
-    clauses.push("(c.from_digits LIKE ? OR c.to_digits LIKE ?)")
+    clauses.push('(c.from_digits LIKE ? OR c.to_digits LIKE ?)')
     params.push(`%${digits}%`, `%${digits}%`)
   }
   if (f.mode) {

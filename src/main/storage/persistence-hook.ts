@@ -57,7 +57,11 @@ export function persistCallEvents(o: PersistenceHookOptions): () => void {
   })
 }
 
-function onTimeline(o: PersistenceHookOptions, callId: string, entry: Extract<ServerEvent, { type: 'call.timeline' }>['entry']): void {
+function onTimeline(
+  o: PersistenceHookOptions,
+  callId: string,
+  entry: Extract<ServerEvent, { type: 'call.timeline' }>['entry']
+): void {
   const data = entry.data
   if (entry.kind === 'call.start' && data && (data.settings || data.profileId)) {
     // The session's meta (registry: effective settings and profile id) is the call's snapshot; keep it out of the

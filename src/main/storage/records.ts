@@ -17,7 +17,12 @@ import { CallUploader, type CallUploaderOptions } from './call-uploader.js'
 import { RECORDING_CHANNELS, RECORDING_SAMPLE_RATE_HZ, WavCallRecorder } from './call-recorder.js'
 import { persistCallEvents } from './persistence-hook.js'
 import { resolveS3Target, type S3Target } from './s3-config.js'
-import { TwilioRecordingArchiver, type TwilioAccess, type TwilioArchiverOptions, type TwilioRecordingNotice } from './twilio-recordings.js'
+import {
+  TwilioRecordingArchiver,
+  type TwilioAccess,
+  type TwilioArchiverOptions,
+  type TwilioRecordingNotice
+} from './twilio-recordings.js'
 
 /** Contacts as the telephony room reads them (its `ContactsLookup`): by number, and upserted from a CSV import. */
 export interface ContactsStore {
@@ -94,7 +99,12 @@ export class Records {
     // Telephony publishes Twilio's recording status callback; a completed recording is moved to S3.
     this.#unsubscribeRecordings = o.hub.subscribe((ev) => {
       if (ev.type !== 'twilio.recording' || ev.status !== 'completed') return
-      const notice = { callSid: ev.callSid, recordingSid: ev.recordingSid, recordingUrl: ev.recordingUrl, ...(ev.callId ? { callId: ev.callId } : {}) }
+      const notice = {
+        callSid: ev.callSid,
+        recordingSid: ev.recordingSid,
+        recordingUrl: ev.recordingUrl,
+        ...(ev.callId ? { callId: ev.callId } : {})
+      }
       setImmediate(() => {
         this.onTwilioRecording(notice).catch((err: unknown) =>
           o.log.warn('twilio recording refused', { recordingSid: ev.recordingSid, err: err as Error })
@@ -141,7 +151,10 @@ export class Records {
       }
     }
     for (const call of this.store.openCalls()) {
-      const durationMs = Math.max(call.lastEventAtMs, durations.get(call.id) ?? this.store.getRecording(call.id)?.durationMs ?? 0)
+      const durationMs = Math.max(
+        call.lastEventAtMs,
+        durations.get(call.id) ?? this.store.getRecording(call.id)?.durationMs ?? 0
+      )
       this.store.markInterrupted(call.id, durationMs)
       report.interrupted.push(call.id)
     }
@@ -195,8 +208,10 @@ export class Records {
   async requestUpload(callId: string): Promise<UploadState> {
     const call = this.store.getCallSummary(callId)
     if (!call) throw new CallbenchError('call_not_found', 'No call with that id')
-    if (call.state !== 'ended') throw new CallbenchError('conflict', 'The call is still going on; upload it when it has ended')
-    if (!(await this.s3Target())) throw new CallbenchError('not_configured', 'S3 is not configured: set a bucket in settings or S3_BUCKET')
+    if (call.state !== 'ended')
+      throw new CallbenchError('conflict', 'The call is still going on; upload it when it has ended')
+    if (!(await this.s3Target()))
+      throw new CallbenchError('not_configured', 'S3 is not configured: set a bucket in settings or S3_BUCKET')
     return this.uploader.enqueue(callId)
   }
 

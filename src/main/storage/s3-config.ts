@@ -28,7 +28,10 @@ export async function resolveS3Target(
   if (!bucket) return undefined
   const endpoint = s3.endpoint || config('AWS_ENDPOINT_URL_S3') || undefined
   const region = (s3.region !== DEFAULT_S3.region ? s3.region : config('AWS_REGION')) || s3.region
-  const prefix = (s3.prefix !== DEFAULT_S3.prefix ? s3.prefix : (config('S3_PREFIX') ?? s3.prefix)).replace(/^\/+|\/+$/g, '')
+  const prefix = (s3.prefix !== DEFAULT_S3.prefix ? s3.prefix : (config('S3_PREFIX') ?? s3.prefix)).replace(
+    /^\/+|\/+$/g,
+    ''
+  )
   const accessKeyId = await secrets.get('AWS_ACCESS_KEY_ID')
   const secretAccessKey = await secrets.get('AWS_SECRET_ACCESS_KEY')
   const sessionToken = await secrets.get('AWS_SESSION_TOKEN')

@@ -66,7 +66,12 @@ export async function putObject(o: PutObjectOptions): Promise<void> {
 }
 
 /** Best effort: a store that cannot abort (s3rver) or is down just keeps the parts until its own cleanup. */
-export async function abortMultipart(client: S3Client, bucket: string, key: string, uploadId: string): Promise<boolean> {
+export async function abortMultipart(
+  client: S3Client,
+  bucket: string,
+  key: string,
+  uploadId: string
+): Promise<boolean> {
   try {
     await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }))
     return true

@@ -60,7 +60,8 @@ export class TwilioRecordingArchiver {
 
   /** Starts (or joins) the work on one recording; resolves with where it ended up. Never throws for Twilio/S3 failures. */
   handle(notice: TwilioRecordingNotice): Promise<TwilioRecordingRow> {
-    if (!RECORDING_SID.test(notice.recordingSid)) throw new CallbenchError('bad_request', 'Invalid RecordingSid', { field: 'RecordingSid' })
+    if (!RECORDING_SID.test(notice.recordingSid))
+      throw new CallbenchError('bad_request', 'Invalid RecordingSid', { field: 'RecordingSid' })
     if (!CALL_SID.test(notice.callSid)) throw new CallbenchError('bad_request', 'Invalid CallSid', { field: 'CallSid' })
     const running = this.#active.get(notice.recordingSid)
     if (running) return running
@@ -68,7 +69,13 @@ export class TwilioRecordingArchiver {
     let row = store.getTwilioRecording(notice.recordingSid)
     if (!row) {
       const callId = notice.callId ?? store.findByCallSid(notice.callSid)?.id
-      row = { recordingSid: notice.recordingSid, callSid: notice.callSid, state: 'pending', attempts: 0, ...(callId ? { callId } : {}) }
+      row = {
+        recordingSid: notice.recordingSid,
+        callSid: notice.callSid,
+        state: 'pending',
+        attempts: 0,
+        ...(callId ? { callId } : {})
+      }
       store.setTwilioRecording(row)
     }
     return this.#start(row, notice.recordingUrl)
@@ -125,7 +132,11 @@ export class TwilioRecordingArchiver {
             key,
             body: { path: localPath },
             contentType: 'audio/wav',
-            metadata: { sha256: digest.sha256Hex, 'twilio-recording-sid': row.recordingSid, 'twilio-call-sid': row.callSid },
+            metadata: {
+              sha256: digest.sha256Hex,
+              'twilio-recording-sid': row.recordingSid,
+              'twilio-call-sid': row.callSid
+            },
             ...(this.#o.partSizeBytes ? { partSizeBytes: this.#o.partSizeBytes } : {})
           })
           save({ state: 'uploaded', s3Key: key })
@@ -136,7 +147,9 @@ export class TwilioRecordingArchiver {
         } catch (err) {
           // A mismatch (or a missing object) sends the next attempt back to the upload.
           save({ state: 'downloaded' })
-          throw err instanceof CallbenchError ? new CallbenchError(err.code, err.message, { cause: err, retryable: true }) : err
+          throw err instanceof CallbenchError
+            ? new CallbenchError(err.code, err.message, { cause: err, retryable: true })
+            : err
         }
         log.info('twilio recording verified in S3', { bytes: digest.bytes })
       } finally {
@@ -147,7 +160,10 @@ export class TwilioRecordingArchiver {
       log.info('twilio recording deleted from Twilio after verified copy')
       return row
     } catch (err) {
-      const e = err instanceof CallbenchError ? err : new CallbenchError('upstream_failed', describe(err), { cause: err, retryable: isRetryableS3Error(err) })
+      const e =
+        err instanceof CallbenchError
+          ? err
+          : new CallbenchError('upstream_failed', describe(err), { cause: err, retryable: isRetryableS3Error(err) })
       const max = this.#o.maxAttempts ?? 5
       if (e.code === 'not_configured') {
         save({ error: e.message })
@@ -180,13 +196,19 @@ export class TwilioRecordingArchiver {
     return `${prefix}twilio-${row.recordingSid}.wav`
   }
 
-  async #download(t: TwilioAccess, recordingSid: string, recordingUrl: string | undefined, dest: string): Promise<number> {
+  async #download(
+    t: TwilioAccess,
+    recordingSid: string,
+    recordingUrl: string | undefined,
+    dest: string
+  ): Promise<number> {
     const base = new URL(t.baseUrl)
     let url = new URL(`/2010-04-01/Accounts/${t.accountSid}/Recordings/${recordingSid}.wav`, base)
     if (recordingUrl) {
       // Credentials go only to the configured API origin, whatever a callback says.
       const given = new URL(recordingUrl)
-      if (given.origin === base.origin) url = /\.(wav|mp3)$/.test(given.pathname) ? given : new URL(`${given.pathname}.wav`, base)
+      if (given.origin === base.origin)
+        url = /\.(wav|mp3)$/.test(given.pathname) ? given : new URL(`${given.pathname}.wav`, base)
     }
     const res = await fetch(url, {
       headers: { authorization: `Basic ${Buffer.from(`${t.accountSid}:${t.authToken}`).toString('base64')}` },
@@ -194,12 +216,17 @@ export class TwilioRecordingArchiver {
       redirect: 'follow',
       signal: AbortSignal.timeout(this.#o.downloadTimeoutMs ?? 120_000)
     }).catch((err: unknown) => {
-      throw new CallbenchError('upstream_failed', 'Twilio recording download broke off', { cause: err, retryable: true })
+      throw new CallbenchError('upstream_failed', 'Twilio recording download broke off', {
+        cause: err,
+        retryable: true
+      })
     })
     if (!res.ok || !res.body) {
       await res.body?.cancel()
       const retryable = res.status >= 500 || res.status === 429
-      throw new CallbenchError('upstream_failed', `Twilio recording download answered HTTP ${res.status}`, { retryable })
+      throw new CallbenchError('upstream_failed', `Twilio recording download answered HTTP ${res.status}`, {
+        retryable
+      })
     }
     await mkdir(dirname(dest), { recursive: true })
     const tmp = `${dest}.part`
@@ -208,12 +235,17 @@ export class TwilioRecordingArchiver {
       await rename(tmp, dest)
     } catch (err) {
       await rm(tmp, { force: true })
-      throw new CallbenchError('upstream_failed', 'Twilio recording download broke off', { cause: err, retryable: true })
+      throw new CallbenchError('upstream_failed', 'Twilio recording download broke off', {
+        cause: err,
+        retryable: true
+      })
     }
     const { size } = await stat(dest)
     const declared = Number(res.headers.get('content-length'))
     if (Number.isFinite(declared) && declared > 0 && declared !== size) {
-      throw new CallbenchError('upstream_failed', `Twilio recording download truncated (${size}/${declared} bytes)`, { retryable: true })
+      throw new CallbenchError('upstream_failed', `Twilio recording download truncated (${size}/${declared} bytes)`, {
+        retryable: true
+      })
     }
     return size
   }

@@ -162,9 +162,13 @@ function routes(app: App, records: Records): void {
   r.delete('/api/calls/:id', async ({ res, params, url }) => {
     const id = params.id!
     if (url.searchParams.get('confirm') !== 'true') {
-      throw new CallbenchError('bad_request', 'Deleting a call removes its recording and transcript: add ?confirm=true', {
-        field: 'confirm'
-      })
+      throw new CallbenchError(
+        'bad_request',
+        'Deleting a call removes its recording and transcript: add ?confirm=true',
+        {
+          field: 'confirm'
+        }
+      )
     }
     if (app.calls.get(id)) throw new CallbenchError('conflict', 'The call is still going on')
     if (!(await records.deleteCall(id))) throw new CallbenchError('call_not_found', 'No call with that id')
@@ -209,7 +213,10 @@ function routes(app: App, records: Records): void {
   // POST /api/contacts/import is telephony's (server/routes/contacts.ts); it writes through `records.contacts`.
 }
 
-function recordingInfo(id: string, rec: { bytes: number; durationMs: number; channels: number; sampleRateHz: number; state: string }): RecordingInfo {
+function recordingInfo(
+  id: string,
+  rec: { bytes: number; durationMs: number; channels: number; sampleRateHz: number; state: string }
+): RecordingInfo {
   return {
     url: `/api/calls/${encodeURIComponent(id)}/recording`,
     bytes: rec.bytes,
@@ -220,7 +227,9 @@ function recordingInfo(id: string, rec: { bytes: number; durationMs: number; cha
   }
 }
 
-function publicUpload<T extends { keyPrefix?: string; multipart?: unknown; callId: string }>(u: T): Omit<T, 'keyPrefix' | 'multipart' | 'callId'> {
+function publicUpload<T extends { keyPrefix?: string; multipart?: unknown; callId: string }>(
+  u: T
+): Omit<T, 'keyPrefix' | 'multipart' | 'callId'> {
   const { keyPrefix: _k, multipart: _m, callId: _c, ...rest } = u
   return rest
 }
