@@ -56,6 +56,7 @@ const MACHINE_DETECTION: Record<Exclude<MachineDetection, 'off'>, 'Enable' | 'De
   enable: 'Enable',
   'detect-message-end': 'DetectMessageEnd'
 }
+const MAX_SESSION_SUMMARIES = 500
 const SORRY = 'Sorry, the agent is not available right now. Goodbye.'
 /** Longest wait for the voicemail message's audio to finish arriving from the engine, ms. */
 const VOICEMAIL_AUDIO_TIMEOUT_MS = 30_000
@@ -86,6 +87,8 @@ function toView(call: TrackedCall | undefined, remote: Awaited<ReturnType<Return
 
 export class Telephony {
   readonly tracker = new CallTracker()
+  /** Set by features that answer some calls with TwiML instead of a media stream (Gather): the TwiML, or undefined to stream. */
+  answerWithoutStream: ((call: TrackedCall) => Promise<string | undefined>) | undefined
   readonly #opts: TelephonyOptions
   readonly #log: Logger
   /** Latest summary each live session published, so ours never lose its turns and end reason. */
@@ -102,6 +105,10 @@ export class Telephony {
       // Our own events carry twilioStatus; a session's do not, and get Twilio's facts merged back in after them.
       if (event.call.twilioStatus !== undefined) return
       this.#sessionSummaries.set(call.id, event.call)
+      // Oldest first (insertion order): a long-running app keeps only recent calls' summaries.
+      if (this.#sessionSummaries.size > MAX_SESSION_SUMMARIES) {
+        this.#sessionSummaries.delete(this.#sessionSummaries.keys().next().value!)
+      }
       if (call.published) queueMicrotask(() => this.#publish(call, 'call.updated'))
     })
   }
@@ -298,6 +305,9 @@ export class Telephony {
     }
     const answered = !isTerminal(call.status) && this.tracker.applyStatus(call, 'in-progress', undefined)
     if (answered || !call.published) this.#publish(call, call.published ? 'call.updated' : 'call.started')
+
+    const direct = await this.answerWithoutStream?.(call)
+    if (direct !== undefined) return direct
 
     const customParameters: Record<string, string> = {
       ...call.metadata,
