@@ -359,6 +359,19 @@ describe('ElevenLabs agent: liveness', () => {
     expect(err.code).toBe('upstream_closed')
   })
 
+  it('hangs up after the playout when the agent closes the conversation normally', async () => {
+    fake = await FakeElevenLabs.start({ pingIntervalMs: 0 })
+    fake.addAgent({ agentId: 'agent_bye' })
+    const agent = track(new ElevenLabsAgent(depsFor(fake, { elevenlabs: { agentId: 'agent_bye' } } as never)))
+    const seen = capture(agent)
+    const convP = fake.nextConversation()
+    await agent.start(callContext())
+    const hangup = once(agent, 'hangup')
+    ;(await convP).close(1000)
+    expect((await hangup)[0]).toBe('agent_ended_conversation')
+    expect(seen.some((e) => e.name === 'failed')).toBe(false)
+  })
+
   it('fails the call when the upstream stalls', async () => {
     fake = await FakeElevenLabs.start({ pingIntervalMs: 0 })
     fake.addAgent({ agentId: 'agent_stall' })

@@ -316,9 +316,16 @@ export class ElevenLabsAgent extends EventEmitter<AgentEvents> implements Agent 
           settle(new CallbenchError('upstream_closed', `ElevenLabs closed the conversation before it started (${code} ${reason.toString().slice(0, 80)})`))
           return
         }
-        if (this.#state === 'ready') {
-          this.#fail(new CallbenchError('upstream_closed', `ElevenLabs closed the conversation (${code})`, { retryable: true }))
+        if (this.#state !== 'ready') return
+        if (code === 1000) {
+          // A normal close is the agent ending the conversation (its end_call system tool, a time limit).
+          this.#state = 'closed'
+          this.#stopTimers()
+          this.#endReply()
+          this.#queueOrEmit('hangup', 'agent_ended_conversation')
+          return
         }
+        this.#fail(new CallbenchError('upstream_closed', `ElevenLabs closed the conversation (${code})`, { retryable: true }))
       })
     })
   }

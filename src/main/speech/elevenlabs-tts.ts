@@ -114,10 +114,10 @@ export function wrapWav(data: Uint8Array, format: { encoding: 'pcm16' | 'pcmu'; 
   const headerBytes = 12 + 8 + fmtSize + factSize + 8
   const out = Buffer.alloc(headerBytes + data.byteLength)
   let o = 0
-  o = out.write('RIFF', o, 'ascii')
+  o += out.write('RIFF', o, 'ascii')
   o = out.writeUInt32LE(headerBytes - 8 + data.byteLength, o)
-  o = out.write('WAVE', o, 'ascii')
-  o = out.write('fmt ', o, 'ascii')
+  o += out.write('WAVE', o, 'ascii')
+  o += out.write('fmt ', o, 'ascii')
   o = out.writeUInt32LE(fmtSize, o)
   o = out.writeUInt16LE(ulaw ? 7 : 1, o)
   o = out.writeUInt16LE(1, o)
@@ -127,11 +127,11 @@ export function wrapWav(data: Uint8Array, format: { encoding: 'pcm16' | 'pcmu'; 
   o = out.writeUInt16LE(bytesPerSample * 8, o)
   if (ulaw) {
     o = out.writeUInt16LE(0, o)
-    o = out.write('fact', o, 'ascii')
+    o += out.write('fact', o, 'ascii')
     o = out.writeUInt32LE(4, o)
     o = out.writeUInt32LE(data.byteLength, o)
   }
-  o = out.write('data', o, 'ascii')
+  o += out.write('data', o, 'ascii')
   o = out.writeUInt32LE(data.byteLength, o)
   out.set(data, o)
   return out
