@@ -107,7 +107,9 @@ export interface RequestRecord {
 
 const DEFAULT_VOICES: FakeVoice[] = [
   { voice_id: 'voice-rachel', name: 'Rachel', category: 'premade', labels: { accent: 'american', gender: 'female' }, preview_url: 'http://127.0.0.1/preview/rachel.mp3' },
-  { voice_id: 'voice-adam', name: 'Adam', category: 'premade', labels: { accent: 'american', gender: 'male' }, preview_url: 'http://127.0.0.1/preview/adam.mp3' }
+  { voice_id: 'voice-adam', name: 'Adam', category: 'premade', labels: { accent: 'american', gender: 'male' }, preview_url: 'http://127.0.0.1/preview/adam.mp3' },
+  // The real premade voice the app speaks with when settings name none (cascade, hybrid, Gather).
+  { voice_id: '21m00Tcm4TlvDq8ikWAM', name: 'Rachel (default)', category: 'premade', labels: { accent: 'american', gender: 'female' }, preview_url: 'http://127.0.0.1/preview/default.mp3' }
 ]
 
 type ResolvedOptions = Required<Omit<FakeElevenLabsOptions, 'respond' | 'voices' | 'sttDelayMs' | 'transcribe'>> & Pick<FakeElevenLabsOptions, 'respond'>
