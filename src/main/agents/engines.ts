@@ -22,6 +22,11 @@ export interface EngineDefinition {
   mode: AgentMode
   /** Why the engine cannot run now (missing key…), or undefined when it can. */
   unavailable(deps: Pick<AgentDeps, 'secrets' | 'config' | 'settings'>): Promise<string | undefined>
+  /**
+   * For engines that answer Twilio calls without a media stream (Gather): why a phone call cannot use it now.
+   * The console's engine list uses this instead of `unavailable` when it is set.
+   */
+  phoneUnavailable?(deps: Pick<AgentDeps, 'secrets' | 'config' | 'settings'>): Promise<string | undefined>
   create(deps: AgentDeps, call: CallContext): Agent
 }
 

@@ -28,6 +28,8 @@ export interface TelephonyHandle {
   /** Contacts for inbound lookups; the SQLite store replaces the in-memory default when it exists. */
   contacts: ContactsLookup
   profiles: ProfileSource
+  /** Public routes that carry their own proof instead of a Twilio signature (the Gather audio's signed URLs). */
+  publicExemptions: Array<(req: IncomingMessage, url: URL) => boolean>
 }
 
 const handles = new WeakMap<App, TelephonyHandle>()
@@ -55,11 +57,13 @@ export function registerTelephony(app: App, opts: TelephonyWiringOptions): Telep
       publicUrl: () => app.publicUrl(),
       log: app.log,
       allowUnsignedLoopback: app.config('CALLBENCH_UNSIGNED_LOOPBACK') === '1',
-      exempt: (req: IncomingMessage, url: URL) => url.pathname === PROBE_PATH && probes.valid(req.headers[PROBE_HEADER])
+      exempt: (req: IncomingMessage, url: URL) =>
+        (url.pathname === PROBE_PATH && probes.valid(req.headers[PROBE_HEADER])) || handle.publicExemptions.some((fn) => fn(req, url))
     })
   )
 
   const handle = {} as TelephonyHandle
+  handle.publicExemptions = []
   handle.contacts = new InMemoryContacts()
   handle.profiles = NO_PROFILES
   handle.telephony = new Telephony({
