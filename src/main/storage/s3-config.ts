@@ -40,10 +40,21 @@ export async function resolveS3Target(
     prefix,
     region,
     ...(endpoint ? { endpoint: endpoint.replace(/\/+$/, '') } : {}),
-    forcePathStyle: s3.forcePathStyle || config('S3_FORCE_PATH_STYLE') === 'true',
+    forcePathStyle:
+      s3.forcePathStyle || config('S3_FORCE_PATH_STYLE') === 'true' || (!!endpoint && hostNeedsPathStyle(endpoint)),
     ...(accessKeyId && secretAccessKey
       ? { credentials: { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) } }
       : {})
+  }
+}
+
+/** Virtual-hosted style (`bucket.host`) cannot work on an IP address or localhost. */
+function hostNeedsPathStyle(endpoint: string): boolean {
+  try {
+    const host = new URL(endpoint).hostname
+    return host === 'localhost' || /^\d{1,3}(\.\d{1,3}){3}$/.test(host) || host.startsWith('[')
+  } catch {
+    return false
   }
 }
 

@@ -53,6 +53,8 @@ export class TwilioRecordingArchiver {
   readonly #active = new Map<string, Promise<TwilioRecordingRow>>()
   readonly #timers = new Map<string, NodeJS.Timeout>()
   #closed = false
+  /** Aborts downloads and uploads in flight on close: their state stays where it was and resumes next start. */
+  readonly #stop = new AbortController()
 
   constructor(opts: TwilioArchiverOptions) {
     this.#o = opts
@@ -90,6 +92,7 @@ export class TwilioRecordingArchiver {
 
   async close(): Promise<void> {
     this.#closed = true
+    this.#stop.abort()
     for (const t of this.#timers.values()) clearTimeout(t)
     this.#timers.clear()
     await Promise.allSettled([...this.#active.values()])
@@ -160,6 +163,8 @@ export class TwilioRecordingArchiver {
       log.info('twilio recording deleted from Twilio after verified copy')
       return row
     } catch (err) {
+      // Stopped mid-way: the row keeps its last step and the next start takes it up from there.
+      if (this.#closed) return row
       const e =
         err instanceof CallbenchError
           ? err
@@ -170,7 +175,7 @@ export class TwilioRecordingArchiver {
         log.warn('twilio recording kept', { reason: e.message })
         return row
       }
-      if (e.retryable && row.attempts < max && !this.#closed) {
+      if (e.retryable && row.attempts < max) {
         save({ error: e.message })
         const delayMs = (this.#o.retryDelayMs ?? defaultDelay)(row.attempts)
         log.warn('twilio recording attempt failed, retrying', { attempt: row.attempts, delayMs, reason: e.message })
@@ -183,7 +188,6 @@ export class TwilioRecordingArchiver {
         this.#timers.set(row.recordingSid, timer)
         return row
       }
-      if (this.#closed) return row
       save({ state: 'failed', error: e.message })
       log.warn('twilio recording failed; Twilio copy kept', { reason: e.message })
       return row
@@ -214,7 +218,7 @@ export class TwilioRecordingArchiver {
       headers: { authorization: `Basic ${Buffer.from(`${t.accountSid}:${t.authToken}`).toString('base64')}` },
       // Redirects (a signed media URL) are followed; fetch drops the Authorization header on a cross-origin hop.
       redirect: 'follow',
-      signal: AbortSignal.timeout(this.#o.downloadTimeoutMs ?? 120_000)
+      signal: AbortSignal.any([AbortSignal.timeout(this.#o.downloadTimeoutMs ?? 120_000), this.#stop.signal])
     }).catch((err: unknown) => {
       throw new CallbenchError('upstream_failed', 'Twilio recording download broke off', {
         cause: err,
