@@ -14,6 +14,11 @@ import type { Listener } from './server/listener.js'
 import { registerCoreRoutes } from './server/routes/core.js'
 import { EnvSecretStore, readEnvFile, type SecretStore } from './settings/secrets.js'
 import { registerCalls } from './calls/wiring.js'
+import { registerTelephony } from './server/routes/telephony.js'
+import { registerRecords } from './server/routes/records.js'
+import { registerVoices } from './server/routes/voices.js'
+import { registerGather } from './server/routes/gather.js'
+import { registerEngines } from './server/routes/engines.js'
 import type { CallRegistry } from './calls/registry.js'
 import { findResourcesDir } from './resources.js'
 import { SettingsStore } from './settings/settings-store.js'
@@ -175,6 +180,11 @@ export async function startApp(opts: AppOptions): Promise<App> {
 
   registerCoreRoutes(app)
   calls = registerCalls(app, opts.resourcesDir ?? findResourcesDir())
+  registerTelephony(app, { tunnel: opts.tunnel ?? !opts.publicUrl, cloudflaredPath: opts.cloudflaredPath })
+  registerGather(app)
+  registerEngines(app)
+  await registerRecords(app)
+  registerVoices(app)
 
   await publicListener.listen()
   await controlListener.listen()

@@ -1,6 +1,7 @@
 /** The control API v1: request and response schemas, written once, used by the core and the console. */
 import { z } from 'zod'
 import { CallSummarySchema } from './calls.js'
+import { AGENT_MODES } from './modes.js'
 import { TunnelStateSchema } from './events.js'
 import { MaskedSecretSchema, SettingsPatchSchema, SettingsSchema, SECRET_NAMES } from './settings.js'
 
@@ -49,6 +50,24 @@ export const CallListSchema = z.object({
 })
 export type CallList = z.infer<typeof CallListSchema>
 
+/** One engine in GET /api/engines: whether a call can use it now, and if not, why (the key it needs). */
+export const EngineInfoSchema = z.object({
+  mode: z.enum(AGENT_MODES),
+  label: z.string(),
+  available: z.boolean(),
+  reason: z.string().optional()
+})
+export type EngineInfo = z.infer<typeof EngineInfoSchema>
+
+/** GET /api/engines */
+export const EngineListSchema = z.array(EngineInfoSchema)
+export type EngineList = z.infer<typeof EngineListSchema>
+
 export const ErrorBodySchema = z.object({
   error: z.object({ code: z.string(), message: z.string(), field: z.string().optional() })
 })
+
+export * from './records.js'
+export * from './profiles.js'
+export * from './telephony.js'
+export * from './voices.js'

@@ -28,6 +28,29 @@ export const TurnMetricsSchema = z.object({
 })
 export type TurnMetrics = z.infer<typeof TurnMetricsSchema>
 
+/** How a call ended, for the history filter. `answering_machine`: AMD said a machine or fax answered. */
+export const CALL_OUTCOMES = ['completed', 'answering_machine', 'no_answer', 'busy', 'canceled', 'failed', 'interrupted'] as const
+export type CallOutcome = (typeof CALL_OUTCOMES)[number]
+
+/** Where a call's S3 upload stands (recording, transcript and call.json under one key prefix). */
+export const UploadStateSchema = z.object({
+  state: z.enum(['queued', 'uploading', 'done', 'failed']),
+  /** 0–100 while uploading. */
+  percent: z.number().optional(),
+  /** The recording object's URL once done. */
+  url: z.string().optional(),
+  /** Why it failed (no secrets). */
+  error: z.string().optional(),
+  attempts: z.number().int().optional(),
+  /** ISO 8601, UTC. */
+  updatedAt: z.string()
+})
+export type UploadState = z.infer<typeof UploadStateSchema>
+
+/** Twilio call statuses, as status callbacks and the REST API report them (PROTOCOLS §2.2). */
+export const TWILIO_CALL_STATUSES = ['queued', 'initiated', 'ringing', 'in-progress', 'completed', 'busy', 'no-answer', 'failed', 'canceled'] as const
+export type TwilioCallStatus = (typeof TWILIO_CALL_STATUSES)[number]
+
 export const CallSummarySchema = z.object({
   id: z.string(),
   callSid: z.string().optional(),
@@ -40,6 +63,17 @@ export const CallSummarySchema = z.object({
   endedAt: z.string().optional(),
   endReason: z.string().optional(),
   turns: z.number().int().optional(),
-  medianTurnMs: z.number().optional()
+  medianTurnMs: z.number().optional(),
+  /** Agent profile the call ran with. */
+  profileId: z.string().optional(),
+  /** Twilio AnsweredBy (human, machine_start, machine_end_beep, fax, unknown…). */
+  answeredBy: z.string().optional(),
+  /** Twilio's own call status (status callbacks), for calls placed or taken through Twilio. */
+  twilioStatus: z.enum(TWILIO_CALL_STATUSES).optional(),
+  outcome: z.enum(CALL_OUTCOMES).optional(),
+  durationMs: z.number().optional(),
+  /** A local recording exists. */
+  hasRecording: z.boolean().optional(),
+  upload: UploadStateSchema.optional()
 })
 export type CallSummary = z.infer<typeof CallSummarySchema>

@@ -1,6 +1,6 @@
 /** Messages on the events WebSocket (`/api/events`): what the core publishes and what the console may send. */
 import { z } from 'zod'
-import { CallSummarySchema, TranscriptRoleSchema, TurnMetricsSchema } from './calls.js'
+import { CallSummarySchema, TranscriptRoleSchema, TurnMetricsSchema, UploadStateSchema } from './calls.js'
 
 export const LevelsSchema = z.object({
   /** RMS and peak, dBFS, of the last 20 ms–50 ms window. */
@@ -52,6 +52,22 @@ export const ServerEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('call.turn'), callId: z.string(), metrics: TurnMetricsSchema }),
   z.object({ type: z.literal('call.timeline'), callId: z.string(), entry: TimelineEntrySchema }),
   z.object({ type: z.literal('tunnel.state'), tunnel: TunnelStateSchema }),
+  /**
+   * Twilio's recording status callback for a call (Twilio-side recording): the call-records feature downloads it.
+   * `recordingUrl` needs the account's Basic auth; append `.wav` or `.mp3` (PROTOCOLS §2.3).
+   */
+  z.object({
+    type: z.literal('twilio.recording'),
+    callId: z.string().optional(),
+    callSid: z.string(),
+    recordingSid: z.string(),
+    recordingUrl: z.string(),
+    status: z.string(),
+    durationS: z.number().optional(),
+    channels: z.number().int().optional()
+  }),
+  /** A call's S3 upload moved (queued, % done, done with the URL, failed with the reason). */
+  z.object({ type: z.literal('upload.progress'), callId: z.string(), upload: UploadStateSchema }),
   z.object({
     type: z.literal('reply'),
     id: z.string(),

@@ -55,10 +55,31 @@ export const SettingsSchema = z.object({
       voice: z.string().default('marin'),
       instructions: z.string().default('You are a friendly voice agent on a phone call. Keep answers short.'),
       greeting: z.string().default(''),
-      turnDetection: OpenAiTurnDetectionSchema.prefault({ type: 'server_vad' })
+      turnDetection: OpenAiTurnDetectionSchema.prefault({ type: 'server_vad' }),
+      /** Sampling temperature of the cascade's and Gather's chat model, 0–2. */
+      temperature: z.number().min(0).max(2).default(0.7)
     })
     .prefault({}),
-  elevenlabs: z.object({ agentId: z.string().default('') }).prefault({}),
+  /** The TwiML `<Gather input="speech">` fallback (no media stream). */
+  gather: z
+    .object({
+      /** Silence that ends the caller's speech, s; 0 = Twilio's 'auto'. */
+      speechTimeoutS: z.number().int().min(0).max(10).default(0),
+      /** Transcripts Twilio is less sure of than this (0–1) are asked again. */
+      minConfidence: z.number().min(0).max(1).default(0.3),
+      /** Twilio speech recognition language. */
+      language: z.string().max(16).default('en-US')
+    })
+    .prefault({}),
+  elevenlabs: z
+    .object({
+      agentId: z.string().default(''),
+      /** Per-conversation overrides of the agent's own prompt, first message and language; empty = the agent's. */
+      prompt: z.string().max(20_000).default(''),
+      firstMessage: z.string().max(2_000).default(''),
+      language: z.string().max(16).default('')
+    })
+    .prefault({}),
   twilio: z
     .object({ phoneNumber: z.string().default(''), provisioning: z.boolean().default(false) })
     .prefault({}),
@@ -105,7 +126,14 @@ export const ENV_CONFIG_NAMES = [
   'AWS_ENDPOINT_URL_S3',
   'S3_BUCKET',
   'S3_PREFIX',
-  'CLOUDFLARED_PATH'
+  'CLOUDFLARED_PATH',
+  /** Re-points the Twilio REST API (a regional proxy, or a local fake in tests). */
+  'TWILIO_API_BASE_URL',
+  /**
+   * `1`: the public listener accepts unsigned requests from this machine, and only while nothing is exposed (no
+   * tunnel, no public URL). For poking at webhooks by hand; off by default, when every request must be signed.
+   */
+  'CALLBENCH_UNSIGNED_LOOPBACK'
 ] as const
 export type EnvConfigName = (typeof ENV_CONFIG_NAMES)[number]
 

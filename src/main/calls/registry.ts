@@ -55,6 +55,8 @@ export interface PrewarmContext {
   profileId?: string
   customer?: Record<string, string>
   customParameters?: Record<string, string>
+  /** Settings overrides for this call only (POST /api/calls `overrides`), merged over the profile's. */
+  overrides?: Partial<Settings>
 }
 
 const RECENT_CALLS = 200
@@ -99,7 +101,7 @@ export class CallRegistry extends EventEmitter<{ started: [CallSession]; ended: 
    */
   async prewarm(callId: string, requested: AgentMode | undefined, pctx: PrewarmContext): Promise<void> {
     if (this.#prewarmed.has(callId) || this.#sessions.has(callId)) return
-    const { mode, settings, meta } = await this.#resolve(requested, pctx.profileId, pctx.customParameters ?? {})
+    const { mode, settings, meta } = await this.#resolve(requested, pctx.profileId, pctx.customParameters ?? {}, pctx.overrides)
     const ctx = this.#context(callId, mode, pctx, () => 0)
     const agent = this.#createAgent(mode, settings, ctx)
     const started = agent.start(ctx)
@@ -239,10 +241,11 @@ export class CallRegistry extends EventEmitter<{ started: [CallSession]; ended: 
   }
 
   /** Engine and settings for a call: requested mode, else the profile's, else the default. */
-  async #resolve(requested: AgentMode | undefined, profileId: string | undefined, params: Record<string, string>) {
+  async #resolve(requested: AgentMode | undefined, profileId: string | undefined, params: Record<string, string>, overrides?: Partial<Settings>) {
     let settings = this.#opts.settings()
     const profile = profileId ? await this.profileResolver?.(profileId) : undefined
     if (profile?.overrides) settings = deepMerge(settings, profile.overrides)
+    if (overrides) settings = deepMerge(settings, overrides)
     settings = applyParamOverrides(settings, params)
     const mode = requested ?? profile?.mode ?? settings.defaultMode
     const engine = getEngine(mode)
