@@ -103,3 +103,20 @@ export const ContactSchema = z.object({
   fields: z.record(z.string(), z.string()).optional()
 })
 export type Contact = z.infer<typeof ContactSchema>
+
+/**
+ * POST /api/calls/:id/notes: a bookmark on the call's timeline (kind `note`), or the operator's verdict at the end
+ * (kind `verdict`, pass or fail with a comment). Published as a `call.timeline` entry, so the call log keeps it.
+ */
+export const CallNoteInputSchema = z
+  .object({
+    text: z.string().trim().max(2_000).default(''),
+    verdict: z.enum(['pass', 'fail']).optional(),
+    /** On the call's clock, ms; default: now for a live call, the end for an ended one. */
+    atMs: z.number().min(0).max(86_400_000).optional()
+  })
+  .refine((n) => n.text.length > 0 || n.verdict !== undefined, { message: 'give a text or a verdict', path: ['text'] })
+export type CallNoteInput = z.input<typeof CallNoteInputSchema>
+
+export const CallNoteResultSchema = z.object({ callId: z.string(), entry: TimelineEntrySchema })
+export type CallNoteResult = z.infer<typeof CallNoteResultSchema>

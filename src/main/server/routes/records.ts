@@ -6,6 +6,7 @@ import type { ServerResponse } from 'node:http'
 import { pipeline } from 'node:stream/promises'
 import {
   CallListQuerySchema,
+  CallNoteInputSchema,
   ProfileInputSchema,
   type CallDetail,
   type CallList,
@@ -174,6 +175,19 @@ function routes(app: App, records: Records): void {
     if (!(await records.deleteCall(id))) throw new CallbenchError('call_not_found', 'No call with that id')
     app.log.info('call deleted', { callId: id })
     sendJson(res, 200, { id, deleted: true })
+  })
+
+  r.post('/api/calls/:id/notes', async ({ req, res, params }) => {
+    const id = params.id!
+    const input = parseWith(CallNoteInputSchema, await readJson(req))
+    const live = app.calls.get(id)
+    const rec = live ? undefined : records.getCall(id)
+    if (!live && !rec) throw new CallbenchError('call_not_found', 'No call with that id')
+    const atMs = Math.round(input.atMs ?? (live ? live.clock() : (rec!.call.durationMs ?? 0)))
+    const entry = { atMs, kind: input.verdict ? 'verdict' : 'note', data: { text: input.text, ...(input.verdict ? { verdict: input.verdict } : {}) } }
+    // A timeline entry like any other: the console shows it live and the call log keeps it with the call's events.
+    app.hub.publish({ type: 'call.timeline', callId: id, entry })
+    sendJson(res, 201, { callId: id, entry })
   })
 
   r.post('/api/calls/:id/upload', async ({ res, params }) => {
