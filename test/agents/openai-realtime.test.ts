@@ -285,6 +285,25 @@ describe('OpenAI Realtime agent: turns', () => {
     expect(create.event.response?.instructions).toContain('Your table is booked.')
     await h.next('audioEnd')
   })
+
+  it('say() while a reply is still generating: cancels it, then asks once the service is done with it', async () => {
+    const slow = await FakeRealtimeServer.start({ speedFactor: 0.5, replyDurationMs: 3000 })
+    try {
+      const h = harness({}, {}, slow)
+      const s = await started(h, slow)
+      callerTurn(h)
+      await h.next('audio')
+      await h.agent.say('One moment please.')
+      await s.untilReceived((e) => e.event.type === 'response.create')
+      const types = sentTypes(s)
+      expect(types.indexOf('response.cancel')).toBeLessThan(types.indexOf('response.create'))
+      await h.next('audio', (_chunk, id) => id === s.responses[1]?.itemId)
+      expect(s.sent.filter((x) => x.errorCode === 'conversation_already_has_active_response')).toHaveLength(0)
+      expect(s.responses[0]!.status).toBe('cancelled')
+    } finally {
+      await slow.close()
+    }
+  })
 })
 
 describe('OpenAI Realtime agent: barge-in', () => {

@@ -26,6 +26,19 @@ const KEEP_RESPONSES = 4
 
 type Event<T extends RealtimeServerEvent['type']> = Extract<RealtimeServerEvent, { type: T }>
 
+/**
+ * Text-output sessions (the hybrid engine): the model writes and this speaks. Its text takes the place of
+ * audio for turn metrics and end_call; barge-in tells it to stop, as it knows what is playing.
+ */
+export interface TextSpeaker {
+  /** More text of reply `responseId` (one reply per response). */
+  text(responseId: string, delta: string): void
+  /** The reply's text is complete. */
+  textDone(responseId: string): void
+  /** Stop speaking now. On a barge-in the speaker emits `interrupt` if the caller was hearing it. */
+  cut(bargeIn: boolean): void
+}
+
 /** What the conversation needs from the agent that owns it. */
 export interface ConversationHost {
   emit: EventEmitter<AgentEvents>['emit']
@@ -38,6 +51,8 @@ export interface ConversationHost {
   /** A reply became due: watch for a stalled service. */
   replyDue(): void
   log: Logger
+  /** Set for text-output sessions. */
+  speaker?: TextSpeaker
 }
 
 interface ResponseState {
@@ -71,7 +86,8 @@ export class RealtimeConversation {
   #callerText = ''
   #callerTextItem: string | undefined
   #goodbyeDue = false
-  #wrapUpDue = false
+  /** A response asked for while another was still active: the service takes one at a time. */
+  #queued: { instructions?: string; toolChoice?: 'none' } | undefined
   #hungUp = false
 
   constructor(host: ConversationHost, turnDetection: TurnDetectionSettings, playbackClock: () => number) {
@@ -111,6 +127,10 @@ export class RealtimeConversation {
         return this.#onAgentTranscript(ev.response_id, ev.item_id, ev.delta, false)
       case 'response.output_audio_transcript.done':
         return this.#onAgentTranscript(ev.response_id, ev.item_id, ev.transcript, true)
+      case 'response.output_text.delta':
+        return this.#onTextDelta(ev)
+      case 'response.output_text.done':
+        return this.#onTextDone(ev)
       case 'response.function_call_arguments.done':
         return this.#onFunctionCall(ev)
       case 'response.done':
@@ -137,6 +157,7 @@ export class RealtimeConversation {
     const playing = this.#playback.playing()
     const heard = playing.map((r) => this.#playback.heardMs(r))
     if (bargeIn && playing.length > 0) this.#host.emit('interrupt')
+    this.#host.speaker?.cut(bargeIn)
     const active = this.#active
     if (active && !active.cut) {
       active.cut = true
@@ -153,9 +174,15 @@ export class RealtimeConversation {
     }
   }
 
+  /** Asks the model to speak; while a response is active (even one being cancelled), once it is done. */
   requestResponse(instructions?: string, toolChoice?: 'none'): void {
+    const req = { ...(instructions !== undefined ? { instructions } : {}), ...(toolChoice ? { toolChoice } : {}) }
+    if (this.#active) {
+      this.#queued = req
+      return
+    }
     this.#turnStart ??= { endOfTurnAtMs: this.#host.clock() }
-    this.#host.send(buildResponseCreate({ ...(instructions !== undefined ? { instructions } : {}), ...(toolChoice ? { toolChoice } : {}) }))
+    this.#host.send(buildResponseCreate(req))
     this.#due()
   }
 
@@ -164,8 +191,7 @@ export class RealtimeConversation {
     if (this.#hungUp) return
     this.#timeline('session.wrap_up')
     this.#host.send(buildSystemMessage(WRAP_UP_TEXT))
-    if (this.#active) this.#wrapUpDue = true
-    else this.requestResponse()
+    this.requestResponse()
   }
 
   hangup(reason: string): void {
@@ -219,6 +245,26 @@ export class RealtimeConversation {
     }
     this.#playback.emitted(ev.item_id, resp.id, audio.byteLength)
     this.#host.emit('audio', audio, ev.item_id)
+  }
+
+  /** Text-output sessions: the text goes to the speaker and to the transcript; its first delta opens the turn. */
+  #onTextDelta(ev: Event<'response.output_text.delta'>): void {
+    const resp = this.#responses.get(ev.response_id)
+    if (!resp || resp.cut || !ev.delta) return
+    if (!resp.hadAudio) {
+      resp.hadAudio = true
+      resp.audioItemId = ev.item_id
+      this.#emitTurn()
+    }
+    this.#host.speaker?.text(resp.id, ev.delta)
+    this.#onAgentTranscript(ev.response_id, ev.item_id, ev.delta, false)
+  }
+
+  #onTextDone(ev: Event<'response.output_text.done'>): void {
+    const resp = this.#responses.get(ev.response_id)
+    if (!resp || resp.cut) return
+    this.#host.speaker?.textDone(resp.id)
+    this.#onAgentTranscript(ev.response_id, ev.item_id, ev.text, true)
   }
 
   /** Sent just before a reply's first audio, so the bridge closes the turn on the frame that follows. */
@@ -300,19 +346,19 @@ export class RealtimeConversation {
       this.#host.emit('transcript', { role: 'agent', text: this.#agentText, final: true })
       this.#agentTextItem = undefined
     }
+    let next = this.#queued
+    this.#queued = undefined
     if (resp?.endCall) {
       // The goodbye normally comes in the same response as the call; when it did not, ask for one first.
       if (resp.hadAudio) this.hangup('agent_end_call')
       else {
         this.#goodbyeDue = true
-        this.requestResponse(GOODBYE_TEXT, 'none')
+        next = { instructions: GOODBYE_TEXT, toolChoice: 'none' }
       }
     } else if (resp?.goodbye) {
       this.hangup('agent_end_call')
-    } else if (this.#wrapUpDue) {
-      this.#wrapUpDue = false
-      this.requestResponse()
     }
+    if (next && !this.#hungUp && !this.#active) this.requestResponse(next.instructions, next.toolChoice)
     this.#prune()
   }
 
