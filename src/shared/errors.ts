@@ -14,6 +14,7 @@ export const ERROR_CODES = [
   'call_not_found',
   'call_ended',
   'unsupported',
+  'rate_limited',
   'internal'
 ] as const
 
@@ -57,6 +58,8 @@ export function httpStatusOf(code: ErrorCode): number {
       return 409
     case 'payload_too_large':
       return 413
+    case 'rate_limited':
+      return 429
     case 'not_configured':
     case 'unsupported':
       return 422

@@ -60,6 +60,8 @@ export interface PrewarmContext {
 }
 
 const RECENT_CALLS = 200
+/** Messages a Media Stream may send per second: Twilio sends 50 media frames plus marks; far above that is abuse. */
+const MAX_MESSAGES_PER_SECOND = 400
 
 export class CallRegistry extends EventEmitter<{ started: [CallSession]; ended: [CallSession] }> {
   readonly #opts: CallRegistryOptions
@@ -131,7 +133,22 @@ export class CallRegistry extends EventEmitter<{ started: [CallSession]; ended: 
       }
     }
 
+    let windowStartMs = 0
+    let windowCount = 0
     ws.on('message', (data, isBinary) => {
+      const nowMs = performance.now()
+      if (nowMs - windowStartMs >= 1000) {
+        windowStartMs = nowMs
+        windowCount = 0
+      }
+      if (++windowCount > MAX_MESSAGES_PER_SECOND) {
+        if (windowCount === MAX_MESSAGES_PER_SECOND + 1) {
+          log.warn('media stream over its message rate; closing it', { source })
+          session?.protocolError('rate_limited', 'Too many messages')
+          ws.close(1008, 'rate limit')
+        }
+        return
+      }
       const parsed = isBinary
         ? ({ kind: 'error', code: 'binary_frame', message: 'Binary frames are not part of the protocol' } as const)
         : parseTwilioMessage(data as Buffer)

@@ -114,9 +114,9 @@ export class Listener {
       this.#wss.handleUpgrade(req, socket, head, (ws) => handler(ws, req, url))
     } catch (err) {
       const e = err instanceof CallbenchError ? err : new CallbenchError('internal', 'Internal error')
-      const status = { unauthorized: 401, forbidden: 403, not_found: 404 }[e.code as string] ?? 400
+      const status = { unauthorized: 401, forbidden: 403, not_found: 404, rate_limited: 429 }[e.code as string] ?? 400
       this.#opts.log.warn('upgrade refused', { listener: this.#opts.name, status, path: req.url?.split('?')[0] })
-      const text = { 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found' }[status] ?? 'Bad Request'
+      const text = { 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 429: 'Too Many Requests' }[status] ?? 'Bad Request'
       socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`)
     }
   }
