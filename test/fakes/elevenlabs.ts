@@ -58,6 +58,8 @@ export interface FakeElevenLabsOptions {
   endOfTurnSilenceMs?: number
   /** The reply to caller turn `turn` (1-based). Default: "You said something (turn N)." */
   respond?: (turn: number, conv: FakeConversation) => FakeReply | undefined
+  /** Keep every client frame in `received` (audio as its size). Off for long benchmark runs. Default true. */
+  recordFrames?: boolean
   /** After an interruption, send one more audio event with an id at or below it (in-flight audio). Default false. */
   lateAudioAfterInterruption?: boolean
   /** TTS audio per character of text, ms. Default 40 (at least 200 ms). */
@@ -92,6 +94,10 @@ export interface TtsSocketRecord {
   messages: Array<Record<string, unknown>>
   audioMessages: number
   finalSent: boolean
+  /** The client's `X-Client-Request-Id` (the app sends its call id). */
+  requestId?: string
+  /** When the first audio message went out (performance.now()). */
+  firstAudioSentAtMs?: number
   /** When the socket closed (performance.now()), and whether the client closed it before `isFinal`. */
   closedAtMs?: number
   closedBeforeFinal?: boolean
@@ -134,6 +140,10 @@ export class FakeConversation extends EventEmitter<{ message: [Record<string, un
   readonly contextualUpdates: string[] = []
   readonly audioEventIds: number[] = []
   readonly interruptions: number[] = []
+  /** When each interruption was sent (performance.now()). */
+  readonly interruptionsSentAtMs: number[] = []
+  /** Each reply's first audio event, when it was sent (performance.now()). */
+  readonly replyFirstAudioSentAtMs: number[] = []
   callerTurns = 0
   /** WebSocket-level pings from the client (keep-alives). */
   wsPings = 0
@@ -150,6 +160,7 @@ export class FakeConversation extends EventEmitter<{ message: [Record<string, un
   #replyTimer: NodeJS.Timeout | undefined
   #replyChunksLeft = 0
   #replyPending: FakeReply | undefined
+  #replyFirstChunk = false
   #lastAudioId = -1
   #playEndsAtMs = 0
   #phase = 0
@@ -188,6 +199,7 @@ export class FakeConversation extends EventEmitter<{ message: [Record<string, un
     const audioMs = reply.audioMs ?? this.#opts.replyAudioMs
     this.#replyChunksLeft = Math.max(1, Math.ceil(audioMs / this.#opts.chunkMs))
     this.#replyPending = reply
+    this.#replyFirstChunk = true
     this.#sendChunk()
   }
 
@@ -216,6 +228,7 @@ export class FakeConversation extends EventEmitter<{ message: [Record<string, un
     const id = this.#lastAudioId
     this.#stopReply()
     this.interruptions.push(id)
+    this.interruptionsSentAtMs.push(performance.now())
     this.#send({ type: 'interruption', interruption_event: { event_id: id } })
     if (this.#opts.lateAudioAfterInterruption && id >= 0) {
       // In flight when the interruption was decided: the client must drop it.
@@ -276,7 +289,7 @@ export class FakeConversation extends EventEmitter<{ message: [Record<string, un
       const audio = Buffer.from(msg.user_audio_chunk, 'base64')
       this.userAudioBytes += audio.length
       const recorded = { user_audio_chunk: audio.length }
-      this.received.push(recorded)
+      if (this.#opts.recordFrames) this.received.push(recorded)
       this.#vad(audio)
       this.emit('message', recorded)
       return
@@ -365,8 +378,13 @@ export class FakeConversation extends EventEmitter<{ message: [Record<string, un
     const id = ++this.#eventId
     this.#lastAudioId = id
     this.audioEventIds.push(id)
-    this.#send({ type: 'audio', audio_event: { audio_base_64: this.#audio(this.#opts.chunkMs).toString('base64'), event_id: id } })
+    const payload = JSON.stringify({ type: 'audio', audio_event: { audio_base_64: this.#audio(this.#opts.chunkMs).toString('base64'), event_id: id } })
     const now = performance.now()
+    if (this.#replyFirstChunk) {
+      this.#replyFirstChunk = false
+      this.replyFirstAudioSentAtMs.push(now)
+    }
+    this.#sendText(payload)
     this.#playEndsAtMs = Math.max(now, this.#playEndsAtMs) + this.#opts.chunkMs
     if (this.#replyChunksLeft > 0) {
       this.#replyTimer = setTimeout(this.#sendChunk, this.#opts.chunkIntervalMs)
@@ -397,8 +415,12 @@ export class FakeConversation extends EventEmitter<{ message: [Record<string, un
   }
 
   #send(msg: Record<string, unknown>): void {
+    this.#sendText(JSON.stringify(msg))
+  }
+
+  #sendText(text: string): void {
     if (this.#stalled || this.#ws.readyState !== this.#ws.OPEN) return
-    this.#ws.send(JSON.stringify(msg))
+    this.#ws.send(text)
   }
 }
 
@@ -432,6 +454,7 @@ export class FakeElevenLabs extends EventEmitter<{ conversation: [FakeConversati
       minSpeechMs: opts.minSpeechMs ?? 60,
       endOfTurnSilenceMs: opts.endOfTurnSilenceMs ?? 300,
       lateAudioAfterInterruption: opts.lateAudioAfterInterruption ?? false,
+      recordFrames: opts.recordFrames ?? true,
       ttsMsPerChar: opts.ttsMsPerChar ?? 40,
       ttsChunkMs: opts.ttsChunkMs ?? 100,
       ttsChunkIntervalMs: opts.ttsChunkIntervalMs ?? 10,
@@ -487,6 +510,11 @@ export class FakeElevenLabs extends EventEmitter<{ conversation: [FakeConversati
     }
     this.agents.set(agentId, agent)
     return agent
+  }
+
+  /** The conversation of our call `callId` (from its `call_id` dynamic variable). */
+  conversationFor(callId: string): FakeConversation | undefined {
+    return this.conversations.find((c) => (c.initiation?.dynamic_variables as Record<string, unknown> | undefined)?.call_id === callId)
   }
 
   /** The next conversation to open. */
@@ -637,14 +665,15 @@ export class FakeElevenLabs extends EventEmitter<{ conversation: [FakeConversati
       if (header(req, 'xi-api-key') !== this.#opts.apiKey) return refuse(socket, 401)
       const voiceId = parts[2]!
       if (!this.voices.some((v) => v.voice_id === voiceId)) return refuse(socket, 404)
-      this.#wss.handleUpgrade(req, socket, head, (ws) => this.#ttsSocket(ws, voiceId, Object.fromEntries(url.searchParams)))
+      const requestId = header(req, 'x-client-request-id')
+      this.#wss.handleUpgrade(req, socket, head, (ws) => this.#ttsSocket(ws, voiceId, Object.fromEntries(url.searchParams), requestId))
       return
     }
     refuse(socket, 404)
   }
 
-  #ttsSocket(ws: WebSocket, voiceId: string, query: Record<string, string>): void {
-    const record: TtsSocketRecord = { voiceId, query, messages: [], audioMessages: 0, finalSent: false }
+  #ttsSocket(ws: WebSocket, voiceId: string, query: Record<string, string>, requestId?: string): void {
+    const record: TtsSocketRecord = { voiceId, query, messages: [], audioMessages: 0, finalSent: false, ...(requestId ? { requestId } : {}) }
     this.ttsSockets.push(record)
     const format = (query.output_format ?? 'mp3_44100_128') as FakeAudioFormat | string
     let buffered = ''
@@ -671,6 +700,7 @@ export class FakeElevenLabs extends EventEmitter<{ conversation: [FakeConversati
             alignment: at === 0 ? { chars, charStartTimesMs: chars.map((_, i) => i * 40), charDurationsMs: chars.map(() => 40) } : null
           }))
           record.audioMessages++
+          record.firstAudioSentAtMs ??= performance.now()
           await delay(this.#opts.ttsChunkIntervalMs)
         }
       })
