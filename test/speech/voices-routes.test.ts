@@ -7,6 +7,7 @@ import { startApp, type App } from '../../src/main/app.js'
 import type { CallSession } from '../../src/main/calls/call-session.js'
 import type { ServerEvent } from '../../src/shared/events.js'
 import { FakeElevenLabs } from '../fakes/elevenlabs.js'
+import { FakeRealtimeServer } from '../fakes/openai-realtime.js'
 import { TwilioMediaSim } from '../fakes/twilio-media-sim.js'
 
 const TOKEN = 't'
@@ -339,6 +340,41 @@ describe('stop in a live call', () => {
 })
 
 describe('say without an ElevenLabs key', () => {
+  it('asks an OpenAI Realtime model to speak the text verbatim', async () => {
+    const rt = await FakeRealtimeServer.start({ logAppends: false })
+    const dataDir = mkdtempSync(join(tmpdir(), 'callbench-rtsay-'))
+    const app = await startApp({
+      dataDir,
+      publicPort: 0,
+      controlPort: 0,
+      tunnel: false,
+      token: TOKEN,
+      env: { OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: rt.baseUrl },
+      logLevel: 'silent'
+    })
+    try {
+      const sim = new TwilioMediaSim({
+        url: `ws://127.0.0.1:${app.controlListener.port}/api/media?token=${TOKEN}`,
+        customParameters: { mode: 'openai-realtime', callId: 'rt-say-1' }
+      })
+      const ready = hubEvent(app, (e) => e.type === 'call.timeline' && e.callId === 'rt-say-1' && e.entry.kind === 'session.ready')
+      await sim.connect()
+      await ready
+      const text = 'Your order has shipped.'
+      const res = await api(app)('POST', '/api/calls/rt-say-1/say', { text })
+      expect(res.status).toBe(200)
+      expect(((await res.json()) as { via: string }).via).toBe('agent')
+      const session = await rt.sessionAt(0)
+      const asked = await session.untilReceived((e) => e.event.type === 'response.create' && JSON.stringify(e.event).includes(text))
+      expect(JSON.stringify(asked.event)).toMatch(/exactly/i)
+      await sim.hangup()
+    } finally {
+      await app.stop()
+      await rt.close()
+      rmSync(dataDir, { recursive: true, force: true })
+    }
+  })
+
   it('is refused on an engine that cannot speak text, with the reason', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'callbench-nokey-'))
     const app = await appWith(undefined, dataDir)
