@@ -30,6 +30,8 @@ describe('console: health and events', () => {
     await page.goto(server.consoleUrl)
 
     await page.getByTestId('link-status').filter({ hasText: 'Online' }).waitFor()
+    // Health and the event log live under Settings → diagnostics.
+    await page.getByRole('navigation', { name: 'Views' }).getByRole('button', { name: 'Settings' }).click()
     await page.getByTestId('health-version').filter({ hasText: version }).waitFor()
     expect(await page.getByTestId('health-active-calls').textContent()).toBe('0')
     expect(await page.getByTestId('health-uptime').textContent()).toMatch(/^(\d+[dhm] )*\d+s$/)
@@ -58,6 +60,7 @@ describe('console: health and events', () => {
   it('keeps working after a reload (token kept for the tab)', async () => {
     await page.reload()
     await page.getByTestId('link-status').filter({ hasText: 'Online' }).waitFor()
+    await page.keyboard.press('4')
     await page.getByTestId('health-version').waitFor()
   })
 

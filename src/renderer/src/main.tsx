@@ -3,6 +3,7 @@ import { StrictMode } from 'react'
 import { createRoot } from 'react-dom/client'
 import { App, MissingToken } from './App.js'
 import { createApiClient } from './api/client.js'
+import { loadAll } from './api/load.js'
 import { eventsUrl, resolveConnection } from './api/connection.js'
 import { EventsConnection } from './api/events.js'
 import { ConsoleContext, type ConsoleServices } from './console-context.js'
@@ -28,7 +29,10 @@ if (connection === null) {
   const events = new EventsConnection({
     url: eventsUrl(connection),
     store: appStore,
-    onResync: () => void refreshHealth()
+    onResync: () => {
+      void refreshHealth()
+      void loadAll(api, appStore)
+    }
   })
   const services: ConsoleServices = { connection, api, events, refreshHealth }
 

@@ -3,6 +3,17 @@ import { z } from 'zod'
 import {
   CallDetailSchema,
   CallListSchema,
+  CallNoteResultSchema,
+  EngineListSchema,
+  type CallNoteInput,
+  type CallNoteResult,
+  SayResultSchema,
+  VoiceListSchema,
+  type EngineList,
+  type SayRequest,
+  type SayResult,
+  type VoiceList,
+  type VoiceSettingsPatch,
   ErrorBodySchema,
   HangupResultSchema,
   HealthSchema,
@@ -51,13 +62,13 @@ export class ApiError extends Error {
 }
 
 /** GET /api/calls/:id/live: the registry's view of a call going on. */
-export const LiveCallViewSchema = z.object({
+export const LiveRegistryViewSchema = z.object({
   call: CallSummarySchema,
   turns: z.array(TurnMetricsSchema),
   timeline: z.array(TimelineEntrySchema),
   stats: z.record(z.string(), z.number()).optional()
 })
-export type LiveCallView = z.infer<typeof LiveCallViewSchema>
+export type LiveRegistryView = z.infer<typeof LiveRegistryViewSchema>
 
 export const TunnelViewSchema = z.object({ tunnel: TunnelStateSchema, binary: z.string().nullable().optional() })
 export type TunnelView = z.infer<typeof TunnelViewSchema>
@@ -71,13 +82,15 @@ export interface ApiClient {
   updateSettings(update: SettingsUpdate, signal?: AbortSignal): Promise<SettingsView>
   calls(query?: CallListQuery, signal?: AbortSignal): Promise<CallList>
   call(id: string, signal?: AbortSignal): Promise<CallDetail>
-  liveCall(id: string, signal?: AbortSignal): Promise<LiveCallView>
+  liveCall(id: string, signal?: AbortSignal): Promise<LiveRegistryView>
   transcript(id: string, signal?: AbortSignal): Promise<TranscriptDocument>
   /** The transcript as plain text (`[mm:ss.s] Role: text` lines). */
   transcriptText(id: string, signal?: AbortSignal): Promise<string>
   /** The call's WAV (caller left, agent right). */
   recording(id: string, signal?: AbortSignal): Promise<ArrayBuffer>
   upload(id: string, signal?: AbortSignal): Promise<UploadResponse>
+  /** A bookmark note or the end-of-call verdict, on the call's timeline. */
+  addNote(id: string, note: CallNoteInput, signal?: AbortSignal): Promise<CallNoteResult>
   placeCall(request: PlaceCallRequest, signal?: AbortSignal): Promise<PlaceCallResult>
   hangup(id: string, signal?: AbortSignal): Promise<HangupResult>
   voiceToken(signal?: AbortSignal): Promise<VoiceToken>
@@ -88,6 +101,15 @@ export interface ApiClient {
   createProfile(input: ProfileInput, signal?: AbortSignal): Promise<Profile>
   updateProfile(id: string, input: ProfileInput, signal?: AbortSignal): Promise<Profile>
   deleteProfile(id: string, signal?: AbortSignal): Promise<void>
+  /** Engines and whether each can run now; `null` when this core has no engines API. */
+  engines(signal?: AbortSignal): Promise<EngineList | null>
+  voices(refresh?: boolean, signal?: AbortSignal): Promise<VoiceList>
+  /** A short sample of a voice with the given settings (audio/mpeg). */
+  voicePreview(voiceId: string, voiceSettings?: VoiceSettingsPatch, signal?: AbortSignal): Promise<Blob>
+  /** Speaks text into a live call. */
+  say(callId: string, request: SayRequest, signal?: AbortSignal): Promise<SayResult>
+  /** Stops what is being spoken into a live call. */
+  stopSpeaking(callId: string, signal?: AbortSignal): Promise<void>
 }
 
 type FetchLike = (input: string, init: RequestInit) => Promise<Response>
@@ -146,12 +168,13 @@ export function createApiClient(conn: Connection, fetchImpl: FetchLike = (i, ini
       return request('GET', `/api/calls${qs}`, CallListSchema, { signal })
     },
     call: (callId, signal) => request('GET', `/api/calls/${id(callId)}`, CallDetailSchema, { signal }),
-    liveCall: (callId, signal) => request('GET', `/api/calls/${id(callId)}/live`, LiveCallViewSchema, { signal }),
+    liveCall: (callId, signal) => request('GET', `/api/calls/${id(callId)}/live`, LiveRegistryViewSchema, { signal }),
     transcript: (callId, signal) => request('GET', `/api/calls/${id(callId)}/transcript?format=json`, TranscriptDocumentSchema, { signal }),
     transcriptText: async (callId, signal) =>
       (await send('GET', `/api/calls/${id(callId)}/transcript?format=txt`, { signal, accept: 'text/plain' })).text(),
     recording: async (callId, signal) => (await send('GET', `/api/calls/${id(callId)}/recording`, { signal, accept: 'audio/wav' })).arrayBuffer(),
     upload: (callId, signal) => request('POST', `/api/calls/${id(callId)}/upload`, UploadResponseSchema, { signal }),
+    addNote: (callId, body, signal) => request('POST', `/api/calls/${id(callId)}/notes`, CallNoteResultSchema, { body, signal }),
     placeCall: (body, signal) => request('POST', '/api/calls', PlaceCallResultSchema, { body, signal }),
     hangup: (callId, signal) => request('POST', `/api/calls/${id(callId)}/hangup`, HangupResultSchema, { signal }),
     voiceToken: (signal) => request('POST', '/api/voice-token', VoiceTokenSchema, { signal }),
@@ -163,6 +186,21 @@ export function createApiClient(conn: Connection, fetchImpl: FetchLike = (i, ini
     updateProfile: (profileId, body, signal) => request('PUT', `/api/profiles/${id(profileId)}`, ProfileSchema, { body, signal }),
     deleteProfile: async (profileId, signal) => {
       await request('DELETE', `/api/profiles/${id(profileId)}`, DeletedSchema, { signal })
+    },
+    engines: async (signal) => {
+      try {
+        return await request('GET', '/api/engines', EngineListSchema, { signal })
+      } catch (err) {
+        if (err instanceof ApiError && err.status === 404) return null
+        throw err
+      }
+    },
+    voices: (refresh = false, signal) => request('GET', `/api/voices${refresh ? '?refresh=1' : ''}`, VoiceListSchema, { signal }),
+    voicePreview: async (voiceId, voiceSettings, signal) =>
+      (await send('POST', `/api/voices/${id(voiceId)}/preview`, { body: voiceSettings ? { voiceSettings } : {}, signal, accept: 'audio/mpeg' })).blob(),
+    say: (callId, body, signal) => request('POST', `/api/calls/${id(callId)}/say`, SayResultSchema, { body, signal }),
+    stopSpeaking: async (callId, signal) => {
+      await send('POST', `/api/calls/${id(callId)}/stop`, { body: {}, signal })
     }
   }
 }

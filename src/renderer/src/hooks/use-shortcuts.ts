@@ -32,6 +32,8 @@ function typingTarget(target: EventTarget | null): boolean {
 export interface ShortcutActions {
   startLoopback(): void
   bookmark(): void
+  /** Enter outside a field: dial with the panel shown. */
+  dial(): void
 }
 
 export function useShortcuts(api: ApiClient, store: AppStore, actions: ShortcutActions): void {
@@ -45,6 +47,7 @@ export function useShortcuts(api: ApiClient, store: AppStore, actions: ShortcutA
           e.preventDefault()
           return
         }
+        if (document.querySelector('[role="dialog"][aria-modal="true"]')) return
         const callId = s.focusCallId
         const call = callId ? s.calls[callId] : undefined
         const loopbackLive = s.loopback.callId === callId && (s.loopback.status === 'starting' || s.loopback.status === 'active')
@@ -55,6 +58,14 @@ export function useShortcuts(api: ApiClient, store: AppStore, actions: ShortcutA
         return
       }
       if (typingTarget(e.target)) return
+      if (e.key === 'Enter') {
+        // Enter on a button or link activates it; only Enter on the page itself dials.
+        if (e.target instanceof HTMLElement && e.target.closest('button, a, [role="button"], summary')) return
+        if (s.helpOpen) return
+        e.preventDefault()
+        actions.dial()
+        return
+      }
       switch (e.key) {
         case '?':
           s.setHelpOpen(!s.helpOpen)
@@ -69,7 +80,7 @@ export function useShortcuts(api: ApiClient, store: AppStore, actions: ShortcutA
           break
         case 't':
         case 'T':
-          s.setTheme(document.documentElement.dataset.resolvedTheme === 'dark' ? 'light' : 'dark')
+          s.setTheme(s.resolvedTheme === 'dark' ? 'light' : 'dark')
           break
         case '1':
         case '2':

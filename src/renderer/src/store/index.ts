@@ -2,13 +2,26 @@
 import { useStore } from 'zustand'
 import { createStore, type StoreApi } from 'zustand/vanilla'
 import { createCallsSlice, type CallsSlice } from './calls-slice.js'
+import { createConfigSlice, type ConfigSlice } from './config-slice.js'
 import { createConnectionSlice, type ConnectionSlice } from './connection-slice.js'
+import { createDialerSlice, type DialerSlice } from './dialer-slice.js'
 import { createEventLogSlice, type EventLogSlice } from './event-log-slice.js'
 import { createHealthSlice, type HealthSlice } from './health-slice.js'
 import { createLoopbackSlice, type LoopbackSlice } from './loopback-slice.js'
+import { createNotesSlice, type NotesSlice } from './notes-slice.js'
+import { createSoftphoneSlice, type SoftphoneSlice } from './softphone-slice.js'
 import { createUiSlice, type UiSlice } from './ui-slice.js'
 
-export type AppState = ConnectionSlice & HealthSlice & EventLogSlice & CallsSlice & LoopbackSlice & UiSlice
+export type AppState = ConnectionSlice &
+  HealthSlice &
+  EventLogSlice &
+  CallsSlice &
+  LoopbackSlice &
+  UiSlice &
+  ConfigSlice &
+  DialerSlice &
+  SoftphoneSlice &
+  NotesSlice
 export type AppStore = StoreApi<AppState>
 
 export function createAppStore(): AppStore {
@@ -18,7 +31,11 @@ export function createAppStore(): AppStore {
     ...createEventLogSlice(...a),
     ...createCallsSlice(...a),
     ...createLoopbackSlice(...a),
-    ...createUiSlice(...a)
+    ...createUiSlice(...a),
+    ...createConfigSlice(...a),
+    ...createDialerSlice(...a),
+    ...createSoftphoneSlice(...a),
+    ...createNotesSlice(...a)
   }))
 }
 

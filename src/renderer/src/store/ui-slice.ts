@@ -8,6 +8,8 @@ export type Theme = 'system' | 'light' | 'dark'
 export interface UiSlice {
   view: View
   theme: Theme
+  /** The theme in effect (`system` resolved through prefers-color-scheme). */
+  resolvedTheme: 'light' | 'dark'
   helpOpen: boolean
   /** The call page open in History, if any. */
   historyCallId: string | null
@@ -15,6 +17,7 @@ export interface UiSlice {
   firstRunDismissed: boolean
   setView(view: View): void
   setTheme(theme: Theme): void
+  setResolvedTheme(theme: 'light' | 'dark'): void
   setHelpOpen(open: boolean): void
   openHistoryCall(callId: string | null): void
   dismissFirstRun(): void
@@ -45,6 +48,7 @@ export const createUiSlice: StateCreator<AppState, [], [], UiSlice> = (set) => (
     const t = stored(THEME_KEY)
     return t === 'light' || t === 'dark' ? t : 'system'
   })(),
+  resolvedTheme: 'light',
   helpOpen: false,
   historyCallId: null,
   firstRunDismissed: stored(FIRST_RUN_KEY) === '1',
@@ -53,6 +57,7 @@ export const createUiSlice: StateCreator<AppState, [], [], UiSlice> = (set) => (
     store(THEME_KEY, theme)
     set({ theme })
   },
+  setResolvedTheme: (resolvedTheme) => set({ resolvedTheme }),
   setHelpOpen: (helpOpen) => set({ helpOpen }),
   openHistoryCall: (historyCallId) => set({ historyCallId, view: 'history' }),
   dismissFirstRun: () => {

@@ -19,7 +19,7 @@ export function LevelMeter({ callId, side }: { callId: string; side: MeterSide }
   const canvasRef = useRef<HTMLCanvasElement>(null)
   const valueRef = useRef<HTMLSpanElement>(null)
   // Only the theme re-renders a meter (its colours); levels never do.
-  const theme = useAppStore((s) => s.theme)
+  const theme = useAppStore((s) => s.resolvedTheme)
 
   useLayoutEffect(() => {
     const meter = meterRef.current!

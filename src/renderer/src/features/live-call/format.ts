@@ -23,7 +23,14 @@ const KIND_LABELS: Record<string, string> = {
   'protocol.error': 'Protocol error',
   'vad.misfire': 'VAD misfire',
   'vad.start': 'Speech started',
-  'vad.end': 'Speech ended'
+  'vad.end': 'Speech ended',
+  'vad.speech_start': 'Speech started',
+  'vad.speech_end': 'Speech ended',
+  note: 'Bookmark',
+  verdict: 'Verdict',
+  'mark.played': 'Mark played',
+  'mark.sent': 'Mark sent',
+  'mark.cleared': 'Mark cleared'
 }
 
 export function timelineLabel(entry: TimelineEntry): string {
@@ -45,6 +52,10 @@ export function timelineDetail(entry: TimelineEntry): string {
       return d.playing === true ? 'cut the agent' : 'agent was silent'
     case 'dtmf':
       return typeof d.digit === 'string' ? d.digit : ''
+    case 'note':
+      return typeof d.text === 'string' ? d.text : ''
+    case 'verdict':
+      return `${d.verdict === 'pass' ? 'pass' : 'fail'}${typeof d.text === 'string' && d.text ? `: ${d.text}` : ''}`
     case 'engine.error':
     case 'engine.failed':
     case 'protocol.error':

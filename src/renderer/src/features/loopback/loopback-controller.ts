@@ -16,10 +16,13 @@ export interface StartLoopbackOptions {
 export function startLoopback(connection: Connection, store: AppStore, opts: StartLoopbackOptions = {}): string {
   if (current) return current.callId
   const callId = globalThis.crypto.randomUUID()
+  const devices = store.getState().audioDevices
   const call = new LoopbackCall({
     controlUrl: connection.controlUrl,
     token: connection.token,
     callId,
+    microphoneId: devices.microphoneId || undefined,
+    speakerId: devices.speakerId || undefined,
     ...opts,
     onPhase: (phase, detail) => {
       if (phase === 'ended' || phase === 'failed') {
