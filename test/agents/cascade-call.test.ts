@@ -40,11 +40,24 @@ describe('cascade engine through the bridge (VAD → Scribe → chat → TTS)', 
       tunnel: false,
       token: 't',
       logLevel: 'silent',
-      env: { OPENAI_API_KEY: chat.apiKey, OPENAI_BASE_URL: chat.url, ELEVENLABS_API_KEY: eleven.apiKey, ELEVENLABS_BASE_URL: eleven.url }
+      env: {
+        OPENAI_API_KEY: chat.apiKey,
+        OPENAI_BASE_URL: chat.url,
+        ELEVENLABS_API_KEY: eleven.apiKey,
+        ELEVENLABS_BASE_URL: eleven.url
+      }
     })
     await app.settings.update({
-      voice: { voiceId: 'voice-rachel', settings: { stability: 0.4, similarityBoost: 0.9, style: 0.1, speakerBoost: false, speed: 1.1 } },
-      openai: { ...app.settings.get().openai, llmModel: 'gpt-test-mini', instructions: 'You are the test agent.', temperature: 0.3 }
+      voice: {
+        voiceId: 'voice-rachel',
+        settings: { stability: 0.4, similarityBoost: 0.9, style: 0.1, speakerBoost: false, speed: 1.1 }
+      },
+      openai: {
+        ...app.settings.get().openai,
+        llmModel: 'gpt-test-mini',
+        instructions: 'You are the test agent.',
+        temperature: 0.3
+      }
     })
   })
   afterAll(async () => {
@@ -61,7 +74,11 @@ describe('cascade engine through the bridge (VAD → Scribe → chat → TTS)', 
   }
 
   it('answers a caller turn: transcript → chat → TTS audio to Twilio, with the latency breakdown (Silero VAD)', async () => {
-    const sim = new TwilioMediaSim({ url: mediaUrl(), callSid: 'CA' + '1'.repeat(32), customParameters: { mode: 'cascade', vad: 'silero', silenceMs: '500' } })
+    const sim = new TwilioMediaSim({
+      url: mediaUrl(),
+      callSid: 'CA' + '1'.repeat(32),
+      customParameters: { mode: 'cascade', vad: 'silero', silenceMs: '500' }
+    })
     const ttsBefore = eleven.ttsSockets.length
     await sim.connect()
     await sim.play([
@@ -75,7 +92,11 @@ describe('cascade engine through the bridge (VAD → Scribe → chat → TTS)', 
 
     // Scribe heard the turn on the realtime socket, as μ-law 8 kHz, committed once.
     const stt = eleven.stt.sessions.at(-1)!
-    expect(stt.query).toMatchObject({ model_id: 'scribe_v2_realtime', audio_format: 'ulaw_8000', commit_strategy: 'manual' })
+    expect(stt.query).toMatchObject({
+      model_id: 'scribe_v2_realtime',
+      audio_format: 'ulaw_8000',
+      commit_strategy: 'manual'
+    })
     expect(stt.commits).toBe(1)
     expect(stt.audioBytes).toBeGreaterThan(8 * 1000)
     expect([...stt.sampleRates]).toEqual([8000])
@@ -119,13 +140,27 @@ describe('cascade engine through the bridge (VAD → Scribe → chat → TTS)', 
     expect(m.bridgeMs).toBeGreaterThanOrEqual(0)
     expect(m.totalMs!).toBeGreaterThanOrEqual(m.endOfSpeechWaitMs! + m.sttMs! + m.llmFirstTokenMs! + m.ttsFirstByteMs!)
     const kinds = live.timeline.map((t) => t.kind)
-    expect(kinds).toEqual(expect.arrayContaining(['vad.speech_start', 'vad.speech_end', 'stt.done', 'llm.first_token', 'reply.start', 'reply.end']))
+    expect(kinds).toEqual(
+      expect.arrayContaining([
+        'vad.speech_start',
+        'vad.speech_end',
+        'stt.done',
+        'llm.first_token',
+        'reply.start',
+        'reply.end'
+      ])
+    )
   })
 
   it('barges in: clear to Twilio, the chat stream aborted, TTS stopped, only the heard part kept in history (energy VAD)', async () => {
-    chat.reply = (messages) => (messages.filter((m) => m.role === 'user').length === 1 ? LONG_REPLY : 'Okay, stopping there.')
+    chat.reply = (messages) =>
+      messages.filter((m) => m.role === 'user').length === 1 ? LONG_REPLY : 'Okay, stopping there.'
     chat.tokenIntervalMs = 25
-    const sim = new TwilioMediaSim({ url: mediaUrl(), callSid: 'CA' + '2'.repeat(32), customParameters: { mode: 'cascade', vad: 'energy', silenceMs: '500' } })
+    const sim = new TwilioMediaSim({
+      url: mediaUrl(),
+      callSid: 'CA' + '2'.repeat(32),
+      customParameters: { mode: 'cascade', vad: 'energy', silenceMs: '500' }
+    })
     const requestsBefore = chat.requests.length
     await sim.connect()
     const firstRequest = chat.nextRequest(requestsBefore)
@@ -153,7 +188,9 @@ describe('cascade engine through the bridge (VAD → Scribe → chat → TTS)', 
     expect(stats.generations.reduce((n, g) => n + g.staleFrames, 0)).toBe(0)
 
     // The TTS socket of the cut reply was closed by us before it finished.
-    const cutSocket = eleven.ttsSockets.find((s) => s.messages.some((m) => typeof m.text === 'string' && m.text.startsWith('Sure, I can help')))!
+    const cutSocket = eleven.ttsSockets.find((s) =>
+      s.messages.some((m) => typeof m.text === 'string' && m.text.startsWith('Sure, I can help'))
+    )!
     expect(cutSocket.closedBeforeFinal).toBe(true)
     expect(cutSocket.finalSent).toBe(false)
 

@@ -32,9 +32,19 @@ describe('hybrid engine through the bridge (Realtime text → ElevenLabs voice)'
       tunnel: false,
       token: 't',
       logLevel: 'silent',
-      env: { OPENAI_API_KEY: 'test', OPENAI_BASE_URL: realtime.baseUrl, ELEVENLABS_API_KEY: eleven.apiKey, ELEVENLABS_BASE_URL: eleven.url }
+      env: {
+        OPENAI_API_KEY: 'test',
+        OPENAI_BASE_URL: realtime.baseUrl,
+        ELEVENLABS_API_KEY: eleven.apiKey,
+        ELEVENLABS_BASE_URL: eleven.url
+      }
     })
-    await app.settings.update({ voice: { voiceId: 'voice-adam', settings: { stability: 0.6, similarityBoost: 0.7, style: 0, speakerBoost: true, speed: 0.9 } } })
+    await app.settings.update({
+      voice: {
+        voiceId: 'voice-adam',
+        settings: { stability: 0.6, similarityBoost: 0.7, style: 0, speakerBoost: true, speed: 0.9 }
+      }
+    })
   })
   afterAll(async () => {
     await app.stop()
@@ -105,18 +115,24 @@ describe('hybrid engine through the bridge (Realtime text → ElevenLabs voice)'
     expect(barge.clearAtMs).toBeGreaterThan(barge.onsetSentAtMs!)
     expect(sim.stats().generations.reduce((n, g) => n + g.staleFrames, 0)).toBe(0)
 
-    const cutSocket = eleven.ttsSockets.find((s) => s.messages.some((m) => typeof m.text === 'string' && m.text.startsWith('Of course')))!
+    const cutSocket = eleven.ttsSockets.find((s) =>
+      s.messages.some((m) => typeof m.text === 'string' && m.text.startsWith('Of course'))
+    )!
     expect(cutSocket.closedBeforeFinal).toBe(true)
     const types = session.received.map((r) => r.event.type)
     expect(types).toContain('response.cancel')
     expect(session.responses[0]!.status).toBe('cancelled')
     const note = session.received.find(
-      (r) => r.event.type === 'conversation.item.create' && JSON.stringify(r.event).includes('The caller interrupted your last reply')
+      (r) =>
+        r.event.type === 'conversation.item.create' &&
+        JSON.stringify(r.event).includes('The caller interrupted your last reply')
     )
     expect(note).toBeDefined()
     const heard = /heard only: \\"(.*?)\\"/.exec(JSON.stringify(note!.event))?.[1] ?? ''
     expect(heard.length).toBeGreaterThan(0)
     expect(LONG.startsWith(heard)).toBe(true)
-    expect(live.timeline.map((t) => t.kind)).toEqual(expect.arrayContaining(['speech_started', 'barge_in', 'clear', 'reply.cut']))
+    expect(live.timeline.map((t) => t.kind)).toEqual(
+      expect.arrayContaining(['speech_started', 'barge_in', 'clear', 'reply.cut'])
+    )
   })
 })

@@ -49,11 +49,17 @@ export interface SttBatchRecord {
   receivedAtMs: number
 }
 
-export class FakeScribe extends EventEmitter<{ session: [SttSessionRecord]; commit: [SttSessionRecord]; batch: [SttBatchRecord] }> {
+export class FakeScribe extends EventEmitter<{
+  session: [SttSessionRecord]
+  commit: [SttSessionRecord]
+  batch: [SttBatchRecord]
+}> {
   readonly sessions: SttSessionRecord[] = []
   readonly batches: SttBatchRecord[] = []
   delayMs: number
   transcribe: (info: SttTurnInfo) => string
+  /** Set to make every realtime commit fail with this `transcriber_error` (the batch endpoint still works). */
+  commitError: string | undefined
   readonly #apiKey: string
   readonly #partialEvery: number
   readonly #wss = new WebSocketServer({ noServer: true, perMessageDeflate: false })
@@ -147,10 +153,15 @@ export class FakeScribe extends EventEmitter<{ session: [SttSessionRecord]; comm
         record.chunks++
         record.audioBytes += audio.length
         pending.push(audio)
-        if (this.#partialEvery > 0 && record.chunks % this.#partialEvery === 0) send({ message_type: 'partial_transcript', text: '…' })
+        if (this.#partialEvery > 0 && record.chunks % this.#partialEvery === 0)
+          send({ message_type: 'partial_transcript', text: '…' })
       }
       if (msg.commit === true) {
         record.commits++
+        if (this.commitError !== undefined) {
+          pending = []
+          return send({ message_type: 'transcriber_error', error: this.commitError })
+        }
         const turnAudio = Buffer.concat(pending)
         pending = []
         const text = this.transcribe({ index: this.#count++, audio: turnAudio, via: 'realtime' })
@@ -177,15 +188,20 @@ export class FakeScribe extends EventEmitter<{ session: [SttSessionRecord]; comm
     const chunks: Buffer[] = []
     for await (const c of req as AsyncIterable<Buffer>) chunks.push(c)
     const parts = parseMultipart(Buffer.concat(chunks), String(req.headers['content-type'] ?? ''))
-    if (!parts) return json(res, 422, { detail: [{ loc: ['body'], msg: 'expected multipart/form-data', type: 'value_error' }] })
+    if (!parts)
+      return json(res, 422, { detail: [{ loc: ['body'], msg: 'expected multipart/form-data', type: 'value_error' }] })
     const fields: Record<string, string> = {}
     let file: { data: Buffer; filename: string | undefined } | undefined
     for (const p of parts) {
       if (p.name === 'file') file = { data: p.data, filename: p.filename }
       else if (p.name) fields[p.name] = p.data.toString('utf8')
     }
-    if (!fields.model_id) return json(res, 422, { detail: [{ loc: ['body', 'model_id'], msg: 'field required', type: 'value_error.missing' }] })
-    if (!file) return json(res, 422, { detail: [{ loc: ['body', 'file'], msg: 'field required', type: 'value_error.missing' }] })
+    if (!fields.model_id)
+      return json(res, 422, {
+        detail: [{ loc: ['body', 'model_id'], msg: 'field required', type: 'value_error.missing' }]
+      })
+    if (!file)
+      return json(res, 422, { detail: [{ loc: ['body', 'file'], msg: 'field required', type: 'value_error.missing' }] })
     const text = this.transcribe({ index: this.#count++, audio: file.data, via: 'batch' })
     const record: SttBatchRecord = { fields, fileBytes: file.data.length, fileName: file.filename, text, receivedAtMs }
     this.batches.push(record)
@@ -195,7 +211,10 @@ export class FakeScribe extends EventEmitter<{ session: [SttSessionRecord]; comm
       language_code: fields.language_code || 'en',
       language_probability: 0.99,
       text,
-      words: text.split(/\s+/).filter(Boolean).map((w, i) => ({ text: w, start: i * 0.3, end: i * 0.3 + 0.25, type: 'word', logprob: -0.1 }))
+      words: text
+        .split(/\s+/)
+        .filter(Boolean)
+        .map((w, i) => ({ text: w, start: i * 0.3, end: i * 0.3 + 0.25, type: 'word', logprob: -0.1 }))
     })
   }
 }

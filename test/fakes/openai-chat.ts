@@ -45,7 +45,11 @@ export function tokenize(text: string): string[] {
   return text.match(/\s*[\w'’-]+|\s*[^\w\s]|\s+/g) ?? []
 }
 
-export class FakeOpenAiChat extends EventEmitter<{ request: [ChatRequestRecord]; aborted: [ChatRequestRecord]; completed: [ChatRequestRecord] }> {
+export class FakeOpenAiChat extends EventEmitter<{
+  request: [ChatRequestRecord]
+  aborted: [ChatRequestRecord]
+  completed: [ChatRequestRecord]
+}> {
   readonly requests: ChatRequestRecord[] = []
   /** Requests whose body was not acceptable, by reason. */
   readonly rejected: string[] = []
@@ -61,7 +65,9 @@ export class FakeOpenAiChat extends EventEmitter<{ request: [ChatRequestRecord];
     this.#apiKey = opts.apiKey ?? 'test-key'
     this.firstTokenDelayMs = opts.firstTokenDelayMs ?? 0
     this.tokenIntervalMs = opts.tokenIntervalMs ?? 0
-    this.reply = opts.reply ?? ((messages) => `You said: ${[...messages].reverse().find((m) => m.role === 'user')?.content ?? ''}.`)
+    this.reply =
+      opts.reply ??
+      ((messages) => `You said: ${[...messages].reverse().find((m) => m.role === 'user')?.content ?? ''}.`)
     this.#server = createServer((req, res) => void this.#handle(req, res))
     this.#server.on('connection', (s) => {
       this.#sockets.add(s)
@@ -121,7 +127,14 @@ export class FakeOpenAiChat extends EventEmitter<{ request: [ChatRequestRecord];
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://x')
     if (req.headers.authorization !== `Bearer ${this.#apiKey}`) {
-      return json(res, 401, { error: { message: 'Incorrect API key provided.', type: 'invalid_request_error', code: 'invalid_api_key', param: null } })
+      return json(res, 401, {
+        error: {
+          message: 'Incorrect API key provided.',
+          type: 'invalid_request_error',
+          code: 'invalid_api_key',
+          param: null
+        }
+      })
     }
     if (req.method !== 'POST' || url.pathname !== '/v1/chat/completions') {
       return json(res, 404, { error: { message: 'Not found', type: 'invalid_request_error', code: null, param: null } })
@@ -131,19 +144,36 @@ export class FakeOpenAiChat extends EventEmitter<{ request: [ChatRequestRecord];
       body = JSON.parse((await readAll(req)).toString('utf8')) as Record<string, unknown>
     } catch {
       this.rejected.push('invalid json')
-      return json(res, 400, { error: { message: 'We could not parse the JSON body of your request.', type: 'invalid_request_error', code: null, param: null } })
+      return json(res, 400, {
+        error: {
+          message: 'We could not parse the JSON body of your request.',
+          type: 'invalid_request_error',
+          code: null,
+          param: null
+        }
+      })
     }
     const messages = Array.isArray(body.messages) ? (body.messages as ChatMessage[]) : undefined
     if (typeof body.model !== 'string' || !messages || messages.length === 0) {
       this.rejected.push('missing model or messages')
-      return json(res, 400, { error: { message: "Missing required parameter: 'messages'.", type: 'invalid_request_error', code: null, param: 'messages' } })
+      return json(res, 400, {
+        error: {
+          message: "Missing required parameter: 'messages'.",
+          type: 'invalid_request_error',
+          code: null,
+          param: 'messages'
+        }
+      })
     }
     const record: ChatRequestRecord = {
       index: this.requests.length,
       model: body.model,
       stream: body.stream === true,
       temperature: typeof body.temperature === 'number' ? body.temperature : undefined,
-      messages: messages.map((m) => ({ role: m.role, content: typeof m.content === 'string' ? m.content : JSON.stringify(m.content) })),
+      messages: messages.map((m) => ({
+        role: m.role,
+        content: typeof m.content === 'string' ? m.content : JSON.stringify(m.content)
+      })),
       body,
       receivedAtMs: performance.now(),
       firstTokenAtMs: undefined,
@@ -174,14 +204,25 @@ export class FakeOpenAiChat extends EventEmitter<{ request: [ChatRequestRecord];
         object: 'chat.completion',
         created,
         model,
-        choices: [{ index: 0, message: { role: 'assistant', content: text, refusal: null }, finish_reason: 'stop', logprobs: null }],
+        choices: [
+          {
+            index: 0,
+            message: { role: 'assistant', content: text, refusal: null },
+            finish_reason: 'stop',
+            logprobs: null
+          }
+        ],
         usage: { prompt_tokens: 10, completion_tokens: tokenize(text).length, total_tokens: 10 + tokenize(text).length }
       })
       this.emit('completed', record)
       return
     }
 
-    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' })
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive'
+    })
     res.flushHeaders()
     const chunk = (delta: Record<string, unknown>, finish: string | null): string =>
       `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, system_fingerprint: 'fp_fake', choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] })}\n\n`
@@ -200,7 +241,9 @@ export class FakeOpenAiChat extends EventEmitter<{ request: [ChatRequestRecord];
     res.write(chunk({}, 'stop'))
     const opts = body.stream_options as { include_usage?: boolean } | undefined
     if (opts?.include_usage) {
-      res.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [], usage: { prompt_tokens: 10, completion_tokens: tokens.length, total_tokens: 10 + tokens.length } })}\n\n`)
+      res.write(
+        `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [], usage: { prompt_tokens: 10, completion_tokens: tokens.length, total_tokens: 10 + tokens.length } })}\n\n`
+      )
     }
     record.completed = true
     res.end('data: [DONE]\n\n')

@@ -32,7 +32,12 @@ export interface GatherStep {
 }
 
 function decodeXml(s: string): string {
-  return s.replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&')
+  return s
+    .replace(/&quot;/g, '"')
+    .replace(/&apos;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&')
 }
 
 function attr(attrs: string, name: string): string | undefined {
@@ -41,7 +46,12 @@ function attr(attrs: string, name: string): string | undefined {
 }
 
 /** The verbs of a TwiML document that matter to a Gather call. */
-export function parseGatherTwiml(twiml: string): { gather: GatherVerb | undefined; plays: string[]; says: string[]; hangup: boolean } {
+export function parseGatherTwiml(twiml: string): {
+  gather: GatherVerb | undefined
+  plays: string[]
+  says: string[]
+  hangup: boolean
+} {
   const g = /<Gather\b([^>]*?)\/?>/.exec(twiml)
   const gather = g
     ? {
@@ -114,9 +124,21 @@ export class TwilioGatherCaller {
     // Twilio fetches <Play> media with a plain GET (no signature); the URL has to carry its own proof.
     for (const playUrl of parsed.plays) {
       const res = await fetch(this.#resolve(playUrl))
-      plays.push({ url: playUrl, status: res.status, contentType: res.headers.get('content-type'), body: Buffer.from(await res.arrayBuffer()) })
+      plays.push({
+        url: playUrl,
+        status: res.status,
+        contentType: res.headers.get('content-type'),
+        body: Buffer.from(await res.arrayBuffer())
+      })
     }
-    const step: GatherStep = { status: sent.status, twiml: sent.body, gather: parsed.gather, plays, says: parsed.says, hangup: parsed.hangup }
+    const step: GatherStep = {
+      status: sent.status,
+      twiml: sent.body,
+      gather: parsed.gather,
+      plays,
+      says: parsed.says,
+      hangup: parsed.hangup
+    }
     this.steps.push(step)
     return step
   }

@@ -23,7 +23,12 @@ describe('Gather fallback against the Twilio fake (no media stream)', () => {
   const resolve = (url: string) => url.replace(PUBLIC, `http://127.0.0.1:${app.publicListener.port}`)
   let seq = 0
   const caller = () =>
-    new TwilioGatherCaller(twilio, { callSid: `CA${String(++seq).padStart(32, '0')}`, from: '+15550001111', to: '+15550002222', resolve })
+    new TwilioGatherCaller(twilio, {
+      callSid: `CA${String(++seq).padStart(32, '0')}`,
+      from: '+15550001111',
+      to: '+15550002222',
+      resolve
+    })
 
   beforeAll(async () => {
     twilio = new FakeTwilio({ resolve: (url) => resolve(url) })
@@ -51,7 +56,7 @@ describe('Gather fallback against the Twilio fake (no media stream)', () => {
     app.hub.subscribe((e) => events.push(e))
     await app.settings.update({
       defaultMode: 'gather',
-      voice: { voiceId: 'voice-adam' },
+      voice: { ...app.settings.get().voice, voiceId: 'voice-adam' },
       openai: { ...app.settings.get().openai, greeting: GREETING, instructions: 'You answer for the clinic.' },
       gather: { speechTimeoutS: 2, minConfidence: 0.5, language: 'en-GB' }
     })
@@ -68,7 +73,13 @@ describe('Gather fallback against the Twilio fake (no media stream)', () => {
     const c = caller()
     const first = await c.answer(`${PUBLIC}/twilio/voice`)
     expect(first.status).toBe(200)
-    expect(first.gather).toMatchObject({ input: 'speech', method: 'POST', speechTimeout: '2', language: 'en-GB', actionOnEmptyResult: 'true' })
+    expect(first.gather).toMatchObject({
+      input: 'speech',
+      method: 'POST',
+      speechTimeout: '2',
+      language: 'en-GB',
+      actionOnEmptyResult: 'true'
+    })
     expect(first.gather!.action.startsWith(`${PUBLIC}/twilio/gather?callId=`)).toBe(true)
     // The greeting plays in the agent's ElevenLabs voice, from a short-lived signed URL on the public listener.
     expect(first.plays).toHaveLength(1)
@@ -108,10 +119,18 @@ describe('Gather fallback against the Twilio fake (no media stream)', () => {
 
     // The second turn carries the first in its history.
     await c.say('And on Sunday?', 0.88)
-    expect(chat.requests.at(-1)!.messages.map((m) => m.role)).toEqual(['system', 'assistant', 'user', 'assistant', 'user'])
+    expect(chat.requests.at(-1)!.messages.map((m) => m.role)).toEqual([
+      'system',
+      'assistant',
+      'user',
+      'assistant',
+      'user'
+    ])
 
     const callId = new URL(first.gather!.action).searchParams.get('callId')!
-    const transcript = events.filter((e): e is Extract<ServerEvent, { type: 'call.transcript' }> => e.type === 'call.transcript' && e.callId === callId)
+    const transcript = events.filter(
+      (e): e is Extract<ServerEvent, { type: 'call.transcript' }> => e.type === 'call.transcript' && e.callId === callId
+    )
     expect(transcript.map((t) => t.role)).toEqual(['agent', 'caller', 'agent', 'caller', 'agent'])
   })
 
@@ -121,7 +140,10 @@ describe('Gather fallback against the Twilio fake (no media stream)', () => {
     const url = new URL(step.plays[0]!.url)
     const local = (u: URL) => resolve(u.toString())
     const tampered = new URL(url)
-    tampered.searchParams.set('sig', url.searchParams.get('sig')!.replace(/^./, (ch) => (ch === 'A' ? 'B' : 'A')))
+    tampered.searchParams.set(
+      'sig',
+      url.searchParams.get('sig')!.replace(/^./, (ch) => (ch === 'A' ? 'B' : 'A'))
+    )
     expect((await fetch(local(tampered))).status).toBe(403)
     const otherClip = new URL(url)
     otherClip.pathname = '/twilio/gather/audio/AAAAAAAAAAAAAAAA.wav'
@@ -136,7 +158,11 @@ describe('Gather fallback against the Twilio fake (no media stream)', () => {
       body: new URLSearchParams({ CallSid: c.callSid, SpeechResult: 'hi', Confidence: '0.9' }).toString()
     })
     expect(unsigned.status).toBe(403)
-    const badSig = await twilio.sendWebhook(step.gather!.action, { CallSid: c.callSid, SpeechResult: 'hi', Confidence: '0.9' }, { signWith: 'not-the-token' })
+    const badSig = await twilio.sendWebhook(
+      step.gather!.action,
+      { CallSid: c.callSid, SpeechResult: 'hi', Confidence: '0.9' },
+      { signWith: 'not-the-token' }
+    )
     expect(badSig.status).toBe(403)
   })
 
@@ -168,7 +194,9 @@ describe('Gather fallback against the Twilio fake (no media stream)', () => {
     await app.secrets.delete('OPENAI_API_KEY')
     await app.secrets.delete('ELEVENLABS_API_KEY')
     try {
-      const off = (await (await fetch(`${app.controlUrl}/api/engines`, { headers: { authorization: 'Bearer t' } })).json()) as typeof engines
+      const off = (await (
+        await fetch(`${app.controlUrl}/api/engines`, { headers: { authorization: 'Bearer t' } })
+      ).json()) as typeof engines
       const cascade = off.find((e) => e.mode === 'cascade')!
       expect(cascade.available).toBe(false)
       expect(cascade.reason).toContain('OPENAI_API_KEY')

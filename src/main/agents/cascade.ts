@@ -34,6 +34,8 @@ export interface CascadeDeps {
   chat: () => Promise<ChatConversation>
   elevenlabs: () => Promise<ElevenLabsConnection>
   vadOptions?: CreateVadOptions
+  /** Traces the TTS sockets to the call (the call id). */
+  requestId?: string
 }
 
 export class CascadeAgent extends EventEmitter<AgentEvents> implements Agent {
@@ -71,7 +73,8 @@ export class CascadeAgent extends EventEmitter<AgentEvents> implements Agent {
           outputFormat: 'ulaw_8000',
           voiceSettings: voice.settings,
           modelId: DEFAULT_TTS_MODEL,
-          inactivityTimeoutS: TTS_IDLE_TIMEOUT_S
+          inactivityTimeoutS: TTS_IDLE_TIMEOUT_S,
+          ...(io.requestId ? { requestId: io.requestId } : {})
         }),
       this.#log
     )
@@ -234,7 +237,8 @@ export class CascadeAgent extends EventEmitter<AgentEvents> implements Agent {
     const spoken = r.spoken
     // Sent just before the first audio, so the bridge closes the turn on the frame that follows.
     spoken.prependOnceListener('audio', () => {
-      if (spoken.firstPieceAtMs !== undefined && spoken.firstAudioAtMs !== undefined) metrics.ttsFirstByteMs = spoken.firstAudioAtMs - spoken.firstPieceAtMs
+      if (spoken.firstPieceAtMs !== undefined && spoken.firstAudioAtMs !== undefined)
+        metrics.ttsFirstByteMs = spoken.firstAudioAtMs - spoken.firstPieceAtMs
       this.emit('turn', metrics)
     })
     const llmStartAtMs = this.#now()
@@ -243,7 +247,10 @@ export class CascadeAgent extends EventEmitter<AgentEvents> implements Agent {
         if (spoken.isCut) return
         if (!r.llmText) {
           metrics.llmFirstTokenMs = this.#now() - llmStartAtMs
-          this.emit('event', 'llm.first_token', { replyId: spoken.id, llmFirstTokenMs: Math.round(metrics.llmFirstTokenMs) })
+          this.emit('event', 'llm.first_token', {
+            replyId: spoken.id,
+            llmFirstTokenMs: Math.round(metrics.llmFirstTokenMs)
+          })
         }
         r.llmText += delta
         spoken.push(delta)
@@ -281,7 +288,8 @@ export class CascadeAgent extends EventEmitter<AgentEvents> implements Agent {
     if (this.#reply === r) this.#reply = undefined
     if (e.code === 'call_ended' || this.#closed) return
     // A refused key or a missing model or voice will fail every turn: end the call with the reason.
-    if (!e.retryable && (e.code === 'upstream_failed' || e.code === 'not_found' || e.code === 'not_configured')) this.emit('failed', e)
+    if (!e.retryable && (e.code === 'upstream_failed' || e.code === 'not_found' || e.code === 'not_configured'))
+      this.emit('failed', e)
     else this.#emitError(e)
   }
 
@@ -336,11 +344,16 @@ async function missingKeys(deps: Pick<AgentDeps, 'secrets'>): Promise<string | u
 export const cascadeEngine: EngineDefinition = {
   mode: 'cascade',
   unavailable: (deps) => missingKeys(deps),
-  create(deps) {
+  create(deps, call) {
     const s = deps.settings.openai
     return new CascadeAgent(deps, {
+      requestId: call.callId,
       chat: async () =>
-        new ChatConversation(await openAiFrom(deps), { model: s.llmModel, instructions: s.instructions, temperature: s.temperature }),
+        new ChatConversation(await openAiFrom(deps), {
+          model: s.llmModel,
+          instructions: s.instructions,
+          temperature: s.temperature
+        }),
       elevenlabs: () => elevenLabsFrom(deps)
     })
   }

@@ -9,7 +9,9 @@ export const gatherEngine: EngineDefinition = {
   // A media stream (loopback call, /api/media) cannot use it: Twilio's recognizer and player do the audio.
   unavailable: async () => GATHER_NO_STREAM,
   async phoneUnavailable({ secrets }) {
-    return (await secrets.get('OPENAI_API_KEY')) ? undefined : 'Needs OPENAI_API_KEY (the LLM); ElevenLabs is optional (Twilio <Say> without it)'
+    return (await secrets.get('OPENAI_API_KEY'))
+      ? undefined
+      : 'Needs OPENAI_API_KEY (the LLM); ElevenLabs is optional (Twilio <Say> without it)'
   },
   create() {
     throw new CallbenchError('unsupported', GATHER_NO_STREAM)

@@ -104,7 +104,8 @@ export class HybridAgent extends EventEmitter<AgentEvents> implements Agent {
     const reply = r
     reply.on('audio', (chunk, first) => {
       // The Realtime side sent the turn at its first text; the TTS share completes it.
-      if (first && reply.firstPieceAtMs !== undefined) this.emit('turn', { ttsFirstByteMs: reply.firstAudioAtMs! - reply.firstPieceAtMs })
+      if (first && reply.firstPieceAtMs !== undefined)
+        this.emit('turn', { ttsFirstByteMs: reply.firstAudioAtMs! - reply.firstPieceAtMs })
       this.emit('audio', chunk, reply.id)
     })
     reply.on('done', () => {
@@ -128,12 +129,20 @@ export class HybridAgent extends EventEmitter<AgentEvents> implements Agent {
     if (bargeIn) this.emit('interrupt')
     r.cut()
     const heard = r.heardText()
-    this.emit('event', 'reply.cut', { replyId: r.id, reason: bargeIn ? 'barge_in' : 'operator', playedMs: r.playedMs, emittedMs: r.emittedMs, heardChars: heard.length })
+    this.emit('event', 'reply.cut', {
+      replyId: r.id,
+      reason: bargeIn ? 'barge_in' : 'operator',
+      playedMs: r.playedMs,
+      emittedMs: r.emittedMs,
+      heardChars: heard.length
+    })
     // The model's text item holds the whole reply; tell it what was actually said.
     if (r.sentText) {
       this.emit('transcript', { role: 'agent', text: heard, final: true, correction: true })
       this.#realtime.sendContext(
-        heard ? `The caller interrupted your last reply; they heard only: "${heard}"` : 'The caller interrupted your last reply before hearing any of it.'
+        heard
+          ? `The caller interrupted your last reply; they heard only: "${heard}"`
+          : 'The caller interrupted your last reply before hearing any of it.'
       )
     }
     this.#afterReply()
@@ -188,7 +197,8 @@ export const hybridEngine: EngineDefinition = {
           outputFormat: 'ulaw_8000',
           voiceSettings: voice.settings,
           modelId: DEFAULT_TTS_MODEL,
-          inactivityTimeoutS: 180
+          inactivityTimeoutS: 180,
+          requestId: call.callId
         }),
       log
     })

@@ -128,16 +128,25 @@ export class ChatConversation {
 /** Maps an SDK failure to a CallbenchError. */
 export function llmError(err: unknown): CallbenchError {
   if (err instanceof CallbenchError) return err
-  if (err instanceof APIUserAbortError) return new CallbenchError('upstream_closed', 'OpenAI request was aborted', { cause: err })
+  if (err instanceof APIUserAbortError)
+    return new CallbenchError('upstream_closed', 'OpenAI request was aborted', { cause: err })
   if (err instanceof APIConnectionTimeoutError) {
     return new CallbenchError('upstream_timeout', 'OpenAI timed out', { cause: err, retryable: true })
   }
   if (err instanceof APIError && err.status !== undefined) {
     const status = err.status
-    if (status === 401 || status === 403) return new CallbenchError('upstream_failed', `OpenAI refused the API key (${status})`, { cause: err })
-    if (status === 404) return new CallbenchError('not_found', 'OpenAI model not found', { cause: err, field: 'llmModel' })
-    if (status === 400) return new CallbenchError('bad_request', `OpenAI rejected the request: ${err.message.slice(0, 200)}`, { cause: err })
-    return new CallbenchError('upstream_failed', `OpenAI answered ${status}`, { cause: err, retryable: status === 429 || status >= 500 })
+    if (status === 401 || status === 403)
+      return new CallbenchError('upstream_failed', `OpenAI refused the API key (${status})`, { cause: err })
+    if (status === 404)
+      return new CallbenchError('not_found', 'OpenAI model not found', { cause: err, field: 'llmModel' })
+    if (status === 400)
+      return new CallbenchError('bad_request', `OpenAI rejected the request: ${err.message.slice(0, 200)}`, {
+        cause: err
+      })
+    return new CallbenchError('upstream_failed', `OpenAI answered ${status}`, {
+      cause: err,
+      retryable: status === 429 || status >= 500
+    })
   }
   return new CallbenchError('upstream_failed', 'OpenAI request failed', { cause: err, retryable: true })
 }

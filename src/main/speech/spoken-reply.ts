@@ -177,7 +177,8 @@ export class SpokenReply extends EventEmitter<SpokenReplyEvents> {
       while (n < starts.length && starts[n]! < played) n++
       let heard = this.#alignedChars.slice(0, n).join('')
       // A word cut in the middle was not heard as a word.
-      if (n < this.#alignedChars.length && this.#alignedChars[n] !== ' ') heard = heard.slice(0, Math.max(0, heard.lastIndexOf(' ')))
+      if (n < this.#alignedChars.length && this.#alignedChars[n] !== ' ')
+        heard = heard.slice(0, Math.max(0, heard.lastIndexOf(' ')))
       return heard.trim()
     }
     if (this.done && played >= this.emittedMs) return this.sentText
@@ -220,7 +221,12 @@ export class SpokenReply extends EventEmitter<SpokenReplyEvents> {
       if (!this.isCut && !this.done) this.#fail(err)
     })
     tts.on('close', () => {
-      if (!this.isCut && !this.done) this.#fail(new CallbenchError('upstream_closed', 'ElevenLabs TTS closed before the reply was spoken', { retryable: true }))
+      if (!this.isCut && !this.done)
+        this.#fail(
+          new CallbenchError('upstream_closed', 'ElevenLabs TTS closed before the reply was spoken', {
+            retryable: true
+          })
+        )
     })
     return tts
   }
@@ -234,7 +240,10 @@ export class SpokenReply extends EventEmitter<SpokenReplyEvents> {
 
   #fail(err: unknown): void {
     if (this.isCut || this.done) return
-    const e = err instanceof CallbenchError ? err : new CallbenchError('upstream_failed', 'Text to speech failed', { cause: err, retryable: true })
+    const e =
+      err instanceof CallbenchError
+        ? err
+        : new CallbenchError('upstream_failed', 'Text to speech failed', { cause: err, retryable: true })
     this.isCut = true
     this.#tts?.close()
     this.emit('failed', e)

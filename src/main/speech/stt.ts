@@ -1,6 +1,11 @@
 /** ElevenLabs Scribe speech to text per caller turn: streamed over the realtime WebSocket, batch upload as the fallback. */
 import { EventEmitter } from 'node:events'
-import { AudioFormat as ScribeAudioFormat, CommitStrategy, RealtimeEvents, type RealtimeConnection } from '@elevenlabs/elevenlabs-js'
+import {
+  AudioFormat as ScribeAudioFormat,
+  CommitStrategy,
+  RealtimeEvents,
+  type RealtimeConnection
+} from '@elevenlabs/elevenlabs-js'
 import { CallbenchError } from '../../shared/errors.js'
 import type { Logger } from '../log.js'
 import { elevenLabsError, type ElevenLabsConnection } from './elevenlabs-client.js'
@@ -118,18 +123,29 @@ export class ScribeTranscriber extends EventEmitter<TranscriberEvents> {
     // A copy: the next turn may begin (and reuse the buffer) while this one is still being transcribed.
     const audio = this.#turn.slice(0, this.#turnBytes)
     const session = this.#session
+    // Still opening: waiting a little beats uploading the whole turn; the audio kept is sent once it opens.
+    if (session && !session.open && !session.closed) await this.#opened(session)
+    if (session && session.open && !session.closed) this.#flushTo(session)
     if (session && session.open && !session.closed && this.#sentBytes === this.#turnBytes) {
       try {
         return { text: await this.#commit(session), via: 'realtime' }
       } catch (err) {
-        const e = err instanceof CallbenchError ? err : new CallbenchError('upstream_failed', 'Realtime transcription failed', { cause: err })
+        const e =
+          err instanceof CallbenchError
+            ? err
+            : new CallbenchError('upstream_failed', 'Realtime transcription failed', { cause: err })
         this.#log?.warn('realtime stt failed, using batch', { code: e.code })
         this.emit('fallback', e)
         this.#drop(session)
       }
     } else if (this.#opts.mode === 'realtime') {
       // The session was not there for the whole turn (still opening, or it closed): what it heard is partial.
-      this.emit('fallback', new CallbenchError('upstream_closed', 'Realtime transcription session was not open for the turn', { retryable: true }))
+      this.emit(
+        'fallback',
+        new CallbenchError('upstream_closed', 'Realtime transcription session was not open for the turn', {
+          retryable: true
+        })
+      )
       if (session) this.#drop(session)
     }
     return { text: await this.#batch(audio, signal), via: 'batch' }
@@ -162,7 +178,10 @@ export class ScribeTranscriber extends EventEmitter<TranscriberEvents> {
     if (this.#sentBytes >= this.#turnBytes) return
     const pending = this.#turn.subarray(this.#sentBytes, this.#turnBytes)
     try {
-      s.connection.send({ audioBase64: Buffer.from(pending.buffer, pending.byteOffset, pending.byteLength).toString('base64'), sampleRate: 8000 })
+      s.connection.send({
+        audioBase64: Buffer.from(pending.buffer, pending.byteOffset, pending.byteLength).toString('base64'),
+        sampleRate: 8000
+      })
       this.#sentBytes = this.#turnBytes
     } catch (err) {
       this.#log?.warn('realtime stt send failed', { err: err as Error })
@@ -191,7 +210,12 @@ export class ScribeTranscriber extends EventEmitter<TranscriberEvents> {
       }
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(
-          () => reject(new CallbenchError('upstream_timeout', 'Scribe realtime session did not start in time', { retryable: true })),
+          () =>
+            reject(
+              new CallbenchError('upstream_timeout', 'Scribe realtime session did not start in time', {
+                retryable: true
+              })
+            ),
           this.#opts.connectTimeoutMs
         )
         connection.on(RealtimeEvents.SESSION_STARTED, () => {
@@ -200,7 +224,10 @@ export class ScribeTranscriber extends EventEmitter<TranscriberEvents> {
         })
         connection.on(RealtimeEvents.ERROR, (e) => {
           const message = 'message_type' in e ? `${e.message_type}: ${e.error}` : e.message
-          const err = new CallbenchError('upstream_failed', `Scribe realtime: ${message.slice(0, 200)}`, { cause: e, retryable: true })
+          const err = new CallbenchError('upstream_failed', `Scribe realtime: ${message.slice(0, 200)}`, {
+            cause: e,
+            retryable: true
+          })
           if (!session.open) {
             clearTimeout(timer)
             reject(err)
@@ -211,7 +238,8 @@ export class ScribeTranscriber extends EventEmitter<TranscriberEvents> {
           session.closed = true
           clearTimeout(timer)
           reject(new CallbenchError('upstream_closed', 'Scribe realtime session closed', { retryable: true }))
-          for (const c of session.commits.splice(0)) c.reject(new CallbenchError('upstream_closed', 'Scribe realtime session closed', { retryable: true }))
+          for (const c of session.commits.splice(0))
+            c.reject(new CallbenchError('upstream_closed', 'Scribe realtime session closed', { retryable: true }))
         })
         connection.on(RealtimeEvents.PARTIAL_TRANSCRIPT, (m) => {
           if (this.#inTurn && m.text) this.emit('partial', m.text)
@@ -232,12 +260,27 @@ export class ScribeTranscriber extends EventEmitter<TranscriberEvents> {
     return session
   }
 
+  async #opened(s: Session): Promise<void> {
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([
+      s.ready.catch(() => undefined),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, this.#opts.connectTimeoutMs)
+      })
+    ])
+    clearTimeout(timer)
+  }
+
   #commit(s: Session): Promise<string> {
     return new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => {
         const i = s.commits.indexOf(waiter)
         if (i >= 0) s.commits.splice(i, 1)
-        reject(new CallbenchError('upstream_timeout', 'Scribe realtime did not return the transcript in time', { retryable: true }))
+        reject(
+          new CallbenchError('upstream_timeout', 'Scribe realtime did not return the transcript in time', {
+            retryable: true
+          })
+        )
       }, this.#opts.timeoutMs)
       const waiter = {
         resolve: (text: string) => {
@@ -255,7 +298,9 @@ export class ScribeTranscriber extends EventEmitter<TranscriberEvents> {
       } catch (err) {
         s.commits.pop()
         clearTimeout(timer)
-        reject(new CallbenchError('upstream_closed', 'Scribe realtime session is not open', { cause: err, retryable: true }))
+        reject(
+          new CallbenchError('upstream_closed', 'Scribe realtime session is not open', { cause: err, retryable: true })
+        )
       }
     })
   }
@@ -277,7 +322,11 @@ export class ScribeTranscriber extends EventEmitter<TranscriberEvents> {
       const result = await conn.client.speechToText.convert(
         {
           modelId: this.#opts.batchModelId,
-          file: { data: wrapWav(ulaw, { encoding: 'pcmu', sampleRateHz: 8000 }), filename: 'turn.wav', contentType: 'audio/wav' },
+          file: {
+            data: wrapWav(ulaw, { encoding: 'pcmu', sampleRateHz: 8000 }),
+            filename: 'turn.wav',
+            contentType: 'audio/wav'
+          },
           fileFormat: 'other',
           tagAudioEvents: false,
           ...(this.#opts.languageCode ? { languageCode: this.#opts.languageCode } : {})

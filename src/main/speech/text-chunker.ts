@@ -10,7 +10,9 @@ export interface TextChunkerOptions {
 }
 
 /** Words whose trailing full stop does not end a sentence. */
-const ABBREVIATIONS = new Set(['mr', 'mrs', 'ms', 'dr', 'prof', 'sr', 'jr', 'st', 'vs', 'etc', 'e.g', 'i.e', 'no', 'approx', 'dept', 'inc', 'ltd', 'co', 'mt'])
+const ABBREVIATIONS = new Set(
+  'mr mrs ms dr prof sr jr st vs etc e.g i.e no approx dept inc ltd co mt a.m p.m'.split(' ')
+)
 
 const SENTENCE_END = new Set(['.', '!', '?', '…', '\n'])
 const CLAUSE_END = new Set([',', ';', ':', '—', '–'])
@@ -118,7 +120,10 @@ export class TextChunker {
     const buf = this.#buf
     let k = dot - 1
     while (k >= 0 && !isSpace(buf[k])) k--
-    const word = buf.slice(k + 1, dot).toLowerCase().replace(/^["'“‘(]+/, '')
+    const word = buf
+      .slice(k + 1, dot)
+      .toLowerCase()
+      .replace(/^["'“‘(]+/, '')
     // Initials ("J. Smith") and known abbreviations.
     return (word.length === 1 && /[a-z]/.test(word)) || ABBREVIATIONS.has(word)
   }

@@ -218,7 +218,8 @@ export class GatherService {
         prompts.push(this.#speak(conv, [rest]))
       }
     } catch (err) {
-      const e = err instanceof CallbenchError ? err : new CallbenchError('upstream_failed', 'LLM failed', { cause: err })
+      const e =
+        err instanceof CallbenchError ? err : new CallbenchError('upstream_failed', 'LLM failed', { cause: err })
       this.#log.warn('gather reply failed', { callId: conv.callId, code: e.code })
       this.#timeline(conv, 'engine.error', { code: e.code, message: e.message })
       return this.#listen(conv, await this.#speak(conv, ['Sorry, something went wrong. Please say that again.']))
@@ -245,11 +246,16 @@ export class GatherService {
       return await Promise.race([
         clip.audio,
         new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new CallbenchError('upstream_timeout', 'Clip not ready in time')), CLIP_WAIT_MS)
+          timer = setTimeout(
+            () => reject(new CallbenchError('upstream_timeout', 'Clip not ready in time')),
+            CLIP_WAIT_MS
+          )
         })
       ])
     } catch (err) {
-      throw err instanceof CallbenchError && err.code === 'upstream_timeout' ? err : new CallbenchError('not_found', 'Clip could not be made', { cause: err })
+      throw err instanceof CallbenchError && err.code === 'upstream_timeout'
+        ? err
+        : new CallbenchError('not_found', 'Clip could not be made', { cause: err })
     } finally {
       clearTimeout(timer)
     }
@@ -290,11 +296,18 @@ export class GatherService {
       const id = randomBytes(12).toString('base64url')
       const audio = (async () => {
         const parts: Uint8Array[] = []
-        const stream = await streamSpeech(conn, { voiceId: voice.voiceId || DEFAULT_VOICE_ID, text, outputFormat: 'ulaw_8000', voiceSettings: voice.settings })
+        const stream = await streamSpeech(conn, {
+          voiceId: voice.voiceId || DEFAULT_VOICE_ID,
+          text,
+          outputFormat: 'ulaw_8000',
+          voiceSettings: voice.settings
+        })
         for await (const chunk of stream) parts.push(chunk)
         return wrapWav(Buffer.concat(parts), { encoding: 'pcmu', sampleRateHz: 8000 })
       })()
-      audio.catch((err: unknown) => this.#log.warn('gather clip failed', { callId: conv.callId, code: (err as CallbenchError).code }))
+      audio.catch((err: unknown) =>
+        this.#log.warn('gather clip failed', { callId: conv.callId, code: (err as CallbenchError).code })
+      )
       this.#addClip(id, { audio, createdAtMs: Date.now() })
       const path = `${GATHER_AUDIO_PREFIX}${id}.wav`
       return { play: `${this.#base()}${path}?${this.signer.sign(path)}` }
@@ -319,7 +332,12 @@ export class GatherService {
     const conv: GatherConversation = {
       callId,
       // Phone replies: short, and spoken as plain sentences.
-      chat: new ChatConversation(client, { model: s.llmModel, instructions: s.instructions, temperature: s.temperature, maxTokens: 200 }),
+      chat: new ChatConversation(client, {
+        model: s.llmModel,
+        instructions: s.instructions,
+        temperature: s.temperature,
+        maxTokens: 200
+      }),
       settings,
       startedAtMs: Date.now(),
       lastActiveAtMs: Date.now(),
@@ -345,10 +363,21 @@ export class GatherService {
   }
 
   #transcript(conv: GatherConversation, role: 'caller' | 'agent', text: string): void {
-    this.#opts.hub.publish({ type: 'call.transcript', callId: conv.callId, atMs: Date.now() - conv.startedAtMs, role, text, final: true })
+    this.#opts.hub.publish({
+      type: 'call.transcript',
+      callId: conv.callId,
+      atMs: Date.now() - conv.startedAtMs,
+      role,
+      text,
+      final: true
+    })
   }
 
   #timeline(conv: GatherConversation, kind: string, data: Record<string, unknown>): void {
-    this.#opts.hub.publish({ type: 'call.timeline', callId: conv.callId, entry: { atMs: Date.now() - conv.startedAtMs, kind, data } })
+    this.#opts.hub.publish({
+      type: 'call.timeline',
+      callId: conv.callId,
+      entry: { atMs: Date.now() - conv.startedAtMs, kind, data }
+    })
   }
 }

@@ -13,7 +13,12 @@ export function registerEngines(app: App): void {
     for (const mode of AGENT_MODES) {
       const def = defs.get(mode)
       const reason = def ? await (def.phoneUnavailable ?? def.unavailable).call(def, deps) : 'Not in this build'
-      out.push({ mode, label: AGENT_MODE_LABELS[mode], available: reason === undefined, ...(reason !== undefined ? { reason } : {}) })
+      out.push({
+        mode,
+        label: AGENT_MODE_LABELS[mode],
+        available: reason === undefined,
+        ...(reason !== undefined ? { reason } : {})
+      })
     }
     sendJson(res, 200, out)
   })

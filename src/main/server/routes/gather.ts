@@ -13,7 +13,11 @@ import { webhookParams } from '../../telephony/signature.js'
 import { telephonyOf } from './telephony.js'
 
 function sendTwiml(res: ServerResponse, twiml: string): void {
-  res.writeHead(200, { 'content-type': 'text/xml; charset=utf-8', 'content-length': Buffer.byteLength(twiml), 'cache-control': 'no-store' })
+  res.writeHead(200, {
+    'content-type': 'text/xml; charset=utf-8',
+    'content-length': Buffer.byteLength(twiml),
+    'cache-control': 'no-store'
+  })
   res.end(twiml)
 }
 
@@ -39,22 +43,34 @@ export function registerGather(app: App): GatherService {
   tel.telephony.answerWithoutStream = async (call) => (call.mode === 'gather' ? service.answer(call) : undefined)
   // Twilio fetches <Play> audio with a plain GET: the signed URL is the proof, checked here and in the route.
   const signedAudio = (url: URL) =>
-    url.pathname.startsWith(GATHER_AUDIO_PREFIX) && service.signer.verify(url.pathname, url.searchParams.get('exp'), url.searchParams.get('sig'))
+    url.pathname.startsWith(GATHER_AUDIO_PREFIX) &&
+    service.signer.verify(url.pathname, url.searchParams.get('exp'), url.searchParams.get('sig'))
   tel.publicExemptions.push((req, url) => (req.method === 'GET' || req.method === 'HEAD') && signedAudio(url))
 
   const pub = app.publicListener.router
-  pub.post(GATHER_PATH, async ({ req, res, url }) => sendTwiml(res, await service.onAction(url.searchParams, webhookParams(req))))
+  pub.post(GATHER_PATH, async ({ req, res, url }) =>
+    sendTwiml(res, await service.onAction(url.searchParams, webhookParams(req)))
+  )
   pub.get(`${GATHER_AUDIO_PREFIX}:clip`, async ({ res, params, url }) => {
     if (!signedAudio(url)) throw new CallbenchError('forbidden', 'Forbidden')
     const clip = /^([A-Za-z0-9_-]{8,64})\.wav$/.exec(params.clip ?? '')
     if (!clip) throw new CallbenchError('not_found', 'Not found')
     const audio = await service.clipAudio(clip[1]!)
-    res.writeHead(200, { 'content-type': 'audio/wav', 'content-length': audio.length, 'cache-control': 'private, max-age=300' })
+    res.writeHead(200, {
+      'content-type': 'audio/wav',
+      'content-length': audio.length,
+      'cache-control': 'private, max-age=300'
+    })
     res.end(audio)
   })
 
   const unsubscribe = app.hub.subscribe((e) => {
-    if ((e.type === 'call.updated' || e.type === 'call.ended') && e.call.mode === 'gather' && e.call.twilioStatus && isTerminal(e.call.twilioStatus)) {
+    if (
+      (e.type === 'call.updated' || e.type === 'call.ended') &&
+      e.call.mode === 'gather' &&
+      e.call.twilioStatus &&
+      isTerminal(e.call.twilioStatus)
+    ) {
       service.end(e.call.id)
     }
   })

@@ -1,0 +1,85 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { elevenLabsFrom } from '../../src/main/speech/elevenlabs-client.js'
+import { ScribeTranscriber } from '../../src/main/speech/stt.js'
+import { FakeElevenLabs } from '../fakes/elevenlabs.js'
+import { loadSpeechClips } from '../fakes/twilio-media-sim.js'
+
+describe('Scribe speech to text per turn (real SDK against the fake)', () => {
+  let fake: FakeElevenLabs
+  const clip = loadSpeechClips()[0]!
+  const connect = () =>
+    elevenLabsFrom({
+      secrets: { get: async () => fake.apiKey },
+      config: (n) => (n === 'ELEVENLABS_BASE_URL' ? fake.url : undefined)
+    })
+
+  beforeAll(async () => {
+    fake = await FakeElevenLabs.start({ transcribe: ({ audio, via }) => `${via}:${audio.length}` })
+  })
+  afterAll(async () => {
+    await fake.stop()
+  })
+
+  /** The clip as a turn: a preroll, then 20 ms frames. */
+  function speak(stt: ScribeTranscriber): void {
+    stt.begin(clip.audio.subarray(0, 800))
+    for (let off = 800; off < clip.audio.length; off += 160) stt.push(clip.audio.subarray(off, off + 160))
+  }
+
+  it('streams the turn over the realtime socket (μ-law 8 kHz, manual commit) and commits at its end', async () => {
+    const stt = new ScribeTranscriber(connect)
+    stt.warm()
+    const session = await new Promise<(typeof fake.stt.sessions)[number]>((resolve) =>
+      fake.stt.once('session', resolve)
+    )
+    speak(stt)
+    const t = await stt.finish()
+    expect(t).toEqual({ text: `realtime:${clip.audio.length}`, via: 'realtime' })
+    expect(session.query).toMatchObject({
+      model_id: 'scribe_v2_realtime',
+      audio_format: 'ulaw_8000',
+      commit_strategy: 'manual'
+    })
+    expect(session.commits).toBe(1)
+    expect(session.audioBytes).toBe(clip.audio.length)
+    // A second turn on the same socket carries only its own audio.
+    stt.begin(clip.audio.subarray(0, 1600))
+    expect((await stt.finish()).text).toBe('realtime:1600')
+    expect(fake.stt.sessions.filter((s) => s === session)).toHaveLength(1)
+    stt.close()
+  })
+
+  it('falls back to a batch upload of the whole turn when the realtime commit fails', async () => {
+    fake.stt.commitError = 'transcriber crashed'
+    try {
+      const stt = new ScribeTranscriber(connect)
+      const fallbacks: string[] = []
+      stt.on('fallback', (e) => fallbacks.push(e.code))
+      stt.warm()
+      await new Promise((resolve) => fake.stt.once('session', resolve))
+      speak(stt)
+      const t = await stt.finish()
+      expect(t.via).toBe('batch')
+      expect(fallbacks).toEqual(['upstream_failed'])
+      const batch = fake.stt.batches.at(-1)!
+      expect(batch.fields).toMatchObject({ model_id: 'scribe_v2', file_format: 'other' })
+      // The upload is the turn as a μ-law WAV: 58-byte header, then every byte of the turn.
+      expect(batch.fileBytes).toBe(58 + clip.audio.length)
+      expect(t.text).toBe(`batch:${58 + clip.audio.length}`)
+      stt.close()
+    } finally {
+      fake.stt.commitError = undefined
+    }
+  })
+
+  it('uses batch alone in batch mode', async () => {
+    const sessionsBefore = fake.stt.sessions.length
+    const stt = new ScribeTranscriber(connect, { mode: 'batch', languageCode: 'en' })
+    stt.warm()
+    speak(stt)
+    const t = await stt.finish()
+    expect(t.via).toBe('batch')
+    expect(fake.stt.batches.at(-1)!.fields.language_code).toBe('en')
+    expect(fake.stt.sessions.length).toBe(sessionsBefore)
+  })
+})
