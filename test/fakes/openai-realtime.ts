@@ -43,6 +43,8 @@ export interface FakeRealtimeOptions {
   logAppends?: boolean
   /** Scripts the replies of a session that has none queued. */
   script?: (session: FakeRealtimeSession, replyIndex: number) => ReplyScript | undefined
+  /** Text-only sessions (`output_modalities: ['text']`, the hybrid): time between `response.output_text.delta`s, ms. Default 10. */
+  textDeltaIntervalMs?: number
 }
 
 /** How one reply behaves. */
@@ -266,6 +268,18 @@ interface ActiveReply {
   script: ReplyScript
   timer: NodeJS.Timeout | undefined
   outputItem: ConversationItem
+  /** The session asked for text only: `chunks` are text deltas, not audio. */
+  textOnly?: boolean
+}
+
+/** A session with `output_modalities: ['text']` gets text deltas and no audio (PROTOCOLS.md §4.8). */
+function isTextOnly(c: RealtimeSessionCreateRequest): boolean {
+  return c.output_modalities?.length === 1 && c.output_modalities[0] === 'text'
+}
+
+/** Splits a reply into the deltas a model streams: words with their leading space. */
+function textDeltas(text: string): string[] {
+  return text.match(/\s*\S+/g) ?? []
 }
 
 interface ItemInfo {
@@ -644,31 +658,34 @@ export class FakeRealtimeSession extends EventEmitter<{ received: [ReceivedEvent
     }
     this.responses.push(record)
     const format = this.config.audio?.output?.format
-    const audio = script.silent
+    const textOnly = isTextOnly(this.config) && !script.silent
+    const audio = script.silent || textOnly
       ? undefined
       : (this.#opts.replyAudio && isPcmu(format) ? this.#opts.replyAudio : undefined) ??
         tone(script.durationMs ?? this.#opts.replyDurationMs ?? 1500, format)
     const chunkBytes = Math.max(1, Math.round((this.#opts.chunkMs ?? 100) * bytesPerMs(format)))
     const outputItem: ConversationItem = { id: itemId, object: 'realtime.item', type: 'message', role: 'assistant', status: 'in_progress', content: [] }
+    const text = script.text ?? this.#opts.replyText ?? 'Sure, I can help with that.'
     const reply: ActiveReply = {
       record,
       audio,
-      chunks: audio ? chunksOf(audio, chunkBytes) : [],
+      chunks: textOnly ? textDeltas(text) : audio ? chunksOf(audio, chunkBytes) : [],
       next: 0,
-      text: script.text ?? this.#opts.replyText ?? 'Sure, I can help with that.',
+      text,
       script,
       timer: undefined,
-      outputItem
+      outputItem,
+      textOnly
     }
     this.#active = reply
     this.#items.set(itemId, { role: 'assistant', audioMs: 0 })
-    const response: RealtimeResponse = { id, object: 'realtime.response', status: 'in_progress', output: [], output_modalities: ['audio'] }
+    const response: RealtimeResponse = { id, object: 'realtime.response', status: 'in_progress', output: [], output_modalities: textOnly ? ['text'] : ['audio'] }
     this.#send({ type: 'response.created', event_id: this.#eventId(), response }, { responseId: id })
     if (script.stall) {
       this.stall()
       return
     }
-    if (audio) {
+    if (audio || textOnly) {
       this.#send({ type: 'response.output_item.added', event_id: this.#eventId(), response_id: id, output_index: 0, item: outputItem }, { responseId: id, itemId })
       this.#send({ type: 'conversation.item.added', event_id: this.#eventId(), item: outputItem, previous_item_id: this.#lastItemId }, { itemId })
       this.#send(
@@ -679,7 +696,7 @@ export class FakeRealtimeSession extends EventEmitter<{ received: [ReceivedEvent
           item_id: itemId,
           output_index: 0,
           content_index: 0,
-          part: { type: 'audio', transcript: '' }
+          part: textOnly ? { type: 'text', text: '' } : { type: 'audio', transcript: '' }
         },
         { responseId: id, itemId }
       )
@@ -699,7 +716,7 @@ export class FakeRealtimeSession extends EventEmitter<{ received: [ReceivedEvent
         return
       }
       if (reply.next < reply.chunks.length) {
-        const intervalMs = (this.#opts.chunkMs ?? 100) / (this.#opts.speedFactor ?? 4)
+        const intervalMs = reply.textOnly ? (this.#opts.textDeltaIntervalMs ?? 10) : (this.#opts.chunkMs ?? 100) / (this.#opts.speedFactor ?? 4)
         reply.timer = setTimeout(() => this.#tick(reply), intervalMs)
         return
       }
@@ -708,6 +725,7 @@ export class FakeRealtimeSession extends EventEmitter<{ received: [ReceivedEvent
   }
 
   #sendDelta(reply: ActiveReply): void {
+    if (reply.textOnly) return this.#sendTextDelta(reply)
     const r = reply.record
     const i = reply.next++
     const chunk = reply.chunks[i]!
@@ -751,10 +769,42 @@ export class FakeRealtimeSession extends EventEmitter<{ received: [ReceivedEvent
     }
   }
 
+  #sendTextDelta(reply: ActiveReply): void {
+    const r = reply.record
+    const delta = reply.chunks[reply.next++]!
+    if (this.#stalled || this.#ws.readyState !== WebSocket.OPEN) return
+    this.#ws.send(
+      JSON.stringify({
+        type: 'response.output_text.delta',
+        event_id: this.#eventId(),
+        response_id: r.id,
+        item_id: r.itemId,
+        output_index: 0,
+        content_index: 0,
+        delta
+      } satisfies RealtimeServerEvent)
+    )
+    if (r.firstDeltaSentAtMs === undefined) {
+      r.firstDeltaSentAtMs = performance.now()
+      this.sent.push({ atMs: r.firstDeltaSentAtMs, type: 'response.output_text.delta', responseId: r.id, itemId: r.itemId })
+    }
+    r.deltasSent++
+    if (r.status === 'cancelled') r.deltasAfterCancel++
+  }
+
   #finish(reply: ActiveReply): void {
     const r = reply.record
     const base = { response_id: r.id, item_id: r.itemId, output_index: 0, content_index: 0 }
     const output: ConversationItem[] = []
+    if (reply.textOnly) {
+      const ids = { responseId: r.id, itemId: r.itemId }
+      this.#send({ type: 'response.output_text.done', event_id: this.#eventId(), ...base, text: reply.text }, ids)
+      this.#send({ type: 'response.content_part.done', event_id: this.#eventId(), ...base, part: { type: 'text', text: reply.text } }, ids)
+      const item: ConversationItem = { ...reply.outputItem, status: 'completed', content: [{ type: 'output_text', text: reply.text }] } as ConversationItem
+      this.#send({ type: 'response.output_item.done', event_id: this.#eventId(), response_id: r.id, output_index: 0, item }, ids)
+      this.#send({ type: 'conversation.item.done', event_id: this.#eventId(), item }, ids)
+      output.push(item)
+    }
     if (reply.audio) {
       const ids = { responseId: r.id, itemId: r.itemId }
       this.#send({ type: 'response.output_audio.done', event_id: this.#eventId(), ...base }, ids)
@@ -778,7 +828,7 @@ export class FakeRealtimeSession extends EventEmitter<{ received: [ReceivedEvent
           status: 'completed',
           status_details: { type: 'completed' },
           output,
-          output_modalities: ['audio'],
+          output_modalities: reply.textOnly ? ['text'] : ['audio'],
           usage: { total_tokens: 100, input_tokens: 60, output_tokens: 40 }
         }
       },
@@ -823,7 +873,7 @@ export class FakeRealtimeSession extends EventEmitter<{ received: [ReceivedEvent
     for (let i = 0; i < late; i++) this.#sendDelta(reply)
     this.#active = undefined
     const output: ConversationItem[] = []
-    if (reply.audio) {
+    if (reply.audio || reply.textOnly) {
       const item = { ...reply.outputItem, status: 'incomplete' } as ConversationItem
       this.#send({ type: 'response.output_item.done', event_id: this.#eventId(), response_id: r.id, output_index: 0, item }, { responseId: r.id, itemId: r.itemId })
       this.#send({ type: 'conversation.item.done', event_id: this.#eventId(), item }, { itemId: r.itemId })

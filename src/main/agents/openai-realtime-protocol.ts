@@ -68,6 +68,8 @@ export interface SessionConfig {
   instructions: string
   turnDetection: TurnDetectionSettings
   transcriptionModel: string
+  /** `text`: the model writes, someone else speaks (the hybrid engine, §4.8). Default `audio`. */
+  outputModalities?: 'audio' | 'text'
 }
 
 export function turnDetectionToWire(td: TurnDetectionSettings): RealtimeAudioInputTurnDetection {
@@ -91,7 +93,7 @@ export function buildSessionUpdate(cfg: SessionConfig): SessionUpdateEvent {
     type: 'realtime',
     model: cfg.model,
     instructions: cfg.instructions,
-    output_modalities: ['audio'],
+    output_modalities: [cfg.outputModalities ?? 'audio'],
     audio: {
       input: {
         format: { type: 'audio/pcmu' },

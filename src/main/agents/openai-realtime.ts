@@ -7,7 +7,7 @@ import type { Logger } from '../log.js'
 import type { Agent, AgentCapabilities, AgentEvents, CallContext } from './agent.js'
 import type { EngineDefinition } from './engines.js'
 import { RealtimeConnection } from './openai-realtime-connection.js'
-import { RealtimeConversation } from './openai-realtime-conversation.js'
+import { RealtimeConversation, type TextSpeaker } from './openai-realtime-conversation.js'
 import {
   DEFAULT_OPENAI_BASE_URL,
   DEFAULT_REALTIME_MODEL,
@@ -51,10 +51,12 @@ export interface OpenAiRealtimeOptions {
   log?: Logger
   /** Monotonic ms clock for the heard-position estimate. Default `performance.now`. */
   playbackClock?: () => number
+  /** Text output (the hybrid engine): the session asks for text only and this speaks it. */
+  speaker?: TextSpeaker
 }
 
 type Phase = 'idle' | 'connecting' | 'configuring' | 'ready' | 'failed' | 'closed'
-type ResolvedOptions = Required<Omit<OpenAiRealtimeOptions, 'log' | 'apiKey' | 'playbackClock'>> & Pick<OpenAiRealtimeOptions, 'apiKey'>
+type ResolvedOptions = Required<Omit<OpenAiRealtimeOptions, 'log' | 'apiKey' | 'playbackClock' | 'speaker'>> & Pick<OpenAiRealtimeOptions, 'apiKey' | 'speaker'>
 
 const noopLog: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => noopLog }
 
@@ -98,7 +100,8 @@ export class OpenAiRealtimeAgent extends EventEmitter<AgentEvents> implements Ag
       wrapUpLeadMs: opts.wrapUpLeadMs ?? 45_000,
       stallTimeoutMs: opts.stallTimeoutMs ?? 8_000,
       connectTimeoutMs: opts.connectTimeoutMs ?? 10_000,
-      maxPendingAudioMs: opts.maxPendingAudioMs ?? 30_000
+      maxPendingAudioMs: opts.maxPendingAudioMs ?? 30_000,
+      ...(opts.speaker ? { speaker: opts.speaker } : {})
     }
     const log = (this.#log = opts.log ?? noopLog)
     this.#conv = new RealtimeConversation(
@@ -109,7 +112,8 @@ export class OpenAiRealtimeAgent extends EventEmitter<AgentEvents> implements Ag
         clock: () => this.#call?.clock() ?? 0,
         audioOriginAtMs: () => this.#audioOriginAtMs,
         replyDue: () => this.#watchStall(),
-        log
+        log,
+        ...(opts.speaker ? { speaker: opts.speaker } : {})
       },
       this.#opts.turnDetection,
       opts.playbackClock ?? (() => performance.now())
@@ -200,7 +204,8 @@ export class OpenAiRealtimeAgent extends EventEmitter<AgentEvents> implements Ag
         voice: o.voice,
         instructions: o.instructions,
         turnDetection: o.turnDetection,
-        transcriptionModel: o.transcriptionModel
+        transcriptionModel: o.transcriptionModel,
+        ...(o.speaker ? { outputModalities: 'text' as const } : {})
       })
     )
     this.#conn = conn

@@ -181,6 +181,8 @@ export interface TtsInputStreamOptions {
   inactivityTimeoutS?: number
   /** How long to wait for the socket to open, ms. Default 10000. */
   connectTimeoutMs?: number
+  /** Sent as `X-Client-Request-Id` (our call id), so a socket can be traced to its call. */
+  requestId?: string
 }
 
 /** Character timing of one audio message, ms from the start of that message's audio. */
@@ -232,7 +234,9 @@ export class TtsInputStream extends EventEmitter<TtsInputStreamEvents> {
     if (opts.languageCode) query.set('language_code', opts.languageCode)
     const url = `${wsBaseOf(conn.baseUrl)}/v1/text-to-speech/${encodeURIComponent(opts.voiceId)}/stream-input?${query}`
     // The key goes in the upgrade header: the first-message field's spelling is uncertain (§5.5).
-    const ws = new WebSocket(url, { headers: { 'xi-api-key': conn.apiKey }, handshakeTimeout: opts.connectTimeoutMs ?? 10_000 })
+    const headers: Record<string, string> = { 'xi-api-key': conn.apiKey }
+    if (opts.requestId) headers['X-Client-Request-Id'] = opts.requestId
+    const ws = new WebSocket(url, { headers, handshakeTimeout: opts.connectTimeoutMs ?? 10_000 })
     await new Promise<void>((resolve, reject) => {
       const onError = (err: Error) => {
         ws.off('open', onOpen)
