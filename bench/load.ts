@@ -70,7 +70,7 @@ function turnSegments(clip: SpeechClip, next: SpeechClip, bargeIn: boolean, sile
 }
 
 async function getJson(url: string, token: string): Promise<unknown> {
-  const res = await fetch(url, { headers: { authorization: `Bearer ${token}` } })
+  const res = await fetch(url, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(10_000) })
   if (!res.ok) throw new Error(`${url} answered ${res.status}`)
   return res.json()
 }
@@ -111,8 +111,8 @@ async function runCall(opts: LoadOptions, index: number): Promise<CallResult> {
   try {
     await sim.connect()
     const endAtMs = performance.now() + opts.durationMs
-    // Let the greeting play first.
-    await sim.play([{ kind: 'waitForAgent', until: 'done', timeoutMs: REPLY_TIMEOUT_MS, afterMs: 300 }])
+    // Let the greeting play first, if the engine has one.
+    await sim.play([{ kind: 'waitForAgent', until: 'done', timeoutMs: REPLY_TIMEOUT_MS, startTimeoutMs: 2_000, afterMs: 300 }])
     let turn = 0
     while (performance.now() < endAtMs && sim.stats().closedAtMs === undefined) {
       const clip = opts.clips[(index + turn) % opts.clips.length]!

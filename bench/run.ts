@@ -6,6 +6,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import { loadSpeechClips } from '../test/fakes/twilio-media-sim.js'
 import { runLoad } from './load.js'
+import { BENCH_MODES, isBenchMode, startEngineFakes, type EngineFakes } from './engines.js'
 import { formatTable, summarize, type BenchSummary } from './report.js'
 import { procRunQueueWaitSeconds, startServer, type ServerHandle } from './server.js'
 
@@ -14,7 +15,7 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
 const USAGE = `usage: npm run bench -- [options]
   --calls N          concurrent calls (default 100)
   --duration S       seconds each call talks (default 60)
-  --mode M           engine: echo (default), openai-realtime, elevenlabs, cascade
+  --mode M           engine: echo (default), openai-realtime, elevenlabs, cascade, hybrid (remote engines are local fakes)
   --vad V            silero | energy | webrtc (default: the server's setting)
   --silence-ms MS    end-of-turn silence the server is told to use (default 500)
   --barge-every K    every K-th turn barges in on the reply (default 3, 0 = never)
@@ -113,10 +114,14 @@ async function main(): Promise<number> {
   const micro = values['no-micro'] ? {} : await runMicro(quick)
   if (Object.keys(micro).length) progress('micro-benchmarks done')
 
-  const token = randomBytes(18).toString('base64url')
+  const mode = values.mode
+  if (!isBenchMode(mode)) throw new Error(`--mode must be one of ${BENCH_MODES.join(', ')}`)
+  const token = randomBytes(18).toString('hex')
   let server: ServerHandle | undefined
+  let fakes: EngineFakes | undefined
   const stop = async (): Promise<void> => {
     await server?.stop()
+    await fakes?.close()
   }
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     process.once(sig, () => {
@@ -124,14 +129,22 @@ async function main(): Promise<number> {
     })
   }
   try {
+    fakes = await startEngineFakes(mode, silenceMs)
     server = await startServer({
       cliPath: values.cli ?? join(ROOT, 'out', 'main', 'cli.js'),
       cwd: ROOT,
       token,
-      args: values['serve-arg'] ?? [],
-      env: { CALLBENCH_LOG_LEVEL: 'warn' }
+      // No .env: the engines must reach the local fakes, never a real service.
+      args: ['--dotenv', '/dev/null', ...(values['serve-arg'] ?? [])],
+      env: { CALLBENCH_LOG_LEVEL: 'warn', ...fakes.env }
     })
-    progress(`server pid ${server.pid} at ${server.controlUrl}; ${calls} calls × ${durationS} s, mode ${values.mode}`)
+    progress(`server pid ${server.pid} at ${server.controlUrl}; ${calls} calls × ${durationS} s, mode ${mode}`)
+    // Every wait in a call is bounded; this catches whatever is not (a server that stops answering).
+    const watchdog = setTimeout(() => {
+      console.error(`bench: the run did not finish in time; server output:\n${server?.outputTail() ?? ''}`)
+      void stop().finally(() => process.exit(1))
+    }, durationS * 1000 + rampMs + 120_000)
+    watchdog.unref()
     const cpuBefore = server.cpuSeconds()
     const serverWaitBefore = server.runQueueWaitSeconds()
     const benchWaitBefore = procRunQueueWaitSeconds(process.pid)
@@ -143,13 +156,14 @@ async function main(): Promise<number> {
       runId: `bench-${Date.now().toString(36)}`,
       calls,
       durationMs: durationS * 1000,
-      mode: values.mode,
+      mode,
       vad: values.vad,
       silenceMs,
       clips,
       bargeInEvery,
       rampMs
     })
+    clearTimeout(watchdog)
     const cpuSeconds = server.cpuSeconds() - cpuBefore
     const benchCpu = process.cpuUsage(benchCpuBefore)
     const benchWait = procRunQueueWaitSeconds(process.pid) - benchWaitBefore
@@ -157,7 +171,7 @@ async function main(): Promise<number> {
     const peakRssBytes = server.peakRssBytes()
     const summary = summarize(
       results,
-      { calls, durationS, mode: values.mode, vad: values.vad ?? 'server default', silenceMs, quick },
+      { calls, durationS, mode, vad: values.vad ?? 'server default', silenceMs, quick },
       { cpuSeconds, peakRssBytes, runQueueWaitSeconds: serverWait },
       { cpuSeconds: (benchCpu.user + benchCpu.system) / 1e6, runQueueWaitSeconds: benchWait },
       micro

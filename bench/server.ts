@@ -76,7 +76,7 @@ export function procPeakRssBytes(pid: number): number | undefined {
 export async function startServer(opts: ServerOptions): Promise<ServerHandle> {
   if (!existsSync(opts.cliPath)) throw new Error(`${opts.cliPath} not found: run \`npm run build\` first`)
   const dataDir = mkdtempSync(join(tmpdir(), 'callbench-bench-'))
-  const args = [opts.cliPath, 'serve', '--no-tunnel', '--token', opts.token, '--control-port', '0', '--public-port', '0', '--data-dir', dataDir, ...(opts.args ?? [])]
+  const args = [opts.cliPath, 'serve', '--no-tunnel', `--token=${opts.token}`, '--control-port', '0', '--public-port', '0', '--data-dir', dataDir, ...(opts.args ?? [])]
   const child: ChildProcess = spawn(process.execPath, args, {
     cwd: opts.cwd,
     env: { ...process.env, ...opts.env },

@@ -257,6 +257,16 @@ describe('TwilioMediaSim', () => {
     expect(sim.stats().closedBy).toBe('us')
   })
 
+  it('gives up waiting for an agent that does not start within startTimeoutMs', async () => {
+    const sim = await newCall()
+    await sim.play([{ kind: 'waitForAgent', until: 'done', timeoutMs: 60_000, startTimeoutMs: 200 }])
+    const s = sim.stats()
+    // The stand-in never speaks unprompted: the wait ended on the start timeout, not the overall one.
+    expect(s.mediaFramesReceived).toBe(0)
+    expect(s.framesSent).toBeGreaterThanOrEqual(10)
+    expect(s.framesSent).toBeLessThan(60_000 / 20)
+  })
+
   it('stops sending and resolves play() when the server hangs up', async () => {
     const sim = await newCall()
     const done = sim.play([{ kind: 'silence', durationMs: 60_000 }])

@@ -32,9 +32,10 @@ export type CallerSegment =
   | { kind: 'silence'; durationMs: number }
   /**
    * Silence until the agent starts playing (`until: 'speaking'`, the default) or has played and gone quiet
-   * (`until: 'done'`), then `afterMs` more; never longer than `timeoutMs`.
+   * (`until: 'done'`), then `afterMs` more; never longer than `timeoutMs`, nor than `startTimeoutMs` if the
+   * agent has not started by then.
    */
-  | { kind: 'waitForAgent'; timeoutMs: number; afterMs?: number; until?: 'speaking' | 'done' }
+  | { kind: 'waitForAgent'; timeoutMs: number; afterMs?: number; until?: 'speaking' | 'done'; startTimeoutMs?: number }
 
 export type SpeechSegment = Extract<CallerSegment, { kind: 'speech' }>
 
@@ -228,7 +229,7 @@ export class TwilioMediaSim extends EventEmitter<{
 
   /** Opens the socket and sends `connected` and `start`; caller audio (silence until `play`) begins on the next tick. */
   async connect(): Promise<void> {
-    const ws = new WebSocket(this.opts.url, { headers: this.opts.headers ?? {}, perMessageDeflate: false })
+    const ws = new WebSocket(this.opts.url, { headers: this.opts.headers ?? {}, perMessageDeflate: false, handshakeTimeout: 10_000 })
     this.ws = ws
     ws.on('message', (data, isBinary) => this.onMessage(data as Buffer, isBinary))
     ws.on('close', (code) => this.onClose(code, this.closedBy ?? 'server'))
@@ -285,15 +286,20 @@ export class TwilioMediaSim extends EventEmitter<{
     if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(data, { binary })
   }
 
-  /** Sends `stop` and closes, as Twilio does when the caller hangs up. */
-  async hangup(): Promise<number> {
-    if (this.ws && this.ws.readyState === WebSocket.OPEN) {
+  /** Sends `stop` and closes, as Twilio does when the caller hangs up; drops the socket if the close handshake stalls. */
+  async hangup(closeTimeoutMs = 5_000): Promise<number> {
+    const ws = this.ws
+    if (ws && ws.readyState === WebSocket.OPEN) {
       this.closedBy = 'us'
       this.send(
         `{"event":"stop","sequenceNumber":"${++this.seq}","stop":{"accountSid":"${this.accountSid}","callSid":"${this.callSid}"},"streamSid":"${this.streamSid}"}`
       )
       this.stopSending()
-      this.ws.close(1000)
+      ws.close(1000)
+      const timer = setTimeout(() => ws.terminate(), closeTimeoutMs)
+      void this.closed.then(() => clearTimeout(timer))
+    } else if (ws && ws.readyState === WebSocket.CONNECTING) {
+      ws.terminate()
     }
     return this.closed
   }
@@ -366,8 +372,11 @@ export class TwilioMediaSim extends EventEmitter<{
         if (playing) src.agentDoneAtMs = undefined
         else if (src.agentSeenAtMs !== undefined) src.agentDoneAtMs ??= dueAtMs
         const readyAtMs = seg.until === 'done' ? src.agentDoneAtMs : src.agentSeenAtMs
+        const waitedMs = dueAtMs - src.startedAtMs
         sourceDone =
-          dueAtMs - src.startedAtMs >= seg.timeoutMs || (readyAtMs !== undefined && dueAtMs - readyAtMs >= (seg.afterMs ?? 0))
+          waitedMs >= seg.timeoutMs ||
+          (src.agentSeenAtMs === undefined && seg.startTimeoutMs !== undefined && waitedMs >= seg.startTimeoutMs) ||
+          (readyAtMs !== undefined && dueAtMs - readyAtMs >= (seg.afterMs ?? 0))
       }
     }
     const chunk = this.framesSent + 1
