@@ -206,4 +206,31 @@ describe('cascade engine through the bridge (VAD → Scribe → chat → TTS)', 
     expect(cut.data).toMatchObject({ reason: 'barge_in' })
     expect(live.timeline.map((t) => t.kind)).toEqual(expect.arrayContaining(['barge_in', 'clear']))
   })
+
+  it('ends the call with the apology when the model refuses the key (the failure would repeat every turn)', async () => {
+    await app.secrets.set('OPENAI_API_KEY', 'sk-wrong-key')
+    try {
+      const sim = new TwilioMediaSim({
+        url: mediaUrl(),
+        callSid: 'CA' + '3'.repeat(32),
+        customParameters: { mode: 'cascade', vad: 'energy' }
+      })
+      const started = new Promise<CallSession>((resolve) => app.calls.once('started', resolve))
+      await sim.connect()
+      const live = await started
+      void sim.play([
+        { kind: 'silence', durationMs: 200 },
+        { ...speechOf(clips[0]!), label: 'turn' },
+        { kind: 'silence', durationMs: 8000 }
+      ])
+      await sim.whenClosed()
+      const failed = live.timeline.find((t) => t.kind === 'engine.failed')!
+      expect(failed.data).toMatchObject({ code: 'upstream_failed' })
+      expect(live.summary().endReason).toBe('engine_failed:upstream_failed')
+      // The shipped apology played before the hang-up.
+      expect(sim.stats().mediaBytesReceived).toBeGreaterThan(8 * 500)
+    } finally {
+      await app.secrets.set('OPENAI_API_KEY', chat.apiKey)
+    }
+  })
 })

@@ -201,7 +201,7 @@ export class CascadeAgent extends EventEmitter<AgentEvents> implements Agent {
       metrics.sttMs = call.clock() - endOfTurnAtMs
       this.emit('event', 'stt.done', { via: t.via, sttMs: Math.round(metrics.sttMs) })
     } catch (err) {
-      this.#emitError(err)
+      this.#failure(err)
       return
     }
     if (this.#closed) return
@@ -286,8 +286,13 @@ export class CascadeAgent extends EventEmitter<AgentEvents> implements Agent {
     if (r.spoken.emittedMs > 0) this.emit('audioEnd', r.spoken.id)
     this.#keepInHistory(r, r.spoken.heardText())
     if (this.#reply === r) this.#reply = undefined
-    if (e.code === 'call_ended' || this.#closed) return
-    // A refused key or a missing model or voice will fail every turn: end the call with the reason.
+    if (e.code !== 'call_ended') this.#failure(e)
+  }
+
+  /** A refused key or a missing model or voice will fail every turn: end the call with the reason. Else go on. */
+  #failure(err: unknown): void {
+    const e = err instanceof CallbenchError ? err : new CallbenchError('internal', 'Cascade error', { cause: err })
+    if (this.#closed) return
     if (!e.retryable && (e.code === 'upstream_failed' || e.code === 'not_found' || e.code === 'not_configured'))
       this.emit('failed', e)
     else this.#emitError(e)

@@ -1,5 +1,6 @@
 /** The TwiML Gather fallback: Twilio transcribes the caller, our action URL asks the LLM, the reply plays as ElevenLabs audio or `<Say>`. */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
+import type OpenAI from 'openai'
 import twilio from 'twilio'
 import { CallbenchError } from '../../shared/errors.js'
 import type { Settings } from '../../shared/settings.js'
@@ -122,7 +123,7 @@ export interface GatherServiceOptions {
   /** Settings for a call, its profile and overrides applied. */
   settingsFor: (callId: string) => Promise<Settings>
   /** The chat model client; rejects `not_configured` without a key. */
-  openai: () => Promise<import('openai').default>
+  openai: () => Promise<OpenAI>
   /** ElevenLabs, or undefined when there is no key (replies are then `<Say>`). */
   elevenlabs: () => Promise<ElevenLabsConnection | undefined>
   /** The public base URL Twilio reaches us at. */
