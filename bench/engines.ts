@@ -19,7 +19,11 @@ export function isBenchMode(value: string): value is BenchMode {
 async function elevenLabs(silenceMs: number): Promise<{ fake: FakeElevenLabs; env: Record<string, string> }> {
   // Per-call recording in the fakes would grow without bound over a long run.
   const fake = await FakeElevenLabs.start({ pingIntervalMs: 0, endOfTurnSilenceMs: silenceMs })
-  const agent = fake.addAgent({ input: 'ulaw_8000', output: 'ulaw_8000', firstMessage: 'Hello, this is the benchmark agent.' })
+  const agent = fake.addAgent({
+    input: 'ulaw_8000',
+    output: 'ulaw_8000',
+    firstMessage: 'Hello, this is the benchmark agent.'
+  })
   return {
     fake,
     env: { ELEVENLABS_API_KEY: fake.apiKey, ELEVENLABS_BASE_URL: fake.url, ELEVENLABS_AGENT_ID: agent.agentId }

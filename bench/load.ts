@@ -1,6 +1,12 @@
 /** Drives N simulated Twilio calls at once: each a bounded loop of utterances, pauses for the reply, and barge-ins. */
 import { performance } from 'node:perf_hooks'
-import { TwilioMediaSim, speechOf, type CallerSegment, type SimStats, type SpeechClip } from '../test/fakes/twilio-media-sim.js'
+import {
+  TwilioMediaSim,
+  speechOf,
+  type CallerSegment,
+  type SimStats,
+  type SpeechClip
+} from '../test/fakes/twilio-media-sim.js'
 
 export interface LoadOptions {
   mediaUrl: string
@@ -50,7 +56,10 @@ const REPLY_TIMEOUT_MS = 8_000
 
 function turnSegments(clip: SpeechClip, next: SpeechClip, bargeIn: boolean, silenceMs: number): CallerSegment[] {
   if (!bargeIn) {
-    return [speechOf(clip), { kind: 'waitForAgent', until: 'done', timeoutMs: silenceMs + REPLY_TIMEOUT_MS, afterMs: 400 }]
+    return [
+      speechOf(clip),
+      { kind: 'waitForAgent', until: 'done', timeoutMs: silenceMs + REPLY_TIMEOUT_MS, afterMs: 400 }
+    ]
   }
   // Speak again 300 ms into the reply; the barge-in utterance starts 100 ms before its onset.
   const leadMs = Math.min(100, next.onsetMs)
@@ -75,7 +84,10 @@ async function getJson(url: string, token: string): Promise<unknown> {
   return res.json()
 }
 
-async function serverViewOf(opts: LoadOptions, callId: string): Promise<{ stats: ServerCallStats; turns: ServerTurn[] } | undefined> {
+async function serverViewOf(
+  opts: LoadOptions,
+  callId: string
+): Promise<{ stats: ServerCallStats; turns: ServerTurn[] } | undefined> {
   const live = (await getJson(`${opts.controlUrl}/api/calls/${encodeURIComponent(callId)}/live`, opts.token)) as {
     stats?: ServerCallStats
     turns?: ServerTurn[]
@@ -112,7 +124,9 @@ async function runCall(opts: LoadOptions, index: number): Promise<CallResult> {
     await sim.connect()
     const endAtMs = performance.now() + opts.durationMs
     // Let the greeting play first, if the engine has one.
-    await sim.play([{ kind: 'waitForAgent', until: 'done', timeoutMs: REPLY_TIMEOUT_MS, startTimeoutMs: 2_000, afterMs: 300 }])
+    await sim.play([
+      { kind: 'waitForAgent', until: 'done', timeoutMs: REPLY_TIMEOUT_MS, startTimeoutMs: 2_000, afterMs: 300 }
+    ])
     let turn = 0
     while (performance.now() < endAtMs && sim.stats().closedAtMs === undefined) {
       const clip = opts.clips[(index + turn) % opts.clips.length]!

@@ -148,7 +148,12 @@ export function summarize(
       serverTotalMs: distribution(serverTotal),
       serverEndOfSpeechWaitMs: distribution(serverWait)
     },
-    bargeIn: { attempts: bargeAttempts, cleared: bargeAttempts - bargeMissed, missed: bargeMissed, latencyMs: distribution(bargeLatency) },
+    bargeIn: {
+      attempts: bargeAttempts,
+      cleared: bargeAttempts - bargeMissed,
+      missed: bargeMissed,
+      latencyMs: distribution(bargeLatency)
+    },
     frames: {
       callerSent,
       callerLate,
@@ -191,7 +196,10 @@ function flat(value: unknown, prefix = ''): string {
 
 export function formatTable(s: BenchSummary): string {
   const rows: Array<[string, string]> = [
-    ['config', `${s.config.calls} calls × ${s.config.durationS} s, mode ${s.config.mode}, vad ${s.config.vad}, silence ${s.config.silenceMs} ms`],
+    [
+      'config',
+      `${s.config.calls} calls × ${s.config.durationS} s, mode ${s.config.mode}, vad ${s.config.vad}, silence ${s.config.silenceMs} ms`
+    ],
     ['calls', `${s.calls.completed} completed, ${s.calls.failed} failed`],
     ['turns', `${s.turns.answered}/${s.turns.utterances} answered`],
     ['turn latency ms (− silence)', dist(s.turns.latencyMs, ['p50', 'p95', 'p99'])],
@@ -199,8 +207,14 @@ export function formatTable(s: BenchSummary): string {
     ['  server: end-of-speech wait', dist(s.turns.serverEndOfSpeechWaitMs, ['p50', 'p95', 'p99'])],
     ['barge-ins', `${s.bargeIn.cleared}/${s.bargeIn.attempts} cleared, ${s.bargeIn.missed} missed`],
     ['barge-in latency ms', dist(s.bargeIn.latencyMs, ['p50', 'p99'])],
-    ['agent frames missing (server)', `${s.frames.agentMissing} of ${s.frames.agentSent}; underruns ${s.frames.playbackUnderruns}; stale after clear ${s.frames.staleAfterClear}`],
-    ['caller frames lost at server', `${s.frames.callerLostAtServer}; protocol errors ${s.frames.protocolErrorsAtServer}`],
+    [
+      'agent frames missing (server)',
+      `${s.frames.agentMissing} of ${s.frames.agentSent}; underruns ${s.frames.playbackUnderruns}; stale after clear ${s.frames.staleAfterClear}`
+    ],
+    [
+      'caller frames lost at server',
+      `${s.frames.callerLostAtServer}; protocol errors ${s.frames.protocolErrorsAtServer}`
+    ],
     ['caller frames late (simulator)', `${s.frames.callerLate} of ${s.frames.callerSent} > 20 ms late`],
     ['simulator lateness ms', dist(s.frames.callerLatenessMs, ['p50', 'p99', 'max'])],
     [
@@ -209,7 +223,10 @@ export function formatTable(s: BenchSummary): string {
     ],
     ['server waited for a CPU', `${s.server.runQueueWaitSeconds.toFixed(2)} s (other load on the machine)`],
     ['server peak RSS', s.server.peakRssMb === undefined ? '–' : `${s.server.peakRssMb.toFixed(1)} MB`],
-    ['bench process', `CPU ${s.bench.cpuSeconds.toFixed(2)} s, waited for a CPU ${s.bench.runQueueWaitSeconds.toFixed(2)} s`]
+    [
+      'bench process',
+      `CPU ${s.bench.cpuSeconds.toFixed(2)} s, waited for a CPU ${s.bench.runQueueWaitSeconds.toFixed(2)} s`
+    ]
   ]
   for (const [name, value] of Object.entries(s.micro)) rows.push([`micro: ${name}`, flat(value)])
   const width = Math.max(...rows.map(([k]) => k.length))

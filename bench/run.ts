@@ -140,10 +140,13 @@ async function main(): Promise<number> {
     })
     progress(`server pid ${server.pid} at ${server.controlUrl}; ${calls} calls × ${durationS} s, mode ${mode}`)
     // Every wait in a call is bounded; this catches whatever is not (a server that stops answering).
-    const watchdog = setTimeout(() => {
-      console.error(`bench: the run did not finish in time; server output:\n${server?.outputTail() ?? ''}`)
-      void stop().finally(() => process.exit(1))
-    }, durationS * 1000 + rampMs + 120_000)
+    const watchdog = setTimeout(
+      () => {
+        console.error(`bench: the run did not finish in time; server output:\n${server?.outputTail() ?? ''}`)
+        void stop().finally(() => process.exit(1))
+      },
+      durationS * 1000 + rampMs + 120_000
+    )
     watchdog.unref()
     const cpuBefore = server.cpuSeconds()
     const serverWaitBefore = server.runQueueWaitSeconds()
@@ -178,7 +181,10 @@ async function main(): Promise<number> {
     )
     const resultsDir = join(ROOT, 'bench', 'results')
     mkdirSync(resultsDir, { recursive: true })
-    writeFileSync(join(resultsDir, `${new Date().toISOString().replace(/[:.]/g, '-')}.json`), JSON.stringify(summary, null, 2))
+    writeFileSync(
+      join(resultsDir, `${new Date().toISOString().replace(/[:.]/g, '-')}.json`),
+      JSON.stringify(summary, null, 2)
+    )
     console.log(values.json ? JSON.stringify(summary, null, 2) : formatTable(summary))
     const failed = failures(summary)
     if (failed.length) {

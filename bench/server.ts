@@ -76,7 +76,19 @@ export function procPeakRssBytes(pid: number): number | undefined {
 export async function startServer(opts: ServerOptions): Promise<ServerHandle> {
   if (!existsSync(opts.cliPath)) throw new Error(`${opts.cliPath} not found: run \`npm run build\` first`)
   const dataDir = mkdtempSync(join(tmpdir(), 'callbench-bench-'))
-  const args = [opts.cliPath, 'serve', '--no-tunnel', `--token=${opts.token}`, '--control-port', '0', '--public-port', '0', '--data-dir', dataDir, ...(opts.args ?? [])]
+  const args = [
+    opts.cliPath,
+    'serve',
+    '--no-tunnel',
+    `--token=${opts.token}`,
+    '--control-port',
+    '0',
+    '--public-port',
+    '0',
+    '--data-dir',
+    dataDir,
+    ...(opts.args ?? [])
+  ]
   const child: ChildProcess = spawn(process.execPath, args, {
     cwd: opts.cwd,
     env: { ...process.env, ...opts.env },
@@ -94,7 +106,10 @@ export async function startServer(opts: ServerOptions): Promise<ServerHandle> {
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
 
   const controlUrl = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not print its console URL in time:\n${tail.join('\n')}`)), opts.startTimeoutMs ?? 30_000)
+    const timer = setTimeout(
+      () => reject(new Error(`server did not print its console URL in time:\n${tail.join('\n')}`)),
+      opts.startTimeoutMs ?? 30_000
+    )
     let buffered = ''
     child.stdout!.on('data', (chunk: Buffer) => {
       keep(chunk)

@@ -84,7 +84,8 @@ function garbage(streamSid: string, victimStreamSid: string, rand: () => number)
   for (let i = 0; i < 300; i++) {
     const chars = valid.split('')
     const edits = 1 + Math.floor(rand() * 6)
-    for (let e = 0; e < edits; e++) chars[Math.floor(rand() * chars.length)] = String.fromCharCode(Math.floor(rand() * 0x7f))
+    for (let e = 0; e < edits; e++)
+      chars[Math.floor(rand() * chars.length)] = String.fromCharCode(Math.floor(rand() * 0x7f))
     out.push(chars.join(''))
   }
   // A burst: 400 valid frames (8 s of audio) at once.
@@ -101,7 +102,15 @@ describe('fuzzed Media Streams input', () => {
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'callbench-fuzz-'))
-    app = await startApp({ dataDir, publicPort: 0, controlPort: 0, tunnel: false, token: TOKEN, env: {}, logLevel: 'silent' })
+    app = await startApp({
+      dataDir,
+      publicPort: 0,
+      controlPort: 0,
+      tunnel: false,
+      token: TOKEN,
+      env: {},
+      logLevel: 'silent'
+    })
     app.calls.on('started', (s) => {
       const callSid = s.summary().callSid
       if (callSid) sessions.set(callSid, s)
@@ -185,7 +194,9 @@ describe('fuzzed Media Streams input', () => {
       closeCodes.push(await big.sim.whenClosed())
       const stopped = await newCall('fuzz-stop')
       fuzzed.push(stopped)
-      stopped.sim.sendRaw(`{"event":"stop","streamSid":"${victim.sim.streamSid}","stop":{"callSid":"${victim.sim.callSid}"}}`)
+      stopped.sim.sendRaw(
+        `{"event":"stop","streamSid":"${victim.sim.streamSid}","stop":{"callSid":"${victim.sim.callSid}"}}`
+      )
       closeCodes.push(await stopped.sim.whenClosed())
       // Media before any start, and a start that claims the victim's call id.
       const raw = new WebSocket(url)
@@ -251,7 +262,9 @@ describe('fuzzed Media Streams input', () => {
     expect(victim.session.summary().endReason).toBe('caller_hangup')
 
     // The server is still up and a new call still gets its greeting.
-    const health = await fetch(`http://127.0.0.1:${app.controlListener.port}/api/health`, { headers: { authorization: `Bearer ${TOKEN}` } })
+    const health = await fetch(`http://127.0.0.1:${app.controlListener.port}/api/health`, {
+      headers: { authorization: `Bearer ${TOKEN}` }
+    })
     expect(health.status).toBe(200)
     const after = await newCall('after')
     await after.sim.play([{ kind: 'waitForAgent', until: 'speaking', timeoutMs: 8000 }])

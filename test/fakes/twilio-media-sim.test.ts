@@ -143,7 +143,10 @@ describe('TwilioMediaSim', () => {
     standIn = undefined
   })
 
-  async function newCall(customParameters: Record<string, string> = {}, headers?: Record<string, string>): Promise<TwilioMediaSim> {
+  async function newCall(
+    customParameters: Record<string, string> = {},
+    headers?: Record<string, string>
+  ): Promise<TwilioMediaSim> {
     standIn ??= await startStandIn()
     const sim = new TwilioMediaSim({ url: standIn.url, customParameters, ...(headers ? { headers } : {}) })
     sims.push(sim)
@@ -227,7 +230,12 @@ describe('TwilioMediaSim', () => {
     await sim.play([
       speechOf(clips[1]!),
       { kind: 'waitForAgent', timeoutMs: 5000, afterMs: 100 },
-      { kind: 'speech', audio: clips[0]!.audio.subarray(clips[0]!.onsetMs * 8), offsetMs: clips[0]!.offsetMs - clips[0]!.onsetMs, label: 'barge' },
+      {
+        kind: 'speech',
+        audio: clips[0]!.audio.subarray(clips[0]!.onsetMs * 8),
+        offsetMs: clips[0]!.offsetMs - clips[0]!.onsetMs,
+        label: 'barge'
+      },
       { kind: 'silence', durationMs: 400 }
     ])
     await cleared

@@ -229,7 +229,11 @@ export class TwilioMediaSim extends EventEmitter<{
 
   /** Opens the socket and sends `connected` and `start`; caller audio (silence until `play`) begins on the next tick. */
   async connect(): Promise<void> {
-    const ws = new WebSocket(this.opts.url, { headers: this.opts.headers ?? {}, perMessageDeflate: false, handshakeTimeout: 10_000 })
+    const ws = new WebSocket(this.opts.url, {
+      headers: this.opts.headers ?? {},
+      perMessageDeflate: false,
+      handshakeTimeout: 10_000
+    })
     this.ws = ws
     ws.on('message', (data, isBinary) => this.onMessage(data as Buffer, isBinary))
     ws.on('close', (code) => this.onClose(code, this.closedBy ?? 'server'))
@@ -258,7 +262,13 @@ export class TwilioMediaSim extends EventEmitter<{
         streamSid: this.streamSid
       })
     )
-    this.generations.push({ startedAtMs: this.connectedAtMs, framesReceived: 0, bytesReceived: 0, firstMediaAtMs: undefined, staleFrames: 0 })
+    this.generations.push({
+      startedAtMs: this.connectedAtMs,
+      framesReceived: 0,
+      bytesReceived: 0,
+      firstMediaAtMs: undefined,
+      staleFrames: 0
+    })
     this.running = true
     this.startAtMs = ticker.add(this)
   }
@@ -268,7 +278,15 @@ export class TwilioMediaSim extends EventEmitter<{
     const all = segments.map(
       (segment) =>
         new Promise<void>((resolve) => {
-          this.queue.push({ segment, record: undefined, resolve, sent: 0, agentSeenAtMs: undefined, agentDoneAtMs: undefined, startedAtMs: undefined })
+          this.queue.push({
+            segment,
+            record: undefined,
+            resolve,
+            sent: 0,
+            agentSeenAtMs: undefined,
+            agentDoneAtMs: undefined,
+            startedAtMs: undefined
+          })
         })
     )
     return Promise.all(all).then(() => undefined)
@@ -532,7 +550,13 @@ export class TwilioMediaSim extends EventEmitter<{
     this.playbackEndsAtMs = nowMs
     for (const m of this.pendingMarks) m.record.cleared = true
     this.echoDueMarks(Number.POSITIVE_INFINITY)
-    this.generations.push({ startedAtMs: nowMs, framesReceived: 0, bytesReceived: 0, firstMediaAtMs: undefined, staleFrames: 0 })
+    this.generations.push({
+      startedAtMs: nowMs,
+      framesReceived: 0,
+      bytesReceived: 0,
+      firstMediaAtMs: undefined,
+      staleFrames: 0
+    })
     this.emit('clear')
   }
 
@@ -540,7 +564,11 @@ export class TwilioMediaSim extends EventEmitter<{
     let n = 0
     while (n < this.pendingMarks.length && this.pendingMarks[n]!.dueAtMs <= nowMs) {
       const m = this.pendingMarks[n]!
-      if (!this.send(`{"event":"mark","sequenceNumber":"${++this.seq}","streamSid":"${this.streamSid}","mark":{"name":${JSON.stringify(m.name)}}}`)) {
+      if (
+        !this.send(
+          `{"event":"mark","sequenceNumber":"${++this.seq}","streamSid":"${this.streamSid}","mark":{"name":${JSON.stringify(m.name)}}}`
+        )
+      ) {
         break
       }
       m.record.echoedAtMs = performance.now()

@@ -114,7 +114,9 @@ describe('parseTwilioMessage: valid events', () => {
   })
 
   it('parses dtmf', () => {
-    const m = ok(`{"event":"dtmf","streamSid":"${SID}","sequenceNumber":"5","dtmf":{"track":"inbound_track","digit":"#"}}`)
+    const m = ok(
+      `{"event":"dtmf","streamSid":"${SID}","sequenceNumber":"5","dtmf":{"track":"inbound_track","digit":"#"}}`
+    )
     expect(m).toEqual({ kind: 'dtmf', sequenceNumber: 5, streamSid: SID, track: 'inbound_track', digit: '#' })
   })
 
@@ -124,7 +126,9 @@ describe('parseTwilioMessage: valid events', () => {
   })
 
   it('parses stop', () => {
-    const m = ok(`{"event":"stop","sequenceNumber":"5","stop":{"accountSid":"AC1","callSid":"${CALL}"},"streamSid":"${SID}"}`)
+    const m = ok(
+      `{"event":"stop","sequenceNumber":"5","stop":{"accountSid":"AC1","callSid":"${CALL}"},"streamSid":"${SID}"}`
+    )
     expect(m).toEqual({ kind: 'stop', sequenceNumber: 5, streamSid: SID, callSid: CALL, accountSid: 'AC1' })
   })
 
@@ -155,23 +159,54 @@ describe('parseTwilioMessage: malformed input', () => {
     ['media with bad base64 length', mediaMsg('AAAAA'), 'bad_base64'],
     ['media with padding in the middle', mediaMsg('QQ==QQ=='), 'bad_base64'],
     ['media with whitespace in base64', mediaMsg('AAAA AAA'), 'bad_base64'],
-    ['media whose payload exceeds the cap', mediaMsg(Buffer.alloc(MAX_PAYLOAD_BYTES + 3).toString('base64')), 'too_large'],
+    [
+      'media whose payload exceeds the cap',
+      mediaMsg(Buffer.alloc(MAX_PAYLOAD_BYTES + 3).toString('base64')),
+      'too_large'
+    ],
     ['media with a SID that would break JSON', mediaMsg('AAAA').replace(SID, 'MZ\\"x'), 'invalid_field'],
     ['media with a numeric streamSid', mediaMsg('AAAA').replace(`"${SID}"`, '5'), 'invalid_field'],
-    ['start without mediaFormat', JSON.stringify({ ...startMsg, start: { ...startMsg.start, mediaFormat: undefined } }), 'invalid_field'],
     [
-      'start with a string sample rate',
-      JSON.stringify({ ...startMsg, start: { ...startMsg.start, mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: '8000', channels: 1 } } }),
+      'start without mediaFormat',
+      JSON.stringify({ ...startMsg, start: { ...startMsg.start, mediaFormat: undefined } }),
       'invalid_field'
     ],
-    ['start with a numeric parameter value', JSON.stringify({ ...startMsg, start: { ...startMsg.start, customParameters: { a: 1 } } }), 'invalid_field'],
-    ['start with parameters as an array', JSON.stringify({ ...startMsg, start: { ...startMsg.start, customParameters: ['a'] } }), 'invalid_field'],
-    ['start without callSid', JSON.stringify({ ...startMsg, start: { ...startMsg.start, callSid: undefined } }), 'invalid_field'],
-    ['start with tracks as a string', JSON.stringify({ ...startMsg, start: { ...startMsg.start, tracks: 'inbound' } }), 'invalid_field'],
+    [
+      'start with a string sample rate',
+      JSON.stringify({
+        ...startMsg,
+        start: { ...startMsg.start, mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: '8000', channels: 1 } }
+      }),
+      'invalid_field'
+    ],
+    [
+      'start with a numeric parameter value',
+      JSON.stringify({ ...startMsg, start: { ...startMsg.start, customParameters: { a: 1 } } }),
+      'invalid_field'
+    ],
+    [
+      'start with parameters as an array',
+      JSON.stringify({ ...startMsg, start: { ...startMsg.start, customParameters: ['a'] } }),
+      'invalid_field'
+    ],
+    [
+      'start without callSid',
+      JSON.stringify({ ...startMsg, start: { ...startMsg.start, callSid: undefined } }),
+      'invalid_field'
+    ],
+    [
+      'start with tracks as a string',
+      JSON.stringify({ ...startMsg, start: { ...startMsg.start, tracks: 'inbound' } }),
+      'invalid_field'
+    ],
     ['dtmf with two digits', `{"event":"dtmf","streamSid":"${SID}","dtmf":{"digit":"12"}}`, 'invalid_field'],
     ['dtmf without digit', `{"event":"dtmf","streamSid":"${SID}","dtmf":{}}`, 'invalid_field'],
     ['mark without name', `{"event":"mark","streamSid":"${SID}","mark":{}}`, 'invalid_field'],
-    ['mark with a huge name', `{"event":"mark","streamSid":"${SID}","mark":{"name":"${'x'.repeat(300)}"}}`, 'invalid_field'],
+    [
+      'mark with a huge name',
+      `{"event":"mark","streamSid":"${SID}","mark":{"name":"${'x'.repeat(300)}"}}`,
+      'invalid_field'
+    ],
     ['stop without streamSid', '{"event":"stop","stop":{}}', 'invalid_field'],
     ['a 1 MB message', mediaMsg(Buffer.alloc(768 * 1024).toString('base64')), 'too_large'],
     ['a 1 MB Buffer', Buffer.alloc(1024 * 1024, 0x20), 'too_large'],
@@ -209,7 +244,8 @@ describe('parseTwilioMessage: malformed input', () => {
     for (let i = 0; i < 2000; i++) {
       const chars = valid.split('')
       const edits = 1 + Math.floor(rand() * 4)
-      for (let e = 0; e < edits; e++) chars[Math.floor(rand() * chars.length)] = String.fromCharCode(Math.floor(rand() * 128))
+      for (let e = 0; e < edits; e++)
+        chars[Math.floor(rand() * chars.length)] = String.fromCharCode(Math.floor(rand() * 128))
       const r = parseTwilioMessage(chars.join(''))
       if (isProtocolError(r)) errors++
       else expect(r.kind).toMatch(/^(media|connected|start|dtmf|mark|stop)$/)
@@ -222,7 +258,11 @@ describe('builders', () => {
   it('buildMedia round-trips raw μ-law as base64 with no track field', () => {
     const payload = new Uint8Array(160).map((_, i) => 255 - i)
     const text = buildMedia(SID, payload)
-    expect(JSON.parse(text)).toEqual({ event: 'media', streamSid: SID, media: { payload: Buffer.from(payload).toString('base64') } })
+    expect(JSON.parse(text)).toEqual({
+      event: 'media',
+      streamSid: SID,
+      media: { payload: Buffer.from(payload).toString('base64') }
+    })
   })
 
   it('buildMedia encodes only the view it is given, not the whole underlying buffer', () => {

@@ -6,13 +6,7 @@ export const MAX_MESSAGE_BYTES = 64 * 1024
 export const MAX_PAYLOAD_BYTES = 16 * 1024
 
 export type ProtocolErrorCode =
-  | 'too_large'
-  | 'binary_frame'
-  | 'invalid_json'
-  | 'invalid_message'
-  | 'unknown_event'
-  | 'invalid_field'
-  | 'bad_base64'
+  'too_large' | 'binary_frame' | 'invalid_json' | 'invalid_message' | 'unknown_event' | 'invalid_field' | 'bad_base64'
 
 /** What parsing returns for input it refuses. Never thrown. */
 export interface ProtocolError {
@@ -115,7 +109,8 @@ const MAX_TEXT_FIELD = 1024
 
 function objectField(o: Json, key: string): Json {
   const v = o[key]
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Reject('invalid_field', `${key} must be an object`)
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    throw new Reject('invalid_field', `${key} must be an object`)
   return v as Json
 }
 
@@ -162,7 +157,11 @@ function parseStart(msg: Json): StartMessage {
   const tracksRaw = start.tracks
   let tracks: string[] = ['inbound']
   if (tracksRaw !== undefined) {
-    if (!Array.isArray(tracksRaw) || tracksRaw.length > 4 || !tracksRaw.every((t) => typeof t === 'string' && t.length <= 32)) {
+    if (
+      !Array.isArray(tracksRaw) ||
+      tracksRaw.length > 4 ||
+      !tracksRaw.every((t) => typeof t === 'string' && t.length <= 32)
+    ) {
       throw new Reject('invalid_field', 'tracks must be a list of track names')
     }
     tracks = tracksRaw as string[]
@@ -230,7 +229,8 @@ function parseMedia(msg: Json): MediaMessage {
 function parseDtmf(msg: Json): DtmfMessage {
   const dtmf = objectField(msg, 'dtmf')
   const digit = dtmf.digit
-  if (typeof digit !== 'string' || !DTMF_RE.test(digit)) throw new Reject('invalid_field', 'digit must be one of 0-9 * # A-D')
+  if (typeof digit !== 'string' || !DTMF_RE.test(digit))
+    throw new Reject('invalid_field', 'digit must be one of 0-9 * # A-D')
   return {
     kind: 'dtmf',
     sequenceNumber: optionalCounter(msg, 'sequenceNumber'),
@@ -292,14 +292,16 @@ export function parseTwilioMessage(text: string | Uint8Array): ParsedMessage | P
   // Measure before decoding so that a huge frame costs nothing beyond its arrival.
   const size = typeof text === 'string' ? text.length : text.byteLength
   if (size > MAX_MESSAGE_BYTES) return fail('too_large', `message exceeds ${MAX_MESSAGE_BYTES} bytes`)
-  const str = typeof text === 'string' ? text : Buffer.from(text.buffer, text.byteOffset, text.byteLength).toString('utf8')
+  const str =
+    typeof text === 'string' ? text : Buffer.from(text.buffer, text.byteOffset, text.byteLength).toString('utf8')
   let msg: unknown
   try {
     msg = JSON.parse(str)
   } catch {
     return fail('invalid_json', 'message is not valid JSON')
   }
-  if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) return fail('invalid_message', 'message must be a JSON object')
+  if (typeof msg !== 'object' || msg === null || Array.isArray(msg))
+    return fail('invalid_message', 'message must be a JSON object')
   const event = (msg as Json).event
   if (typeof event !== 'string') return fail('invalid_message', 'event must be a string')
   try {
