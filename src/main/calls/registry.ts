@@ -62,6 +62,8 @@ export interface PrewarmContext {
 const RECENT_CALLS = 200
 /** Messages a Media Stream may send per second: Twilio sends 50 media frames plus marks; far above that is abuse. */
 const MAX_MESSAGES_PER_SECOND = 400
+/** Messages kept while a call is being set up. */
+const MAX_PENDING_MESSAGES = 500
 
 export class CallRegistry extends EventEmitter<{ started: [CallSession]; ended: [CallSession] }> {
   readonly #opts: CallRegistryOptions
@@ -162,7 +164,8 @@ export class CallRegistry extends EventEmitter<{ started: [CallSession]; ended: 
         return
       }
       if (pending) {
-        pending.push(parsed)
+        // Held while the engine and recorder open; 10 s of frames is far more than that takes.
+        if (pending.length < MAX_PENDING_MESSAGES) pending.push(parsed)
         return
       }
       if (parsed.kind !== 'start') return
