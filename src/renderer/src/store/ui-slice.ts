@@ -1,5 +1,6 @@
 // Window state: which view is shown, the theme, the help overlay.
 import type { StateCreator } from 'zustand/vanilla'
+import { EMPTY_FILTERS, type HistoryFilters } from '../features/history/history-query.js'
 import type { AppState } from './index.js'
 
 export type View = 'call' | 'history' | 'agents' | 'settings'
@@ -15,12 +16,16 @@ export interface UiSlice {
   historyCallId: string | null
   /** The first-run card was put away. */
   firstRunDismissed: boolean
+  historyFilters: HistoryFilters
+  historyPage: number
   setView(view: View): void
   setTheme(theme: Theme): void
   setResolvedTheme(theme: 'light' | 'dark'): void
   setHelpOpen(open: boolean): void
   openHistoryCall(callId: string | null): void
   dismissFirstRun(): void
+  setHistoryFilters(filters: HistoryFilters): void
+  setHistoryPage(page: number): void
 }
 
 const THEME_KEY = 'callbench.theme'
@@ -52,6 +57,8 @@ export const createUiSlice: StateCreator<AppState, [], [], UiSlice> = (set) => (
   helpOpen: false,
   historyCallId: null,
   firstRunDismissed: stored(FIRST_RUN_KEY) === '1',
+  historyFilters: EMPTY_FILTERS,
+  historyPage: 1,
   setView: (view) => set({ view }),
   setTheme: (theme) => {
     store(THEME_KEY, theme)
@@ -63,5 +70,7 @@ export const createUiSlice: StateCreator<AppState, [], [], UiSlice> = (set) => (
   dismissFirstRun: () => {
     store(FIRST_RUN_KEY, '1')
     set({ firstRunDismissed: true })
-  }
+  },
+  setHistoryFilters: (historyFilters) => set({ historyFilters, historyPage: 1 }),
+  setHistoryPage: (historyPage) => set({ historyPage })
 })

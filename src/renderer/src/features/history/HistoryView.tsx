@@ -1,8 +1,9 @@
 // History: every call kept, with filters; a call's page with its timeline, recording and transcript.
+import { useAppStore } from '../../store/index.js'
+import { CallPage } from './CallPage.js'
+import { HistoryList } from './HistoryList.js'
+
 export function HistoryView() {
-  return (
-    <section className="card">
-      <h2>History</h2>
-    </section>
-  )
+  const callId = useAppStore((s) => s.historyCallId)
+  return callId ? <CallPage key={callId} callId={callId} /> : <HistoryList />
 }

@@ -1,0 +1,123 @@
+// History after a loopback call: the call is listed, its page plays the recording, a transcript line seeks it,
+// the timeline shows the barge-in, a note lands on the timeline, and the transcript exports.
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { Browser, Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { launchChromium } from './support/chromium.js'
+import { numberAbove } from './support/page-values.js'
+import { startServe, type ServeHandle } from './support/serve.js'
+import { writeSpeechWav } from './support/speech-wav.js'
+
+const RESULTS_DIR = join(import.meta.dirname, '..', 'test-results')
+
+interface AudioGlobals {
+  document: { querySelector(s: string): { currentTime: number; paused: boolean; duration: number } | null }
+}
+
+/** The call page's player state. */
+function player(page: Page) {
+  return page.evaluate(() => {
+    const a = (globalThis as unknown as AudioGlobals).document.querySelector('[data-testid="call-audio"]')
+    return a ? { currentTime: a.currentTime, paused: a.paused, duration: a.duration } : null
+  })
+}
+
+describe('console: history', () => {
+  let server: ServeHandle
+  let browser: Browser
+  let page: Page
+  let tmp: string
+
+  beforeAll(async () => {
+    await mkdir(RESULTS_DIR, { recursive: true })
+    tmp = await mkdtemp(join(tmpdir(), 'callbench-e2e-history-'))
+    const wav = join(tmp, 'speech.wav')
+    await writeSpeechWav(wav)
+    server = await startServe()
+    browser = await launchChromium({ fakeMedia: true, fakeAudioFile: wav })
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true })
+    page = await context.newPage()
+  })
+
+  afterAll(async () => {
+    await browser?.close()
+    await server?.stop()
+    await rm(tmp, { recursive: true, force: true })
+  })
+
+  it('lists a finished loopback call and opens its page', async () => {
+    await page.goto(server.consoleUrl)
+    await page.getByRole('button', { name: 'Call the agent (loopback)' }).click()
+    await page.getByTestId('call-state').filter({ hasText: 'Active' }).waitFor({ timeout: 20_000 })
+    // Two caller turns, so the transcript has lines and the echo has played.
+    await page.locator('[data-testid="transcript"] li[data-role="caller"]').nth(1).waitFor({ timeout: 30_000 })
+    await numberAbove(page, '[data-testid="loopback-stats"]', 'data-agent-frames-played', 150)
+    await page.getByTestId('bookmark').click()
+    await page.getByTestId('note-input').fill('Echo came back')
+    await page.getByTestId('note-input').press('Enter')
+    await page.locator('[data-testid="call-events"] li[data-kind="note"]').waitFor()
+    await page.keyboard.press('Escape')
+    await page.getByTestId('call-state').filter({ hasText: 'Ended' }).waitFor({ timeout: 10_000 })
+
+    await page.getByRole('navigation', { name: 'Views' }).getByRole('button', { name: 'History' }).click()
+    await page.getByTestId('history-total').filter({ hasText: '1 call' }).waitFor()
+    const row = page.getByTestId('history-table').locator('tbody tr')
+    expect(await row.count()).toBe(1)
+    const cells = await row.locator('td').allTextContents()
+    expect(cells[1]).toBe('This window')
+    expect(cells[2]).toBe('Loopback')
+    expect(cells[3]).toBe('Echo (offline)')
+    expect(Number(cells[6])).toBeGreaterThanOrEqual(2)
+    expect(cells[7]).toMatch(/^\d+ ms$/)
+    await page.screenshot({ path: join(RESULTS_DIR, 'console-history.png') })
+
+    await row.click()
+    await page.getByTestId('call-page').waitFor()
+  })
+
+  it('plays the recording and seeks to a transcript line', async () => {
+    const lines = page.getByTestId('call-transcript').locator('li')
+    await lines.nth(1).waitFor()
+    await page.waitForFunction(
+      () => {
+        const a = (globalThis as unknown as AudioGlobals).document.querySelector('[data-testid="call-audio"]')
+        return a !== null && Number.isFinite(a.duration) && a.duration > 3
+      },
+      undefined,
+      { timeout: 15_000 }
+    )
+    const second = await lines.nth(1).locator('time').textContent()
+    const [m, s] = second!.split(':').map(Number) as [number, number]
+    const lineS = m * 60 + s
+    await lines.nth(1).click()
+    await page.waitForFunction(
+      (target) => {
+        const a = (globalThis as unknown as AudioGlobals).document.querySelector('[data-testid="call-audio"]')
+        return a !== null && !a.paused && a.currentTime >= target - 0.2
+      },
+      lineS,
+      { timeout: 10_000 }
+    )
+    const state = await player(page)
+    expect(state!.paused).toBe(false)
+    expect(state!.currentTime).toBeGreaterThanOrEqual(lineS - 0.2)
+    expect(state!.currentTime).toBeLessThan(lineS + 3)
+
+    // The timeline shows the barge-in on the greeting and the note dropped during the call.
+    const timeline = page.getByTestId('call-timeline')
+    expect(await timeline.locator('[data-kind="note"]').getAttribute('aria-label')).toContain('Echo came back')
+    expect(await timeline.locator('[data-kind="reply"]').count()).toBeGreaterThanOrEqual(2)
+    await page.screenshot({ path: join(RESULTS_DIR, 'console-call-page.png') })
+  })
+
+  it('adds a verdict and exports the transcript', async () => {
+    await page.getByRole('textbox', { name: 'Note' }).fill('Greeting cut by the caller, echo fine')
+    await page.getByRole('button', { name: 'Pass' }).click()
+    await page.getByTestId('call-notes').locator('.verdict-pass').waitFor()
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export transcript (.txt)' }).click()])
+    const text = await readFile((await download.path())!, 'utf8')
+    expect(text).toMatch(/^\[\d\d:\d\d\.\d\] Caller: /m)
+  })
+})
