@@ -25,7 +25,7 @@ export interface RealtimeFigures {
   invalidClientEvents: number
   /** Caller frames sent before `session.update`: a bug if not zero. */
   appendsBeforeSessionUpdate: number
-  /** Caller frames the simulated Twilio sent that the service never got. */
+  /** Caller frames the simulated Twilio sent that the service never got (completed calls). */
   callerFramesLost: number
 }
 
@@ -63,7 +63,8 @@ export async function realtimeFigures(
     out.truncationsRefused += s.truncations.filter((t) => !t.accepted).length
     out.invalidClientEvents += s.invalidEvents.length
     out.appendsBeforeSessionUpdate += s.appendsBeforeSessionUpdate
-    out.callerFramesLost += Math.max(0, r.sim.framesSent - Math.floor(s.audioBytesReceived / 160))
+    // Only calls that ran to their own hang-up: a failed call stops forwarding by design.
+    if (!r.error) out.callerFramesLost += Math.max(0, r.sim.framesSent - Math.floor(s.audioBytesReceived / 160))
     // First agent frame after each utterance ended: the first frame of the reply to it.
     const firstFrames = r.sim.speech.map((sp) => sp.firstAgentMediaAtMs).filter((t): t is number => t !== undefined)
     const sent = s.responses.map((x) => x.firstDeltaSentAtMs).filter((t): t is number => t !== undefined)
@@ -112,6 +113,16 @@ async function main(): Promise<void> {
     args: ['--dotenv', '/dev/null'],
     env: { CALLBENCH_LOG_LEVEL: 'warn', OPENAI_API_KEY: 'sk-bench', OPENAI_BASE_URL: fake.baseUrl }
   })
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(sig, () => {
+      void server.stop().finally(() => process.exit(130))
+    })
+  }
+  const progress = setInterval(() => {
+    const open = fake.sessions.filter((s) => !s.closed).length
+    const replies = fake.sessions.reduce((n, s) => n + s.responses.length, 0)
+    console.error(`… ${fake.sessions.length} sessions (${open} open), ${replies} replies`)
+  }, 10_000).unref()
   try {
     const runId = `rt-${Date.now().toString(36)}`
     const cpuBefore = server.cpuSeconds()
@@ -155,6 +166,7 @@ async function main(): Promise<void> {
       )
     }
   } finally {
+    clearInterval(progress)
     await server.stop()
     await fake.close()
   }
