@@ -2,7 +2,7 @@
 import { useState, type ReactNode } from 'react'
 import type { Profile } from '../../../../shared/profiles.js'
 import type { Settings } from '../../../../shared/settings.js'
-import { loadProfiles } from '../../api/load.js'
+import { loadProfiles, saveSettings } from '../../api/load.js'
 import { useConsole } from '../../console-context.js'
 import { appStore } from '../../store/index.js'
 import { AmdFields } from './AmdFields.js'
@@ -49,7 +49,7 @@ export function AgentEditor({ settings, profile, isDefault, notice, onSaved, onD
     setStatus(null)
     try {
       if (isDefault) {
-        appStore.getState().setSettingsView(await api.updateSettings(settingsUpdateFrom(draft)))
+        await saveSettings(api, appStore, settingsUpdateFrom(draft))
         onSaved('default')
       } else {
         const input = profileInputFrom(draft)

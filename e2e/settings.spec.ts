@@ -1,0 +1,92 @@
+// Settings: a key typed in is saved, reported as set, and never shown back: not in the page, not in any input,
+// not in any response the console receives.
+import { mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { Browser, Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { launchChromium } from './support/chromium.js'
+import { startServe, type ServeHandle } from './support/serve.js'
+
+const RESULTS_DIR = join(import.meta.dirname, '..', 'test-results')
+const SECRET = 'sk-e2e-never-shown-0123456789wxyz'
+const SECRET_TAIL = SECRET.slice(-4)
+
+interface InputGlobals {
+  document: { querySelectorAll(s: string): ArrayLike<{ value: string }>; documentElement: { outerHTML: string } }
+}
+
+describe('console: settings', () => {
+  let server: ServeHandle
+  let browser: Browser
+  let page: Page
+  const bodies: string[] = []
+
+  beforeAll(async () => {
+    await mkdir(RESULTS_DIR, { recursive: true })
+    server = await startServe()
+    browser = await launchChromium()
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } })
+    page.on('response', (res) => {
+      if (res.url().includes('/api/')) void res.text().then((t) => bodies.push(t), () => {})
+    })
+    page.on('websocket', (ws) => ws.on('framereceived', (f) => bodies.push(String(f.payload))))
+  })
+
+  afterAll(async () => {
+    await browser?.close()
+    await server?.stop()
+  })
+
+  /** Everything the page shows or holds in its fields. */
+  const pageText = () =>
+    page.evaluate(() => {
+      const g = globalThis as unknown as InputGlobals
+      const values = Array.from(g.document.querySelectorAll('input, textarea')).map((i) => i.value)
+      return [g.document.documentElement.outerHTML, ...values].join('\n')
+    })
+
+  it('saves a key, says it is set, and never shows it back', async () => {
+    await page.goto(server.consoleUrl)
+    await page.getByRole('navigation', { name: 'Views' }).getByRole('button', { name: 'Settings' }).click()
+    const field = page.getByTestId('secret-OPENAI_API_KEY')
+    await field.waitFor()
+    expect(await field.getAttribute('type')).toBe('password')
+    await field.fill(SECRET)
+    await page.getByRole('button', { name: 'Save OpenAI keys' }).click()
+    await page.locator('[data-secret="OPENAI_API_KEY"] .secret-set').waitFor()
+    expect(await page.locator('[data-secret="OPENAI_API_KEY"] .secret-status').textContent()).toBe(`Set (…${SECRET_TAIL})`)
+    expect(await field.inputValue()).toBe('')
+    await page.screenshot({ path: join(RESULTS_DIR, 'console-settings.png') })
+
+    // The core has it: the engines that needed only this key are available now, and health says OpenAI is on.
+    const engines = (await (await fetch(`${server.controlUrl}/api/engines`, { headers: { authorization: `Bearer ${server.token}` } })).json()) as { mode: string; available: boolean }[]
+    expect(engines.find((e) => e.mode === 'openai-realtime')?.available).toBe(true)
+    await page.getByTestId('status-bar').locator('.svc-on', { hasText: 'OpenAI' }).waitFor()
+
+    expect(await pageText()).not.toContain(SECRET)
+    await page.reload()
+    await page.locator('body').press('4')
+    await page.locator('[data-secret="OPENAI_API_KEY"] .secret-set').waitFor()
+    expect(await pageText()).not.toContain(SECRET)
+    expect(bodies.length).toBeGreaterThan(3)
+    for (const body of bodies) expect(body).not.toContain(SECRET)
+  })
+
+  it('removes a key', async () => {
+    await page.getByRole('button', { name: 'Remove API key' }).first().click()
+    await page.locator('[data-secret="OPENAI_API_KEY"] .secret-status').filter({ hasText: 'Not set' }).waitFor()
+  })
+
+  it('saves the time zone and auto-upload', async () => {
+    const saved = () => page.waitForResponse((r) => r.url().endsWith('/api/settings') && r.request().method() === 'PUT' && r.ok())
+    await Promise.all([saved(), page.getByTestId('time-zone').selectOption('Asia/Tokyo')])
+    await page.getByTestId('auto-upload').check()
+    await Promise.all([saved(), page.getByRole('button', { name: 'Save uploads' }).click()])
+    const view = (await (await fetch(`${server.controlUrl}/api/settings`, { headers: { authorization: `Bearer ${server.token}` } })).json()) as {
+      settings: { timeZone: string; s3: { autoUpload: boolean } }
+    }
+    expect(view.settings.timeZone).toBe('Asia/Tokyo')
+    expect(view.settings.s3.autoUpload).toBe(true)
+    expect(await page.getByTestId('time-zone').inputValue()).toBe('Asia/Tokyo')
+  })
+})
