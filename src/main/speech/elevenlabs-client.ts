@@ -1,5 +1,5 @@
 /** The one place that builds the ElevenLabs SDK client from secrets and config, and turns its errors into ours. */
-import { ElevenLabsClient, ElevenLabsEnvironment, ElevenLabsError, ElevenLabsTimeoutError } from '@elevenlabs/elevenlabs-js'
+import type { ElevenLabsClient } from '@elevenlabs/elevenlabs-js'
 import { CallbenchError } from '../../shared/errors.js'
 import type { SecretStore } from '../settings/secrets.js'
 
@@ -26,6 +26,21 @@ export interface ElevenLabsClientOptions {
 
 let cached: { key: string; connection: ElevenLabsConnection } | undefined
 
+type ElevenLabsSdk = typeof import('@elevenlabs/elevenlabs-js')
+let sdkPromise: Promise<ElevenLabsSdk> | undefined
+let sdk: ElevenLabsSdk | undefined
+
+/**
+ * The SDK, loaded on first use: importing it takes seconds, which would otherwise delay every start of the
+ * app whether or not ElevenLabs is configured.
+ */
+export function loadElevenLabsSdk(): Promise<ElevenLabsSdk> {
+  sdkPromise ??= import('@elevenlabs/elevenlabs-js').then((m) => (sdk = m))
+  return sdkPromise
+}
+
+const PRODUCTION_BASE_URL = 'https://api.elevenlabs.io'
+
 /** Whether an ElevenLabs key is configured. */
 export async function hasElevenLabsKey(source: Pick<ElevenLabsSource, 'secrets'>): Promise<boolean> {
   return Boolean(await source.secrets.get('ELEVENLABS_API_KEY'))
@@ -35,11 +50,12 @@ export async function hasElevenLabsKey(source: Pick<ElevenLabsSource, 'secrets'>
 export async function elevenLabsFrom(source: ElevenLabsSource, opts: ElevenLabsClientOptions = {}): Promise<ElevenLabsConnection> {
   const apiKey = await source.secrets.get('ELEVENLABS_API_KEY')
   if (!apiKey) throw new CallbenchError('not_configured', 'ElevenLabs API key is not set', { field: 'ELEVENLABS_API_KEY' })
-  const baseUrl = (source.config('ELEVENLABS_BASE_URL') || ElevenLabsEnvironment.Production).replace(/\/+$/, '')
+  const baseUrl = (source.config('ELEVENLABS_BASE_URL') || PRODUCTION_BASE_URL).replace(/\/+$/, '')
   const maxRetries = opts.maxRetries ?? 1
   const timeoutInSeconds = opts.timeoutInSeconds ?? 15
   const key = `${apiKey}\n${baseUrl}\n${maxRetries}\n${timeoutInSeconds}`
   if (cached?.key === key) return cached.connection
+  const { ElevenLabsClient } = await loadElevenLabsSdk()
   const client = new ElevenLabsClient({ apiKey, baseUrl, maxRetries, timeoutInSeconds })
   const connection = { client, apiKey, baseUrl }
   cached = { key, connection }
@@ -58,10 +74,11 @@ export function wsBaseOf(baseUrl: string): string {
 export function elevenLabsError(err: unknown, what: string, field?: string): CallbenchError {
   if (err instanceof CallbenchError) return err
   const opts = { cause: err, ...(field ? { field } : {}) }
-  if (err instanceof ElevenLabsTimeoutError) {
+  // SDK errors only exist once the SDK has loaded.
+  if (sdk && err instanceof sdk.ElevenLabsTimeoutError) {
     return new CallbenchError('upstream_timeout', `ElevenLabs timed out on ${what}`, { ...opts, retryable: true })
   }
-  if (err instanceof ElevenLabsError && err.statusCode !== undefined) {
+  if (sdk && err instanceof sdk.ElevenLabsError && err.statusCode !== undefined) {
     const status = err.statusCode
     if (status === 404) return new CallbenchError('not_found', `ElevenLabs ${what} not found`, opts)
     if (status === 400 || status === 422) {

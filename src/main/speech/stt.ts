@@ -1,14 +1,9 @@
 /** ElevenLabs Scribe speech to text per caller turn: streamed over the realtime WebSocket, batch upload as the fallback. */
 import { EventEmitter } from 'node:events'
-import {
-  AudioFormat as ScribeAudioFormat,
-  CommitStrategy,
-  RealtimeEvents,
-  type RealtimeConnection
-} from '@elevenlabs/elevenlabs-js'
+import type { RealtimeConnection } from '@elevenlabs/elevenlabs-js'
 import { CallbenchError } from '../../shared/errors.js'
 import type { Logger } from '../log.js'
-import { elevenLabsError, type ElevenLabsConnection } from './elevenlabs-client.js'
+import { elevenLabsError, loadElevenLabsSdk, type ElevenLabsConnection } from './elevenlabs-client.js'
 import { wrapWav } from './elevenlabs-tts.js'
 
 export const DEFAULT_REALTIME_STT_MODEL = 'scribe_v2_realtime'
@@ -196,6 +191,7 @@ export class ScribeTranscriber extends EventEmitter<TranscriberEvents> {
     session.commits = []
     session.ready = (async () => {
       const conn = await this.#connect()
+      const { AudioFormat: ScribeAudioFormat, CommitStrategy, RealtimeEvents } = await loadElevenLabsSdk()
       const connection = await conn.client.speechToText.realtime.connect({
         modelId: this.#opts.realtimeModelId,
         audioFormat: ScribeAudioFormat.ULAW_8000,

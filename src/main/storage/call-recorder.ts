@@ -30,7 +30,8 @@ export class WavCallRecorder implements CallRecorder {
 
   static async open(path: string, onClose?: (r: RecordingResult) => void): Promise<WavCallRecorder> {
     await mkdir(dirname(path), { recursive: true })
-    const writer = new WavWriter(path, { sampleRateHz: RECORDING_SAMPLE_RATE_HZ, channels: RECORDING_CHANNELS })
+    // One disk write a second per call: the header is refreshed as often, so a crash loses at most that.
+    const writer = new WavWriter(path, { sampleRateHz: RECORDING_SAMPLE_RATE_HZ, channels: RECORDING_CHANNELS, flushEveryMs: 1000 })
     await writer.open()
     return new WavCallRecorder(writer, onClose)
   }
