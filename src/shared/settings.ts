@@ -57,7 +57,11 @@ export const SettingsSchema = z.object({
       greeting: z.string().default(''),
       turnDetection: OpenAiTurnDetectionSchema.prefault({ type: 'server_vad' }),
       /** Sampling temperature of the cascade's and Gather's chat model, 0–2. */
-      temperature: z.number().min(0).max(2).default(0.7)
+      temperature: z.number().min(0).max(2).default(0.7),
+      /** Longest Realtime session, minutes: the agent wraps up before it and hangs up at it (the service allows about 60). */
+      maxSessionMinutes: z.number().min(1).max(60).default(58),
+      /** No event from the Realtime service for this long while a reply is due fails the call, ms. */
+      stallTimeoutMs: z.number().int().min(1000).max(60_000).default(8000)
     })
     .prefault({}),
   /** The TwiML `<Gather input="speech">` fallback (no media stream). */

@@ -2,7 +2,10 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { performance } from 'node:perf_hooks'
 import type { AgentEvents, CallContext } from '../../src/main/agents/agent.js'
-import { OpenAiRealtimeAgent, type OpenAiRealtimeOptions } from '../../src/main/agents/openai-realtime.js'
+import { OpenAiRealtimeAgent, openAiRealtimeEngine, type OpenAiRealtimeOptions } from '../../src/main/agents/openai-realtime.js'
+import { createLogger } from '../../src/main/log.js'
+import type { SecretStore } from '../../src/main/settings/secrets.js'
+import { SettingsSchema } from '../../src/shared/settings.js'
 import { linearToUlaw } from '../../src/main/audio/g711.js'
 import type { CallbenchError } from '../../src/shared/errors.js'
 import { FakeRealtimeServer, type FakeRealtimeSession } from '../fakes/openai-realtime.js'
@@ -170,6 +173,29 @@ describe('OpenAI Realtime agent: session', () => {
       eagerness: 'low',
       create_response: true,
       interrupt_response: true
+    })
+  })
+
+  it('the engine builds the agent from settings, the key from secrets and the base URL from config', async () => {
+    const settings = SettingsSchema.parse({
+      openai: { realtimeModel: 'gpt-realtime-mini', voice: 'ash', instructions: 'You book tables.', turnDetection: { type: 'server_vad', silenceMs: 800 } }
+    })
+    let key: string | undefined
+    const secrets: SecretStore = { get: async (n) => (n === 'OPENAI_API_KEY' ? key : undefined), set: async () => {}, delete: async () => {}, list: async () => [] }
+    const config = (n: string): string | undefined => (n === 'OPENAI_BASE_URL' ? fake.baseUrl : undefined)
+    expect(await openAiRealtimeEngine.unavailable({ secrets, config, settings })).toMatch(/OPENAI_API_KEY/)
+    key = 'sk-from-secrets'
+    expect(await openAiRealtimeEngine.unavailable({ secrets, config, settings })).toBeUndefined()
+    const call: CallContext = { callId: `call-${++callSeq}`, direction: 'inbound', mode: 'openai-realtime', customParameters: {}, clock: () => 0 }
+    const agent = openAiRealtimeEngine.create({ settings, secrets, config, log: createLogger({ level: 'silent' }), resourcesDir: '' }, call)
+    open.push(agent as OpenAiRealtimeAgent)
+    await agent.start(call)
+    const s = fake.sessionFor(call.callId)!
+    expect(s.headers.authorization).toBe('Bearer sk-from-secrets')
+    expect(s.model).toBe('gpt-realtime-mini')
+    expect(s.config).toMatchObject({
+      instructions: 'You book tables.',
+      audio: { output: { voice: 'ash' }, input: { turn_detection: { type: 'server_vad', silence_duration_ms: 800, threshold: 0.5 } } }
     })
   })
 

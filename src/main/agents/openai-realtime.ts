@@ -334,6 +334,8 @@ export const openAiRealtimeEngine: EngineDefinition = {
       instructions: s.instructions,
       greeting: s.greeting,
       turnDetection: s.turnDetection,
+      maxSessionMs: s.maxSessionMinutes * 60_000,
+      stallTimeoutMs: s.stallTimeoutMs,
       log: deps.log.child({ callId: call.callId, engine: 'openai-realtime' })
     })
   }
