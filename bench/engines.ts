@@ -7,6 +7,8 @@ export interface EngineFakes {
   /** Environment for the `callbench serve` child (keys and base URLs of the fakes). */
   env: Record<string, string>
   close(): Promise<void>
+  /** The OpenAI Realtime fake, for the figures only its own send times give (bench/openai-realtime.ts). */
+  realtime?: FakeRealtimeServer
 }
 
 export const BENCH_MODES = ['echo', 'openai-realtime', 'elevenlabs', 'cascade', 'hybrid'] as const
@@ -36,7 +38,7 @@ export async function startEngineFakes(mode: BenchMode, silenceMs: number): Prom
       return { env: {}, close: async () => {} }
     case 'openai-realtime': {
       const rt = await FakeRealtimeServer.start({ logAppends: false, recordAudio: false })
-      return { env: { OPENAI_API_KEY: 'sk-bench', OPENAI_BASE_URL: rt.baseUrl }, close: () => rt.close() }
+      return { env: { OPENAI_API_KEY: 'sk-bench', OPENAI_BASE_URL: rt.baseUrl }, close: () => rt.close(), realtime: rt }
     }
     case 'elevenlabs': {
       const el = await elevenLabs(silenceMs)

@@ -85,8 +85,22 @@ export async function realtimeFigures(
 }
 
 function fmt(d: Distribution): string {
-  const f = (v: number | undefined): string => (v === undefined ? '-' : v.toFixed(2))
-  return `n=${d.n} p50=${f(d.p50)} p95=${f(d.p95)} p99=${f(d.p99)} max=${f(d.max)} ms`
+  const f = (v: number | undefined): string => (v === undefined ? '–' : v.toFixed(2))
+  return `p50 ${f(d.p50)}  p95 ${f(d.p95)}  p99 ${f(d.p99)}  max ${f(d.max)}  (n=${d.n})`
+}
+
+/** The figures as lines for the benchmark table. */
+export function formatRealtimeFigures(f: RealtimeFigures): string {
+  return [
+    `openai-realtime (fake)          ${f.sessions} sessions`,
+    `  bridge-added ms               ${fmt(f.bridgeAddedMs)}; unmatched ${f.repliesUnmatched}`,
+    `    (fake's first audio delta sent → first media frame at the simulated Twilio)`,
+    `  barge-in clear ms             ${fmt(f.bargeInClearMs)}`,
+    `    (speech_started sent by the fake → clear at the simulated Twilio)`,
+    `  truncations                   ${f.truncations} (refused ${f.truncationsRefused})`,
+    `  protocol                      invalid client events ${f.invalidClientEvents}; appends before session.update ${f.appendsBeforeSessionUpdate}`,
+    `  caller frames lost            ${f.callerFramesLost}`
+  ].join('\n')
 }
 
 /** `node --import tsx bench/openai-realtime.ts --calls 100 --duration 60`: one run in openai-realtime mode. */
@@ -157,13 +171,8 @@ async function main(): Promise<void> {
     if (values.json) console.log(JSON.stringify({ summary, openaiRealtime: figures }, null, 2))
     else {
       console.log(formatTable(summary))
-      console.log(`openai-realtime (${figures.sessions} sessions, ${((performance.now() - t0) / 1000).toFixed(0)} s wall)`)
-      console.log(`  bridge-added (first delta sent → first frame at Twilio): ${fmt(figures.bridgeAddedMs)}; unmatched ${figures.repliesUnmatched}`)
-      console.log(`  barge-in (speech_started sent → clear at Twilio):        ${fmt(figures.bargeInClearMs)}`)
-      console.log(
-        `  truncations ${figures.truncations} (refused ${figures.truncationsRefused}); invalid client events ${figures.invalidClientEvents}; ` +
-          `appends before session.update ${figures.appendsBeforeSessionUpdate}; caller frames lost ${figures.callerFramesLost}`
-      )
+      console.log(formatRealtimeFigures(figures))
+      console.log(`wall ${((performance.now() - t0) / 1000).toFixed(0)} s`)
     }
   } finally {
     clearInterval(progress)

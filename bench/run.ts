@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util'
 import { loadSpeechClips } from '../test/fakes/twilio-media-sim.js'
 import { runLoad } from './load.js'
 import { BENCH_MODES, isBenchMode, startEngineFakes, type EngineFakes } from './engines.js'
+import { formatRealtimeFigures, realtimeFigures } from './openai-realtime.js'
 import { formatTable, summarize, type BenchSummary } from './report.js'
 import { procRunQueueWaitSeconds, startServer, type ServerHandle } from './server.js'
 
@@ -152,11 +153,12 @@ async function main(): Promise<number> {
     const serverWaitBefore = server.runQueueWaitSeconds()
     const benchWaitBefore = procRunQueueWaitSeconds(process.pid)
     const benchCpuBefore = process.cpuUsage()
+    const runId = `bench-${Date.now().toString(36)}`
     const results = await runLoad({
       mediaUrl: server.mediaUrl,
       controlUrl: server.controlUrl,
       token,
-      runId: `bench-${Date.now().toString(36)}`,
+      runId,
       calls,
       durationMs: durationS * 1000,
       mode,
@@ -179,6 +181,8 @@ async function main(): Promise<number> {
       { cpuSeconds: (benchCpu.user + benchCpu.system) / 1e6, runQueueWaitSeconds: benchWait },
       micro
     )
+    const realtime = fakes.realtime ? await realtimeFigures(fakes.realtime, results, (i) => `${runId}-${i}`) : undefined
+    if (realtime) Object.assign(summary, { openaiRealtime: realtime })
     const resultsDir = join(ROOT, 'bench', 'results')
     mkdirSync(resultsDir, { recursive: true })
     writeFileSync(
@@ -186,6 +190,7 @@ async function main(): Promise<number> {
       JSON.stringify(summary, null, 2)
     )
     console.log(values.json ? JSON.stringify(summary, null, 2) : formatTable(summary))
+    if (realtime && !values.json) console.log(formatRealtimeFigures(realtime))
     const failed = failures(summary)
     if (failed.length) {
       console.error(`bench failed: ${failed.join('; ')}`)
