@@ -43,11 +43,18 @@ export interface ServerTurn {
   bridgeMs?: number
 }
 
+/** A caller turn as the server's VAD decided it, in stream ms (from the call's timeline). */
+export interface ServerDecision {
+  lastSpeechMs: number
+  decidedAtMs: number
+}
+
 export interface CallResult {
   index: number
   sim: SimStats
   server: ServerCallStats | undefined
   serverTurns: ServerTurn[]
+  serverDecisions: ServerDecision[]
   error: string | undefined
 }
 
@@ -87,12 +94,16 @@ async function getJson(url: string, token: string): Promise<unknown> {
 async function serverViewOf(
   opts: LoadOptions,
   callId: string
-): Promise<{ stats: ServerCallStats; turns: ServerTurn[] } | undefined> {
+): Promise<{ stats: ServerCallStats; turns: ServerTurn[]; decisions: ServerDecision[] } | undefined> {
   const live = (await getJson(`${opts.controlUrl}/api/calls/${encodeURIComponent(callId)}/live`, opts.token)) as {
     stats?: ServerCallStats
     turns?: ServerTurn[]
+    timeline?: Array<{ kind: string; data?: Record<string, unknown> }>
   }
-  return live.stats ? { stats: live.stats, turns: live.turns ?? [] } : undefined
+  const decisions = (live.timeline ?? [])
+    .filter((e) => e.kind === 'vad.speech_end' && typeof e.data?.decidedAtMs === 'number')
+    .map((e) => ({ lastSpeechMs: e.data!.lastSpeechMs as number, decidedAtMs: e.data!.decidedAtMs as number }))
+  return live.stats ? { stats: live.stats, turns: live.turns ?? [], decisions } : undefined
 }
 
 /** Waits until the simulator has received as many agent frames as the server says it sent (bounded). */
@@ -120,6 +131,7 @@ async function runCall(opts: LoadOptions, index: number): Promise<CallResult> {
   let error: string | undefined
   let server: ServerCallStats | undefined
   let serverTurns: ServerTurn[] = []
+  let serverDecisions: ServerDecision[] = []
   try {
     await sim.connect()
     const endAtMs = performance.now() + opts.durationMs
@@ -139,6 +151,7 @@ async function runCall(opts: LoadOptions, index: number): Promise<CallResult> {
       const view = await serverViewOf(opts, callId)
       server = view?.stats
       serverTurns = view?.turns ?? []
+      serverDecisions = view?.decisions ?? []
       if (server) await settle(sim, server.framesOut)
     } else {
       error = `server closed the call (${sim.stats().closeCode})`
@@ -148,7 +161,7 @@ async function runCall(opts: LoadOptions, index: number): Promise<CallResult> {
   } finally {
     await sim.hangup()
   }
-  return { index, sim: sim.stats(), server, serverTurns, error }
+  return { index, sim: sim.stats(), server, serverTurns, serverDecisions, error }
 }
 
 export async function runLoad(opts: LoadOptions): Promise<CallResult[]> {

@@ -24,6 +24,13 @@ export interface BenchSummary {
     unanswered: number
     /** Caller speech end (as sent) → first agent frame received, minus the configured end-of-turn silence, ms. */
     latencyMs: Distribution
+    /**
+     * Anchored on the server's own VAD decision instead of the fixture's measured speech end: the caller frame
+     * that completed the configured silence after the VAD's last speech window went out → first agent frame.
+     */
+    afterSilenceWindowMs: Distribution
+    /** The same from the frame that completed the VAD window on which end of turn was decided (32 ms for Silero). */
+    afterDecisionMs: Distribution
     /** The server's own figure: caller stopped (VAD) → first agent frame out, ms (includes the silence window). */
     serverTotalMs: Distribution
     /** The server's end-of-speech wait (VAD decision after the last speech), ms. */
@@ -81,6 +88,8 @@ export function summarize(
   micro: Record<string, unknown>
 ): BenchSummary {
   const turnLatency: number[] = []
+  const afterSilence: number[] = []
+  const afterDecision: number[] = []
   const serverTotal: number[] = []
   const serverWait: number[] = []
   const bargeLatency: number[] = []
@@ -120,6 +129,28 @@ export function summarize(
         else bargeLatency.push(sp.clearAtMs - sp.onsetSentAtMs)
       }
     }
+    // The frame covering stream time t is frame ceil(t/20)−1; it left at its due time plus its lateness.
+    const sentAt = (streamMs: number): number | undefined => {
+      const k = Math.ceil(streamMs / 20) - 1
+      return k >= 0 && k < s.lateness.length ? s.startAtMs + 20 * k + s.lateness[k]! : undefined
+    }
+    const firstReplyAfter = (t: number): number | undefined => {
+      let best: number | undefined
+      for (const sp of s.speech) {
+        if (sp.offsetSentAtMs !== undefined && sp.offsetSentAtMs <= t && sp.firstAgentMediaAtMs !== undefined && sp.firstAgentMediaAtMs >= t) {
+          best = sp.firstAgentMediaAtMs
+        }
+      }
+      return best
+    }
+    for (const d of r.serverDecisions ?? []) {
+      const silenceAt = sentAt(d.lastSpeechMs + config.silenceMs)
+      const decidedAt = sentAt(d.decidedAtMs)
+      const reply = decidedAt === undefined ? undefined : firstReplyAfter(decidedAt)
+      if (reply === undefined || silenceAt === undefined || decidedAt === undefined) continue
+      afterSilence.push(reply - silenceAt)
+      afterDecision.push(reply - decidedAt)
+    }
     for (const t of r.serverTurns) {
       if (t.totalMs !== undefined) serverTotal.push(t.totalMs)
       if (t.endOfSpeechWaitMs !== undefined) serverWait.push(t.endOfSpeechWaitMs)
@@ -145,6 +176,8 @@ export function summarize(
       answered: utterances - unanswered,
       unanswered,
       latencyMs: distribution(turnLatency),
+      afterSilenceWindowMs: distribution(afterSilence),
+      afterDecisionMs: distribution(afterDecision),
       serverTotalMs: distribution(serverTotal),
       serverEndOfSpeechWaitMs: distribution(serverWait)
     },
@@ -203,6 +236,8 @@ export function formatTable(s: BenchSummary): string {
     ['calls', `${s.calls.completed} completed, ${s.calls.failed} failed`],
     ['turns', `${s.turns.answered}/${s.turns.utterances} answered`],
     ['turn latency ms (− silence)', dist(s.turns.latencyMs, ['p50', 'p95', 'p99'])],
+    ['  overhead after silence window', dist(s.turns.afterSilenceWindowMs, ['p50', 'p95', 'p99'])],
+    ['  overhead after VAD decision', dist(s.turns.afterDecisionMs, ['p50', 'p95', 'p99'])],
     ['  server: stopped → first out', dist(s.turns.serverTotalMs, ['p50', 'p95', 'p99'])],
     ['  server: end-of-speech wait', dist(s.turns.serverEndOfSpeechWaitMs, ['p50', 'p95', 'p99'])],
     ['barge-ins', `${s.bargeIn.cleared}/${s.bargeIn.attempts} cleared, ${s.bargeIn.missed} missed`],

@@ -93,6 +93,8 @@ export interface SimStats {
   closeCode: number | undefined
   closedBy: 'us' | 'server' | undefined
   framesSent: number
+  /** When frame k was due: `startAtMs + 20 k` (performance.now() ms); it went out `lateness[k]` later. */
+  startAtMs: number
   /** Frames sent more than LATE_FRAME_MS after their due time: the simulator's own lateness, not the server's. */
   framesLate: number
   /** Send time minus due time, per frame, ms. */
@@ -341,6 +343,7 @@ export class TwilioMediaSim extends EventEmitter<{
       closeCode: this.closeCode,
       closedBy: this.closedBy,
       framesSent: this.framesSent,
+      startAtMs: this.startAtMs,
       framesLate: this.framesLate,
       lateness: this.lateness,
       speech: this.speech,

@@ -109,7 +109,7 @@ export class EchoAgent extends EventEmitter<AgentEvents> implements Agent {
     if (!call) return
     const nowStreamMs = this.#streamBytes / BYTES_PER_MS
     const nowMs = call.clock()
-    this.emit('event', 'vad.speech_end', { onsetMs: e.onsetMs, lastSpeechMs: e.lastSpeechMs, speechMs: e.speechMs })
+    this.emit('event', 'vad.speech_end', { onsetMs: e.onsetMs, lastSpeechMs: e.lastSpeechMs, decidedAtMs: e.decidedAtMs, speechMs: e.speechMs })
     const pad = this.#deps.settings.vad.preSpeechPadMs
     const audio = this.#recall(e.onsetMs - pad, e.lastSpeechMs + 100)
     this.#turn++
