@@ -1,6 +1,7 @@
 /** Figures for the cascade and hybrid engines against zero-delay fakes: bridge overhead per turn, barge-in, TTS → Twilio. */
 import { randomBytes } from 'node:crypto'
 import { dirname, join } from 'node:path'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { FakeElevenLabs } from '../test/fakes/elevenlabs.js'
@@ -45,6 +46,8 @@ export interface CascadeHybridFigures {
   bargeInMissed: number
   callsFailed: number
   errors: string[]
+  /** Event-loop delay of this process (simulated Twilio and the fakes live here), ms: how late the fakes answered. */
+  harnessLoopDelayMs: { p50: number; p99: number; max: number }
 }
 
 export function figures(
@@ -141,6 +144,7 @@ async function main(): Promise<void> {
       : undefined
   const env: Record<string, string> = {
     CALLBENCH_LOG_LEVEL: 'warn',
+    ...(process.env.BENCH_SERVER_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_SERVER_NODE_OPTIONS } : {}),
     ELEVENLABS_API_KEY: eleven.apiKey,
     ELEVENLABS_BASE_URL: eleven.url,
     OPENAI_API_KEY: chat?.apiKey ?? 'sk-bench',
@@ -156,6 +160,8 @@ async function main(): Promise<void> {
   })
   try {
     const runId = `${mode}-${Date.now().toString(36)}`
+    const loop = monitorEventLoopDelay({ resolution: 5 })
+    loop.enable()
     const silenceMs = 500
     const results = await runLoad({
       mediaUrl: server.mediaUrl,
@@ -171,6 +177,7 @@ async function main(): Promise<void> {
       bargeInEvery: Number(values['barge-every']),
       rampMs: Number(values['ramp-ms'])
     })
+    loop.disable()
     const summary = summarize(
       results,
       { calls, durationS, mode, vad: values.vad ?? '', silenceMs, quick: false },
@@ -187,7 +194,8 @@ async function main(): Promise<void> {
       bargeInClearMs: summary.bargeIn.latencyMs,
       bargeInMissed: summary.bargeIn.missed,
       callsFailed: summary.calls.failed,
-      errors: summary.calls.errors
+      errors: summary.calls.errors,
+      harnessLoopDelayMs: { p50: loop.percentile(50) / 1e6, p99: loop.percentile(99) / 1e6, max: loop.max / 1e6 }
     }
     if (values.json) console.log(JSON.stringify({ figures: out, summary }, null, 2))
     else {
@@ -205,6 +213,10 @@ async function main(): Promise<void> {
       console.log(`  barge-in onset → clear               ${fmt(out.bargeInClearMs)} (missed ${out.bargeInMissed})`)
       console.log(`  sim turn latency − silence           ${fmt(summary.turns.latencyMs)}`)
       console.log(`  failed calls ${out.callsFailed} ${out.errors.slice(0, 3).join('; ')}`)
+      const h = out.harnessLoopDelayMs
+      console.log(
+        `  harness event-loop delay             p50=${h.p50.toFixed(2)} p99=${h.p99.toFixed(2)} max=${h.max.toFixed(2)} ms`
+      )
     }
   } finally {
     await server.stop()
