@@ -55,7 +55,7 @@ export function figures(
   eleven: FakeElevenLabs,
   results: readonly CallResult[],
   callIdOf: (i: number) => string
-): Omit<CascadeHybridFigures, 'bargeInClearMs' | 'bargeInMissed' | 'callsFailed' | 'errors'> {
+): Omit<CascadeHybridFigures, 'bargeInClearMs' | 'bargeInMissed' | 'callsFailed' | 'errors' | 'harnessLoopDelayMs'> {
   const overhead: number[] = []
   const bridge: number[] = []
   const stt: number[] = []
