@@ -163,8 +163,15 @@ async function main(): Promise<void> {
     const summary = summarize(
       results,
       { calls, durationS, mode: 'openai-realtime', vad: 'n/a', silenceMs: 500, quick: false },
-      { cpuSeconds, peakRssBytes: server.peakRssBytes(), runQueueWaitSeconds: server.runQueueWaitSeconds() - waitBefore },
-      { cpuSeconds: (usage.user + usage.system) / 1e6, runQueueWaitSeconds: procRunQueueWaitSeconds(process.pid) - benchWaitBefore },
+      {
+        cpuSeconds,
+        peakRssBytes: server.peakRssBytes(),
+        runQueueWaitSeconds: server.runQueueWaitSeconds() - waitBefore
+      },
+      {
+        cpuSeconds: (usage.user + usage.system) / 1e6,
+        runQueueWaitSeconds: procRunQueueWaitSeconds(process.pid) - benchWaitBefore
+      },
       {}
     )
     const figures = await realtimeFigures(fake, results, (i) => `${runId}-${i}`)

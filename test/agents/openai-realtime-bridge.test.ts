@@ -31,7 +31,11 @@ describe('OpenAI Realtime call through the bridge', () => {
   }
 
   beforeAll(async () => {
-    fake = await FakeRealtimeServer.start({ replyDurationMs: REPLY_MS, replyText: 'Let me check that for you.', callerText: 'Hello.' })
+    fake = await FakeRealtimeServer.start({
+      replyDurationMs: REPLY_MS,
+      replyText: 'Let me check that for you.',
+      callerText: 'Hello.'
+    })
     dataDir = mkdtempSync(join(tmpdir(), 'callbench-openai-'))
     app = await startApp({
       dataDir,
@@ -104,7 +108,9 @@ describe('OpenAI Realtime call through the bridge', () => {
     expect(Math.abs(cut.audioEndMs - heardAtClearMs)).toBeLessThanOrEqual(20)
     // Nothing of the cut reply reached the caller after the clear.
     expect(stats.generations.reduce((n, g) => n + g.staleFrames, 0)).toBe(0)
-    expect(timeline).toEqual(expect.arrayContaining(['session.ready', 'speech_started', 'response.created', 'barge_in', 'clear', 'truncate']))
+    expect(timeline).toEqual(
+      expect.arrayContaining(['session.ready', 'speech_started', 'response.created', 'barge_in', 'clear', 'truncate'])
+    )
     // Turns carry the engine's share, so the bridge's own share is computed.
     expect(turns.length).toBeGreaterThanOrEqual(2)
     for (const t of turns.slice(0, 2)) {
@@ -113,7 +119,11 @@ describe('OpenAI Realtime call through the bridge', () => {
       expect(t.bridgeMs).toBeGreaterThanOrEqual(0)
     }
     const transcripts = events.filter((e) => e.type === 'call.transcript' && e.callId === callId)
-    expect(transcripts.some((e) => e.type === 'call.transcript' && e.role === 'agent' && e.final && e.text === 'Let me check that for you.')).toBe(true)
+    expect(
+      transcripts.some(
+        (e) => e.type === 'call.transcript' && e.role === 'agent' && e.final && e.text === 'Let me check that for you.'
+      )
+    ).toBe(true)
     expect(transcripts.some((e) => e.type === 'call.transcript' && e.role === 'caller' && e.final)).toBe(true)
   })
 

@@ -25,7 +25,12 @@ const REQUIRED = {
     transcript: 'string',
     usage: 'object'
   },
-  'conversation.item.truncated': { event_id: 'string', item_id: 'string', content_index: 'number', audio_end_ms: 'number' },
+  'conversation.item.truncated': {
+    event_id: 'string',
+    item_id: 'string',
+    content_index: 'number',
+    audio_end_ms: 'number'
+  },
   'response.created': { event_id: 'string', response: 'object' },
   'response.done': { event_id: 'string', response: 'object' },
   'response.output_item.added': { event_id: 'string', response_id: 'string', output_index: 'number', item: 'object' },
@@ -54,7 +59,13 @@ const REQUIRED = {
     content_index: 'number',
     delta: 'string'
   },
-  'response.output_audio.done': { event_id: 'string', response_id: 'string', item_id: 'string', output_index: 'number', content_index: 'number' },
+  'response.output_audio.done': {
+    event_id: 'string',
+    response_id: 'string',
+    item_id: 'string',
+    output_index: 'number',
+    content_index: 'number'
+  },
   'response.output_audio_transcript.delta': {
     event_id: 'string',
     response_id: 'string',
@@ -99,7 +110,8 @@ function shapeProblems(ev: Record<string, unknown>): string[] {
   const out: string[] = []
   for (const [k, t] of Object.entries(spec)) {
     const v = ev[k]
-    if (t === 'object' ? typeof v !== 'object' || v === null : typeof v !== t) out.push(`${String(ev.type)}.${k} is not a ${t}`)
+    if (t === 'object' ? typeof v !== 'object' || v === null : typeof v !== t)
+      out.push(`${String(ev.type)}.${k} is not a ${t}`)
   }
   if (ev.type === 'error') {
     const e = ev.error as Record<string, unknown>
@@ -111,7 +123,10 @@ function shapeProblems(ev: Record<string, unknown>): string[] {
 interface RawClient {
   ws: WebSocket
   events: Array<Record<string, unknown>>
-  next(type: RealtimeServerEvent['type'], match?: (e: Record<string, unknown>) => boolean): Promise<Record<string, unknown>>
+  next(
+    type: RealtimeServerEvent['type'],
+    match?: (e: Record<string, unknown>) => boolean
+  ): Promise<Record<string, unknown>>
   send(ev: RealtimeClientEvent): void
   closed: Promise<{ code: number; reason: string }>
 }
@@ -120,7 +135,11 @@ let fake: FakeRealtimeServer
 const clients: WebSocket[] = []
 
 beforeAll(async () => {
-  fake = await FakeRealtimeServer.start({ callerText: 'What time is it?', replyText: 'It is noon.', replyDurationMs: 800 })
+  fake = await FakeRealtimeServer.start({
+    callerText: 'What time is it?',
+    replyText: 'It is noon.',
+    replyDurationMs: 800
+  })
 })
 afterAll(async () => {
   for (const ws of clients) ws.terminate()
@@ -137,7 +156,9 @@ async function connect(headers: Record<string, string> = { Authorization: 'Beare
     events.push(e)
     for (const w of [...waiters]) w(e)
   })
-  const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })))
+  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+    ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() }))
+  )
   await new Promise<void>((resolve, reject) => {
     ws.once('open', resolve)
     ws.once('error', reject)
@@ -228,7 +249,10 @@ describe('OpenAI Realtime fake', () => {
       .filter((e) => e.type === 'response.output_audio.delta')
       .reduce((n, e) => n + Buffer.from(e.delta as string, 'base64').byteLength, 0)
     expect(audioBytes).toBe(800 * 8)
-    const transcript = c.events.filter((e) => e.type === 'response.output_audio_transcript.delta').map((e) => e.delta).join('')
+    const transcript = c.events
+      .filter((e) => e.type === 'response.output_audio_transcript.delta')
+      .map((e) => e.delta)
+      .join('')
     expect(transcript).toBe('It is noon.')
     expect(c.events.flatMap(shapeProblems)).toEqual([])
     expect(fake.sessions.at(-1)!.speechStartedSentAtMs).toHaveLength(1)
@@ -241,7 +265,7 @@ describe('OpenAI Realtime fake', () => {
     await c.next('session.updated')
     c.send({ type: 'response.create' })
     const done = await c.next('response.done')
-    const itemId = ((done.response as { output: Array<{ id: string }> }).output[0]!).id
+    const itemId = (done.response as { output: Array<{ id: string }> }).output[0]!.id
     c.send({ type: 'conversation.item.truncate', item_id: itemId, content_index: 0, audio_end_ms: 900 })
     const err = await c.next('error')
     expect(err.error).toMatchObject({ type: 'invalid_request_error', code: 'invalid_value', param: 'audio_end_ms' })
@@ -262,7 +286,10 @@ describe('OpenAI Realtime fake', () => {
       await c.next('response.output_audio.delta')
       c.send({ type: 'response.cancel' })
       const done = await c.next('response.done')
-      expect(done.response).toMatchObject({ status: 'cancelled', status_details: { type: 'cancelled', reason: 'client_cancelled' } })
+      expect(done.response).toMatchObject({
+        status: 'cancelled',
+        status_details: { type: 'cancelled', reason: 'client_cancelled' }
+      })
       c.send({ type: 'response.cancel' })
       const err = await c.next('error')
       expect(err.error).toMatchObject({ code: 'response_cancel_not_active' })
@@ -292,9 +319,16 @@ describe('OpenAI Realtime fake', () => {
 
   it('refuses the retired beta shape in session.update', async () => {
     const c = await connect()
-    c.send({ type: 'session.update', session: { modalities: ['audio'], type: 'realtime' } } as unknown as RealtimeClientEvent)
+    c.send({
+      type: 'session.update',
+      session: { modalities: ['audio'], type: 'realtime' }
+    } as unknown as RealtimeClientEvent)
     const err = await c.next('error')
-    expect(err.error).toMatchObject({ type: 'invalid_request_error', code: 'unknown_parameter', param: 'session.modalities' })
+    expect(err.error).toMatchObject({
+      type: 'invalid_request_error',
+      code: 'unknown_parameter',
+      param: 'session.modalities'
+    })
     expect(fake.sessions.at(-1)!.invalidEvents).toHaveLength(1)
   })
 

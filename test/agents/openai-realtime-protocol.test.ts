@@ -17,8 +17,12 @@ import { checkClientEvent } from '../fakes/openai-realtime.js'
 
 describe('realtimeUrl', () => {
   it('maps the REST base URL to the Realtime WebSocket URL', () => {
-    expect(realtimeUrl('https://api.openai.com/v1', 'gpt-realtime')).toBe('wss://api.openai.com/v1/realtime?model=gpt-realtime')
-    expect(realtimeUrl('http://127.0.0.1:9999/v1', 'gpt-realtime')).toBe('ws://127.0.0.1:9999/v1/realtime?model=gpt-realtime')
+    expect(realtimeUrl('https://api.openai.com/v1', 'gpt-realtime')).toBe(
+      'wss://api.openai.com/v1/realtime?model=gpt-realtime'
+    )
+    expect(realtimeUrl('http://127.0.0.1:9999/v1', 'gpt-realtime')).toBe(
+      'ws://127.0.0.1:9999/v1/realtime?model=gpt-realtime'
+    )
     expect(realtimeUrl('https://proxy.example/openai/v1/', 'gpt-realtime-2.1')).toBe(
       'wss://proxy.example/openai/v1/realtime?model=gpt-realtime-2.1'
     )
@@ -58,7 +62,14 @@ describe('client events we build', () => {
       }
     })
     expect(semantic.session.audio?.input?.turn_detection).toMatchObject({ type: 'semantic_vad', eagerness: 'high' })
-    for (const beta of ['modalities', 'voice', 'input_audio_format', 'output_audio_format', 'turn_detection', 'temperature']) {
+    for (const beta of [
+      'modalities',
+      'voice',
+      'input_audio_format',
+      'output_audio_format',
+      'turn_detection',
+      'temperature'
+    ]) {
       expect(server.session).not.toHaveProperty(beta)
     }
   })
@@ -90,7 +101,9 @@ describe('client events we build', () => {
 
 describe('parseServerEvent / isBenignError', () => {
   it('accepts objects with a string type and nothing else', () => {
-    expect(parseServerEvent('{"type":"session.created","event_id":"e","session":{"type":"realtime"}}')?.type).toBe('session.created')
+    expect(parseServerEvent('{"type":"session.created","event_id":"e","session":{"type":"realtime"}}')?.type).toBe(
+      'session.created'
+    )
     expect(parseServerEvent('not json')).toBeUndefined()
     expect(parseServerEvent('[1]')).toBeUndefined()
     expect(parseServerEvent('{"type":3}')).toBeUndefined()
@@ -98,8 +111,18 @@ describe('parseServerEvent / isBenignError', () => {
   })
 
   it('a cancel that lost the race is benign; other errors are not', () => {
-    expect(isBenignError({ type: 'invalid_request_error', code: 'response_cancel_not_active', message: 'x' })).toBe(true)
-    expect(isBenignError({ type: 'invalid_request_error', message: 'Cancellation failed: no active response found' })).toBe(true)
-    expect(isBenignError({ type: 'invalid_request_error', code: 'invalid_value', message: 'Audio content of 10ms is already shorter than 20ms' })).toBe(false)
+    expect(isBenignError({ type: 'invalid_request_error', code: 'response_cancel_not_active', message: 'x' })).toBe(
+      true
+    )
+    expect(
+      isBenignError({ type: 'invalid_request_error', message: 'Cancellation failed: no active response found' })
+    ).toBe(true)
+    expect(
+      isBenignError({
+        type: 'invalid_request_error',
+        code: 'invalid_value',
+        message: 'Audio content of 10ms is already shorter than 20ms'
+      })
+    ).toBe(false)
   })
 })

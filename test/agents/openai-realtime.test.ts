@@ -2,7 +2,11 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { performance } from 'node:perf_hooks'
 import type { AgentEvents, CallContext } from '../../src/main/agents/agent.js'
-import { OpenAiRealtimeAgent, openAiRealtimeEngine, type OpenAiRealtimeOptions } from '../../src/main/agents/openai-realtime.js'
+import {
+  OpenAiRealtimeAgent,
+  openAiRealtimeEngine,
+  type OpenAiRealtimeOptions
+} from '../../src/main/agents/openai-realtime.js'
 import { createLogger } from '../../src/main/log.js'
 import type { SecretStore } from '../../src/main/settings/secrets.js'
 import { SettingsSchema } from '../../src/shared/settings.js'
@@ -19,7 +23,11 @@ interface Harness {
   call: CallContext
   events: Recorded[]
   /** Resolves with the args of the first event of `kind` (from `fromIndex` on) that matches. */
-  next<K extends keyof AgentEvents>(kind: K, match?: (...args: AgentEvents[K]) => boolean, fromIndex?: number): Promise<AgentEvents[K]>
+  next<K extends keyof AgentEvents>(
+    kind: K,
+    match?: (...args: AgentEvents[K]) => boolean,
+    fromIndex?: number
+  ): Promise<AgentEvents[K]>
   of<K extends keyof AgentEvents>(kind: K): AgentEvents[K][]
   timeline(): string[]
 }
@@ -54,7 +62,17 @@ function harness(opts: Partial<OpenAiRealtimeOptions> = {}, call: Partial<CallCo
   }
   const events: Recorded[] = []
   const waiters = new Set<(e: Recorded, index: number) => void>()
-  const kinds: Array<keyof AgentEvents> = ['audio', 'audioEnd', 'interrupt', 'transcript', 'turn', 'event', 'error', 'failed', 'hangup']
+  const kinds: Array<keyof AgentEvents> = [
+    'audio',
+    'audioEnd',
+    'interrupt',
+    'transcript',
+    'turn',
+    'event',
+    'error',
+    'failed',
+    'hangup'
+  ]
   for (const kind of kinds) {
     agent.on(kind, (...args: unknown[]) => {
       const e = { kind, args } as Recorded
@@ -103,7 +121,8 @@ function loud(ms: number): Uint8Array[] {
   const amp = 32768 * 0.1 * Math.SQRT2
   for (let f = 0; f < ms / 20; f++) {
     const frame = new Uint8Array(FRAME_BYTES)
-    for (let i = 0; i < FRAME_BYTES; i++) frame[i] = linearToUlaw(amp * Math.sin((2 * Math.PI * 440 * (f * FRAME_BYTES + i)) / 8000))
+    for (let i = 0; i < FRAME_BYTES; i++)
+      frame[i] = linearToUlaw(amp * Math.sin((2 * Math.PI * 440 * (f * FRAME_BYTES + i)) / 8000))
     frames.push(frame)
   }
   return frames
@@ -142,7 +161,8 @@ describe('OpenAI Realtime agent: session', () => {
     expect(s.model).toBe('gpt-realtime')
     const first = s.received[0]!.event
     expect(first.type).toBe('session.update')
-    if (first.type !== 'session.update' || first.session.type !== 'realtime') throw new Error('not a realtime session.update')
+    if (first.type !== 'session.update' || first.session.type !== 'realtime')
+      throw new Error('not a realtime session.update')
     expect(first.session.output_modalities).toEqual(['audio'])
     expect(first.session.instructions).toBe('Be brief.')
     expect(first.session.audio?.input?.format).toEqual({ type: 'audio/pcmu' })
@@ -178,16 +198,35 @@ describe('OpenAI Realtime agent: session', () => {
 
   it('the engine builds the agent from settings, the key from secrets and the base URL from config', async () => {
     const settings = SettingsSchema.parse({
-      openai: { realtimeModel: 'gpt-realtime-mini', voice: 'ash', instructions: 'You book tables.', turnDetection: { type: 'server_vad', silenceMs: 800 } }
+      openai: {
+        realtimeModel: 'gpt-realtime-mini',
+        voice: 'ash',
+        instructions: 'You book tables.',
+        turnDetection: { type: 'server_vad', silenceMs: 800 }
+      }
     })
     let key: string | undefined
-    const secrets: SecretStore = { get: async (n) => (n === 'OPENAI_API_KEY' ? key : undefined), set: async () => {}, delete: async () => {}, list: async () => [] }
+    const secrets: SecretStore = {
+      get: async (n) => (n === 'OPENAI_API_KEY' ? key : undefined),
+      set: async () => {},
+      delete: async () => {},
+      list: async () => []
+    }
     const config = (n: string): string | undefined => (n === 'OPENAI_BASE_URL' ? fake.baseUrl : undefined)
     expect(await openAiRealtimeEngine.unavailable({ secrets, config, settings })).toMatch(/OPENAI_API_KEY/)
     key = 'sk-from-secrets'
     expect(await openAiRealtimeEngine.unavailable({ secrets, config, settings })).toBeUndefined()
-    const call: CallContext = { callId: `call-${++callSeq}`, direction: 'inbound', mode: 'openai-realtime', customParameters: {}, clock: () => 0 }
-    const agent = openAiRealtimeEngine.create({ settings, secrets, config, log: createLogger({ level: 'silent' }), resourcesDir: '' }, call)
+    const call: CallContext = {
+      callId: `call-${++callSeq}`,
+      direction: 'inbound',
+      mode: 'openai-realtime',
+      customParameters: {},
+      clock: () => 0
+    }
+    const agent = openAiRealtimeEngine.create(
+      { settings, secrets, config, log: createLogger({ level: 'silent' }), resourcesDir: '' },
+      call
+    )
     open.push(agent as OpenAiRealtimeAgent)
     await agent.start(call)
     const s = fake.sessionFor(call.callId)!
@@ -195,7 +234,10 @@ describe('OpenAI Realtime agent: session', () => {
     expect(s.model).toBe('gpt-realtime-mini')
     expect(s.config).toMatchObject({
       instructions: 'You book tables.',
-      audio: { output: { voice: 'ash' }, input: { turn_detection: { type: 'server_vad', silence_duration_ms: 800, threshold: 0.5 } } }
+      audio: {
+        output: { voice: 'ash' },
+        input: { turn_detection: { type: 'server_vad', silence_duration_ms: 800, threshold: 0.5 } }
+      }
     })
   })
 
@@ -275,7 +317,9 @@ describe('OpenAI Realtime agent: turns', () => {
     // The turn event comes before the reply's first audio, so the bridge can close the turn on its first frame.
     const kinds = h.events.map((e) => e.kind)
     expect(kinds.indexOf('turn')).toBeLessThan(kinds.indexOf('audio'))
-    expect(h.timeline()).toEqual(expect.arrayContaining(['speech_started', 'speech_stopped', 'response.created', 'response.done']))
+    expect(h.timeline()).toEqual(
+      expect.arrayContaining(['speech_started', 'speech_stopped', 'response.created', 'response.done'])
+    )
     expect(h.of('interrupt')).toHaveLength(0)
     expect(s.truncations).toHaveLength(0)
     expect(s.invalidEvents).toEqual([])
@@ -402,7 +446,11 @@ describe('OpenAI Realtime agent: barge-in', () => {
     const [second] = await h.next('audioEnd', (id) => id !== first, mark)
     expect(second).toBe(s.responses[1]!.itemId)
     expect(second).not.toBe(first)
-    await h.next('event', (name) => name === 'response.done', h.events.findIndex((e, i) => i >= mark && e.kind === 'audioEnd'))
+    await h.next(
+      'event',
+      (name) => name === 'response.done',
+      h.events.findIndex((e, i) => i >= mark && e.kind === 'audioEnd')
+    )
     nowMs = 4000
     h.agent.played(400, second)
     nowMs = 4010
@@ -510,7 +558,8 @@ describe('OpenAI Realtime agent: tools, limits and failures', () => {
     expect(reason).toBe('session_time_limit')
     const types = sentTypes(s)
     const item = s.received.find((e) => e.event.type === 'conversation.item.create')
-    if (item?.event.type !== 'conversation.item.create' || item.event.item.type !== 'message') throw new Error('no wrap-up message')
+    if (item?.event.type !== 'conversation.item.create' || item.event.item.type !== 'message')
+      throw new Error('no wrap-up message')
     expect(item.event.item.role).toBe('system')
     expect(types.indexOf('conversation.item.create')).toBeLessThan(types.indexOf('response.create'))
     expect(h.timeline()).toEqual(expect.arrayContaining(['session.wrap_up', 'session.time_limit']))

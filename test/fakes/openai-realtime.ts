@@ -108,7 +108,14 @@ const DEFAULT_SESSION: RealtimeSessionCreateRequest = {
   audio: {
     input: {
       format: { type: 'audio/pcm', rate: 24000 },
-      turn_detection: { type: 'server_vad', threshold: 0.5, prefix_padding_ms: 300, silence_duration_ms: 200, create_response: true, interrupt_response: true }
+      turn_detection: {
+        type: 'server_vad',
+        threshold: 0.5,
+        prefix_padding_ms: 300,
+        silence_duration_ms: 200,
+        create_response: true,
+        interrupt_response: true
+      }
     },
     output: { format: { type: 'audio/pcm', rate: 24000 }, voice: 'alloy', speed: 1 }
   },
@@ -182,7 +189,11 @@ function chunksOf(audio: Uint8Array, chunkBytes: number): string[] {
   if (!chunks) {
     chunks = []
     for (let off = 0; off < audio.byteLength; off += chunkBytes) {
-      chunks.push(Buffer.from(audio.buffer, audio.byteOffset + off, Math.min(chunkBytes, audio.byteLength - off)).toString('base64'))
+      chunks.push(
+        Buffer.from(audio.buffer, audio.byteOffset + off, Math.min(chunkBytes, audio.byteLength - off)).toString(
+          'base64'
+        )
+      )
     }
     bySize.set(chunkBytes, chunks)
   }
@@ -196,10 +207,12 @@ function chunksOf(audio: Uint8Array, chunkBytes: number): string[] {
 export function checkClientEvent(ev: unknown): { message: string; param?: string } | undefined {
   if (typeof ev !== 'object' || ev === null || Array.isArray(ev)) return { message: 'The event must be a JSON object.' }
   const e = ev as Record<string, unknown>
-  if ('event_id' in e && typeof e.event_id !== 'string') return { message: 'event_id must be a string.', param: 'event_id' }
+  if ('event_id' in e && typeof e.event_id !== 'string')
+    return { message: 'event_id must be a string.', param: 'event_id' }
   const allowed = (...keys: string[]): { message: string; param?: string } | undefined => {
     for (const k of Object.keys(e)) {
-      if (k !== 'type' && k !== 'event_id' && !keys.includes(k)) return { message: `Unknown parameter: '${k}'.`, param: k }
+      if (k !== 'type' && k !== 'event_id' && !keys.includes(k))
+        return { message: `Unknown parameter: '${k}'.`, param: k }
     }
     return undefined
   }
@@ -208,11 +221,14 @@ export function checkClientEvent(ev: unknown): { message: string; param?: string
       ? undefined
       : { message: `Missing or invalid '${k}'.`, param: k }
   const intMin0 = (k: string) =>
-    Number.isInteger(e[k]) && (e[k] as number) >= 0 ? undefined : { message: `'${k}' must be an integer >= 0.`, param: k }
+    Number.isInteger(e[k]) && (e[k] as number) >= 0
+      ? undefined
+      : { message: `'${k}' must be an integer >= 0.`, param: k }
   switch (e.type) {
     case 'session.update': {
       const s = e.session as Record<string, unknown> | undefined
-      if (typeof s !== 'object' || s === null) return { message: "Missing required parameter: 'session'.", param: 'session' }
+      if (typeof s !== 'object' || s === null)
+        return { message: "Missing required parameter: 'session'.", param: 'session' }
       if (s.type !== 'realtime' && s.type !== 'transcription') {
         return { message: "Missing required parameter: 'session.type'.", param: 'session.type' }
       }
@@ -221,14 +237,16 @@ export function checkClientEvent(ev: unknown): { message: string; param?: string
       return allowed('session')
     }
     case 'input_audio_buffer.append':
-      if (typeof e.audio !== 'string' || !BASE64.test(e.audio)) return { message: "Invalid 'audio': expected base64.", param: 'audio' }
+      if (typeof e.audio !== 'string' || !BASE64.test(e.audio))
+        return { message: "Invalid 'audio': expected base64.", param: 'audio' }
       return allowed('audio')
     case 'input_audio_buffer.commit':
     case 'input_audio_buffer.clear':
       return allowed()
     case 'conversation.item.create': {
       const item = e.item as Record<string, unknown> | undefined
-      if (typeof item !== 'object' || item === null) return { message: "Missing required parameter: 'item'.", param: 'item' }
+      if (typeof item !== 'object' || item === null)
+        return { message: "Missing required parameter: 'item'.", param: 'item' }
       if (item.type === 'message') {
         if (!['system', 'user', 'assistant'].includes(item.role as string) || !Array.isArray(item.content)) {
           return { message: "Invalid message item: 'role' and 'content' are required.", param: 'item' }
@@ -243,12 +261,18 @@ export function checkClientEvent(ev: unknown): { message: string; param?: string
       return str('previous_item_id', true) ?? allowed('item', 'previous_item_id')
     }
     case 'conversation.item.truncate':
-      return str('item_id') ?? intMin0('content_index') ?? intMin0('audio_end_ms') ?? allowed('item_id', 'content_index', 'audio_end_ms')
+      return (
+        str('item_id') ??
+        intMin0('content_index') ??
+        intMin0('audio_end_ms') ??
+        allowed('item_id', 'content_index', 'audio_end_ms')
+      )
     case 'conversation.item.delete':
     case 'conversation.item.retrieve':
       return str('item_id') ?? allowed('item_id')
     case 'response.create':
-      if ('response' in e && (typeof e.response !== 'object' || e.response === null)) return { message: "Invalid 'response'.", param: 'response' }
+      if ('response' in e && (typeof e.response !== 'object' || e.response === null))
+        return { message: "Invalid 'response'.", param: 'response' }
       return allowed('response')
     case 'response.cancel':
       return str('response_id', true) ?? allowed('response_id')
@@ -436,7 +460,13 @@ export class FakeRealtimeSession extends EventEmitter<{ received: [ReceivedEvent
     this.emit('sent', record)
   }
 
-  #sendError(code: string, message: string, param?: string, clientEventId?: string, type = 'invalid_request_error'): void {
+  #sendError(
+    code: string,
+    message: string,
+    param?: string,
+    clientEventId?: string,
+    type = 'invalid_request_error'
+  ): void {
     this.#send(
       {
         type: 'error',
@@ -466,7 +496,12 @@ export class FakeRealtimeSession extends EventEmitter<{ received: [ReceivedEvent
     const clientEventId = (ev as { event_id?: string }).event_id
     if (problem) {
       this.invalidEvents.push({ type: (ev as { type?: unknown }).type, message: problem.message })
-      this.#sendError(problem.param === 'type' ? 'invalid_value' : 'unknown_parameter', problem.message, problem.param, clientEventId)
+      this.#sendError(
+        problem.param === 'type' ? 'invalid_value' : 'unknown_parameter',
+        problem.message,
+        problem.param,
+        clientEventId
+      )
       return
     }
     const event = ev as RealtimeClientEvent
@@ -476,7 +511,8 @@ export class FakeRealtimeSession extends EventEmitter<{ received: [ReceivedEvent
       this.audioBytesReceived += audio.byteLength
       if (!this.#sessionUpdated) this.appendsBeforeSessionUpdate++
       if (this.#opts.recordAudio ?? true) this.#audio.push(audio)
-      if (this.#opts.logAppends ?? true) this.#log({ atMs, event: { type: event.type, audio: '' }, audioBytes: audio.byteLength })
+      if (this.#opts.logAppends ?? true)
+        this.#log({ atMs, event: { type: event.type, audio: '' }, audioBytes: audio.byteLength })
       this.#vad(audio)
       return
     }
@@ -503,8 +539,14 @@ export class FakeRealtimeSession extends EventEmitter<{ received: [ReceivedEvent
         const role = ev.item.type === 'message' ? ev.item.role : 'tool'
         this.#items.set(id, { role: role as ItemInfo['role'], audioMs: 0 })
         const item = { ...ev.item, id, object: 'realtime.item', status: 'completed' } as ConversationItem
-        this.#send({ type: 'conversation.item.added', event_id: this.#eventId(), item, previous_item_id: this.#lastItemId }, { itemId: id })
-        this.#send({ type: 'conversation.item.done', event_id: this.#eventId(), item, previous_item_id: this.#lastItemId }, { itemId: id })
+        this.#send(
+          { type: 'conversation.item.added', event_id: this.#eventId(), item, previous_item_id: this.#lastItemId },
+          { itemId: id }
+        )
+        this.#send(
+          { type: 'conversation.item.done', event_id: this.#eventId(), item, previous_item_id: this.#lastItemId },
+          { itemId: id }
+        )
         this.#lastItemId = id
         return
       }
@@ -515,7 +557,12 @@ export class FakeRealtimeSession extends EventEmitter<{ received: [ReceivedEvent
       case 'response.cancel': {
         const a = this.#active
         if (!a || (ev.response_id !== undefined && ev.response_id !== a.record.id)) {
-          return this.#sendError('response_cancel_not_active', 'Cancellation failed: no active response found', undefined, clientEventId)
+          return this.#sendError(
+            'response_cancel_not_active',
+            'Cancellation failed: no active response found',
+            undefined,
+            clientEventId
+          )
         }
         return this.#cancel('client_cancelled')
       }
@@ -591,7 +638,12 @@ export class FakeRealtimeSession extends EventEmitter<{ received: [ReceivedEvent
     this.#speaking = false
     // audio_end_ms includes the silence window (SDK docs for speech_stopped).
     this.#send(
-      { type: 'input_audio_buffer.speech_stopped', event_id: this.#eventId(), audio_end_ms: this.#audioMs, item_id: this.#speechItemId },
+      {
+        type: 'input_audio_buffer.speech_stopped',
+        event_id: this.#eventId(),
+        audio_end_ms: this.#audioMs,
+        item_id: this.#speechItemId
+      },
       { itemId: this.#speechItemId }
     )
     this.#commit(this.#speechItemId)
@@ -602,7 +654,10 @@ export class FakeRealtimeSession extends EventEmitter<{ received: [ReceivedEvent
     const previous = this.#lastItemId
     this.#lastItemId = itemId
     this.#items.set(itemId, { role: 'user', audioMs: 0 })
-    this.#send({ type: 'input_audio_buffer.committed', event_id: this.#eventId(), item_id: itemId, previous_item_id: previous }, { itemId })
+    this.#send(
+      { type: 'input_audio_buffer.committed', event_id: this.#eventId(), item_id: itemId, previous_item_id: previous },
+      { itemId }
+    )
     const item: ConversationItem = {
       id: itemId,
       object: 'realtime.item',
@@ -611,12 +666,24 @@ export class FakeRealtimeSession extends EventEmitter<{ received: [ReceivedEvent
       status: 'completed',
       content: [{ type: 'input_audio' }]
     }
-    this.#send({ type: 'conversation.item.added', event_id: this.#eventId(), item, previous_item_id: previous }, { itemId })
-    this.#send({ type: 'conversation.item.done', event_id: this.#eventId(), item, previous_item_id: previous }, { itemId })
+    this.#send(
+      { type: 'conversation.item.added', event_id: this.#eventId(), item, previous_item_id: previous },
+      { itemId }
+    )
+    this.#send(
+      { type: 'conversation.item.done', event_id: this.#eventId(), item, previous_item_id: previous },
+      { itemId }
+    )
     if (this.config.audio?.input?.transcription) {
       const text = this.#opts.callerText ?? 'Hello there.'
       this.#send(
-        { type: 'conversation.item.input_audio_transcription.delta', event_id: this.#eventId(), item_id: itemId, content_index: 0, delta: text },
+        {
+          type: 'conversation.item.input_audio_transcription.delta',
+          event_id: this.#eventId(),
+          item_id: itemId,
+          content_index: 0,
+          delta: text
+        },
         { itemId }
       )
       this.#send(
@@ -659,12 +726,20 @@ export class FakeRealtimeSession extends EventEmitter<{ received: [ReceivedEvent
     this.responses.push(record)
     const format = this.config.audio?.output?.format
     const textOnly = isTextOnly(this.config) && !script.silent
-    const audio = script.silent || textOnly
-      ? undefined
-      : (this.#opts.replyAudio && isPcmu(format) ? this.#opts.replyAudio : undefined) ??
-        tone(script.durationMs ?? this.#opts.replyDurationMs ?? 1500, format)
+    const audio =
+      script.silent || textOnly
+        ? undefined
+        : ((this.#opts.replyAudio && isPcmu(format) ? this.#opts.replyAudio : undefined) ??
+          tone(script.durationMs ?? this.#opts.replyDurationMs ?? 1500, format))
     const chunkBytes = Math.max(1, Math.round((this.#opts.chunkMs ?? 100) * bytesPerMs(format)))
-    const outputItem: ConversationItem = { id: itemId, object: 'realtime.item', type: 'message', role: 'assistant', status: 'in_progress', content: [] }
+    const outputItem: ConversationItem = {
+      id: itemId,
+      object: 'realtime.item',
+      type: 'message',
+      role: 'assistant',
+      status: 'in_progress',
+      content: []
+    }
     const text = script.text ?? this.#opts.replyText ?? 'Sure, I can help with that.'
     const reply: ActiveReply = {
       record,
@@ -679,15 +754,38 @@ export class FakeRealtimeSession extends EventEmitter<{ received: [ReceivedEvent
     }
     this.#active = reply
     this.#items.set(itemId, { role: 'assistant', audioMs: 0 })
-    const response: RealtimeResponse = { id, object: 'realtime.response', status: 'in_progress', output: [], output_modalities: textOnly ? ['text'] : ['audio'] }
+    const response: RealtimeResponse = {
+      id,
+      object: 'realtime.response',
+      status: 'in_progress',
+      output: [],
+      output_modalities: textOnly ? ['text'] : ['audio']
+    }
     this.#send({ type: 'response.created', event_id: this.#eventId(), response }, { responseId: id })
     if (script.stall) {
       this.stall()
       return
     }
     if (audio || textOnly) {
-      this.#send({ type: 'response.output_item.added', event_id: this.#eventId(), response_id: id, output_index: 0, item: outputItem }, { responseId: id, itemId })
-      this.#send({ type: 'conversation.item.added', event_id: this.#eventId(), item: outputItem, previous_item_id: this.#lastItemId }, { itemId })
+      this.#send(
+        {
+          type: 'response.output_item.added',
+          event_id: this.#eventId(),
+          response_id: id,
+          output_index: 0,
+          item: outputItem
+        },
+        { responseId: id, itemId }
+      )
+      this.#send(
+        {
+          type: 'conversation.item.added',
+          event_id: this.#eventId(),
+          item: outputItem,
+          previous_item_id: this.#lastItemId
+        },
+        { itemId }
+      )
       this.#send(
         {
           type: 'response.content_part.added',
@@ -716,7 +814,9 @@ export class FakeRealtimeSession extends EventEmitter<{ received: [ReceivedEvent
         return
       }
       if (reply.next < reply.chunks.length) {
-        const intervalMs = reply.textOnly ? (this.#opts.textDeltaIntervalMs ?? 10) : (this.#opts.chunkMs ?? 100) / (this.#opts.speedFactor ?? 4)
+        const intervalMs = reply.textOnly
+          ? (this.#opts.textDeltaIntervalMs ?? 10)
+          : (this.#opts.chunkMs ?? 100) / (this.#opts.speedFactor ?? 4)
         reply.timer = setTimeout(() => this.#tick(reply), intervalMs)
         return
       }
@@ -729,7 +829,7 @@ export class FakeRealtimeSession extends EventEmitter<{ received: [ReceivedEvent
     const r = reply.record
     const i = reply.next++
     const chunk = reply.chunks[i]!
-    const chunkMs = (Buffer.byteLength(chunk, 'base64') / bytesPerMs(this.config.audio?.output?.format))
+    const chunkMs = Buffer.byteLength(chunk, 'base64') / bytesPerMs(this.config.audio?.output?.format)
     const delta: ResponseAudioDeltaEvent = {
       type: 'response.output_audio.delta',
       event_id: this.#eventId(),
@@ -786,7 +886,12 @@ export class FakeRealtimeSession extends EventEmitter<{ received: [ReceivedEvent
     )
     if (r.firstDeltaSentAtMs === undefined) {
       r.firstDeltaSentAtMs = performance.now()
-      this.sent.push({ atMs: r.firstDeltaSentAtMs, type: 'response.output_text.delta', responseId: r.id, itemId: r.itemId })
+      this.sent.push({
+        atMs: r.firstDeltaSentAtMs,
+        type: 'response.output_text.delta',
+        responseId: r.id,
+        itemId: r.itemId
+      })
     }
     r.deltasSent++
     if (r.status === 'cancelled') r.deltasAfterCancel++
@@ -799,19 +904,52 @@ export class FakeRealtimeSession extends EventEmitter<{ received: [ReceivedEvent
     if (reply.textOnly) {
       const ids = { responseId: r.id, itemId: r.itemId }
       this.#send({ type: 'response.output_text.done', event_id: this.#eventId(), ...base, text: reply.text }, ids)
-      this.#send({ type: 'response.content_part.done', event_id: this.#eventId(), ...base, part: { type: 'text', text: reply.text } }, ids)
-      const item: ConversationItem = { ...reply.outputItem, status: 'completed', content: [{ type: 'output_text', text: reply.text }] } as ConversationItem
-      this.#send({ type: 'response.output_item.done', event_id: this.#eventId(), response_id: r.id, output_index: 0, item }, ids)
+      this.#send(
+        {
+          type: 'response.content_part.done',
+          event_id: this.#eventId(),
+          ...base,
+          part: { type: 'text', text: reply.text }
+        },
+        ids
+      )
+      const item: ConversationItem = {
+        ...reply.outputItem,
+        status: 'completed',
+        content: [{ type: 'output_text', text: reply.text }]
+      } as ConversationItem
+      this.#send(
+        { type: 'response.output_item.done', event_id: this.#eventId(), response_id: r.id, output_index: 0, item },
+        ids
+      )
       this.#send({ type: 'conversation.item.done', event_id: this.#eventId(), item }, ids)
       output.push(item)
     }
     if (reply.audio) {
       const ids = { responseId: r.id, itemId: r.itemId }
       this.#send({ type: 'response.output_audio.done', event_id: this.#eventId(), ...base }, ids)
-      this.#send({ type: 'response.output_audio_transcript.done', event_id: this.#eventId(), ...base, transcript: reply.text }, ids)
-      this.#send({ type: 'response.content_part.done', event_id: this.#eventId(), ...base, part: { type: 'audio', transcript: reply.text } }, ids)
-      const item: ConversationItem = { ...reply.outputItem, status: 'completed', content: [{ type: 'output_audio', transcript: reply.text }] } as ConversationItem
-      this.#send({ type: 'response.output_item.done', event_id: this.#eventId(), response_id: r.id, output_index: 0, item }, ids)
+      this.#send(
+        { type: 'response.output_audio_transcript.done', event_id: this.#eventId(), ...base, transcript: reply.text },
+        ids
+      )
+      this.#send(
+        {
+          type: 'response.content_part.done',
+          event_id: this.#eventId(),
+          ...base,
+          part: { type: 'audio', transcript: reply.text }
+        },
+        ids
+      )
+      const item: ConversationItem = {
+        ...reply.outputItem,
+        status: 'completed',
+        content: [{ type: 'output_audio', transcript: reply.text }]
+      } as ConversationItem
+      this.#send(
+        { type: 'response.output_item.done', event_id: this.#eventId(), response_id: r.id, output_index: 0, item },
+        ids
+      )
       this.#send({ type: 'conversation.item.done', event_id: this.#eventId(), item }, ids)
       output.push(item)
     }
@@ -846,15 +984,53 @@ export class FakeRealtimeSession extends EventEmitter<{ received: [ReceivedEvent
     const callId = `call_${this.id.slice(10)}_${++this.#seq}`
     r.functionCallId = callId
     const args = JSON.stringify({ reason: 'caller said goodbye' })
-    const added: ConversationItem = { id: itemId, object: 'realtime.item', type: 'function_call', status: 'in_progress', name: 'end_call', call_id: callId, arguments: '' }
+    const added: ConversationItem = {
+      id: itemId,
+      object: 'realtime.item',
+      type: 'function_call',
+      status: 'in_progress',
+      name: 'end_call',
+      call_id: callId,
+      arguments: ''
+    }
     const done: ConversationItem = { ...added, status: 'completed', arguments: args }
     const ids = { responseId: r.id, itemId }
     const base = { response_id: r.id, item_id: itemId, output_index: outputIndex, call_id: callId }
-    this.#send({ type: 'response.output_item.added', event_id: this.#eventId(), response_id: r.id, output_index: outputIndex, item: added }, ids)
-    this.#send({ type: 'conversation.item.added', event_id: this.#eventId(), item: added, previous_item_id: this.#lastItemId }, ids)
+    this.#send(
+      {
+        type: 'response.output_item.added',
+        event_id: this.#eventId(),
+        response_id: r.id,
+        output_index: outputIndex,
+        item: added
+      },
+      ids
+    )
+    this.#send(
+      { type: 'conversation.item.added', event_id: this.#eventId(), item: added, previous_item_id: this.#lastItemId },
+      ids
+    )
     this.#send({ type: 'response.function_call_arguments.delta', event_id: this.#eventId(), ...base, delta: args }, ids)
-    this.#send({ type: 'response.function_call_arguments.done', event_id: this.#eventId(), ...base, name: 'end_call', arguments: args }, ids)
-    this.#send({ type: 'response.output_item.done', event_id: this.#eventId(), response_id: r.id, output_index: outputIndex, item: done }, ids)
+    this.#send(
+      {
+        type: 'response.function_call_arguments.done',
+        event_id: this.#eventId(),
+        ...base,
+        name: 'end_call',
+        arguments: args
+      },
+      ids
+    )
+    this.#send(
+      {
+        type: 'response.output_item.done',
+        event_id: this.#eventId(),
+        response_id: r.id,
+        output_index: outputIndex,
+        item: done
+      },
+      ids
+    )
     this.#send({ type: 'conversation.item.done', event_id: this.#eventId(), item: done }, ids)
     this.#items.set(itemId, { role: 'tool', audioMs: 0 })
     this.#lastItemId = itemId
@@ -875,7 +1051,10 @@ export class FakeRealtimeSession extends EventEmitter<{ received: [ReceivedEvent
     const output: ConversationItem[] = []
     if (reply.audio || reply.textOnly) {
       const item = { ...reply.outputItem, status: 'incomplete' } as ConversationItem
-      this.#send({ type: 'response.output_item.done', event_id: this.#eventId(), response_id: r.id, output_index: 0, item }, { responseId: r.id, itemId: r.itemId })
+      this.#send(
+        { type: 'response.output_item.done', event_id: this.#eventId(), response_id: r.id, output_index: 0, item },
+        { responseId: r.id, itemId: r.itemId }
+      )
       this.#send({ type: 'conversation.item.done', event_id: this.#eventId(), item }, { itemId: r.itemId })
       output.push(item)
     }
@@ -883,7 +1062,13 @@ export class FakeRealtimeSession extends EventEmitter<{ received: [ReceivedEvent
       {
         type: 'response.done',
         event_id: this.#eventId(),
-        response: { id: r.id, object: 'realtime.response', status: 'cancelled', status_details: { type: 'cancelled', reason }, output }
+        response: {
+          id: r.id,
+          object: 'realtime.response',
+          status: 'cancelled',
+          status_details: { type: 'cancelled', reason },
+          output
+        }
       },
       { responseId: r.id }
     )
@@ -894,7 +1079,12 @@ export class FakeRealtimeSession extends EventEmitter<{ received: [ReceivedEvent
     const atMs = performance.now()
     if (!item || item.role !== 'assistant') {
       this.truncations.push({ atMs, itemId, audioEndMs, accepted: false })
-      return this.#sendError('invalid_value', `Item with item_id '${itemId}' has no assistant audio.`, 'item_id', clientEventId)
+      return this.#sendError(
+        'invalid_value',
+        `Item with item_id '${itemId}' has no assistant audio.`,
+        'item_id',
+        clientEventId
+      )
     }
     if (contentIndex !== 0) {
       this.truncations.push({ atMs, itemId, audioEndMs, accepted: false })
@@ -912,7 +1102,16 @@ export class FakeRealtimeSession extends EventEmitter<{ received: [ReceivedEvent
     }
     item.audioMs = audioEndMs
     this.truncations.push({ atMs, itemId, audioEndMs, accepted: true })
-    this.#send({ type: 'conversation.item.truncated', event_id: this.#eventId(), item_id: itemId, content_index: 0, audio_end_ms: audioEndMs }, { itemId })
+    this.#send(
+      {
+        type: 'conversation.item.truncated',
+        event_id: this.#eventId(),
+        item_id: itemId,
+        content_index: 0,
+        audio_end_ms: audioEndMs
+      },
+      { itemId }
+    )
   }
 
   #stopReply(): void {

@@ -76,7 +76,11 @@ export class RealtimeConnection extends EventEmitter<{
     }
     const headers: Record<string, string> = { Authorization: `Bearer ${apiKey}` }
     if (this.#opts.requestId) headers['X-Client-Request-Id'] = this.#opts.requestId
-    const ws = new WebSocket(url, { headers, perMessageDeflate: false, handshakeTimeout: this.#opts.handshakeTimeoutMs })
+    const ws = new WebSocket(url, {
+      headers,
+      perMessageDeflate: false,
+      handshakeTimeout: this.#opts.handshakeTimeoutMs
+    })
     this.#ws = ws
     ws.on('open', this.#onOpen)
     ws.on('message', this.#onMessage)
@@ -157,7 +161,12 @@ export class RealtimeConnection extends EventEmitter<{
     this.#closed = true
     const detail = { code, reason: reason.toString('utf8').slice(0, 200) }
     if (opened) {
-      this.#down(new CallbenchError('upstream_closed', `OpenAI Realtime closed the session (code ${code})`, { retryable: true, cause: detail }))
+      this.#down(
+        new CallbenchError('upstream_closed', `OpenAI Realtime closed the session (code ${code})`, {
+          retryable: true,
+          cause: detail
+        })
+      )
     } else {
       const why = this.#socketError?.message
       this.#down(

@@ -223,7 +223,14 @@ export class RealtimeConversation {
   #onResponseCreated(ev: Event<'response.created'>): void {
     const id = ev.response.id
     if (!id) return
-    const state: ResponseState = { id, cut: false, hadAudio: false, endCall: false, goodbye: this.#goodbyeDue, audioItemId: undefined }
+    const state: ResponseState = {
+      id,
+      cut: false,
+      hadAudio: false,
+      endCall: false,
+      goodbye: this.#goodbyeDue,
+      audioItemId: undefined
+    }
     this.#goodbyeDue = false
     this.#responses.set(id, state)
     this.#active = state

@@ -101,7 +101,8 @@ export class PlaybackTracker {
   #nextMarkMs(r: ReplyPlayback): number {
     const ends = r.chunkEndsMs
     // A chunk whose frame-aligned mark is at or before the reported position has been echoed already.
-    while (r.nextChunk < ends.length && Math.floor(ends[r.nextChunk]! / FRAME_MS) * FRAME_MS <= r.reportedMs) r.nextChunk++
+    while (r.nextChunk < ends.length && Math.floor(ends[r.nextChunk]! / FRAME_MS) * FRAME_MS <= r.reportedMs)
+      r.nextChunk++
     return r.nextChunk < ends.length ? ends[r.nextChunk]! : r.emittedMs
   }
 

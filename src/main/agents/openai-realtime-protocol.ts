@@ -42,7 +42,8 @@ export function realtimeUrl(baseUrl: string, model: string): string {
   const url = new URL(baseUrl)
   if (url.protocol === 'https:') url.protocol = 'wss:'
   else if (url.protocol === 'http:') url.protocol = 'ws:'
-  else if (url.protocol !== 'ws:' && url.protocol !== 'wss:') throw new TypeError(`Unsupported OpenAI base URL scheme '${url.protocol}'`)
+  else if (url.protocol !== 'ws:' && url.protocol !== 'wss:')
+    throw new TypeError(`Unsupported OpenAI base URL scheme '${url.protocol}'`)
   url.pathname += url.pathname.endsWith('/') ? 'realtime' : '/realtime'
   url.search = ''
   url.searchParams.set('model', model)
@@ -124,7 +125,9 @@ export function buildCancel(responseId?: string): ResponseCancelEvent {
   return responseId === undefined ? { type: 'response.cancel' } : { type: 'response.cancel', response_id: responseId }
 }
 
-export function buildResponseCreate(opts: { instructions?: string; toolChoice?: 'none' | 'auto' } = {}): ResponseCreateEvent {
+export function buildResponseCreate(
+  opts: { instructions?: string; toolChoice?: 'none' | 'auto' } = {}
+): ResponseCreateEvent {
   if (opts.instructions === undefined && opts.toolChoice === undefined) return { type: 'response.create' }
   return {
     type: 'response.create',
@@ -137,7 +140,10 @@ export function buildResponseCreate(opts: { instructions?: string; toolChoice?: 
 
 /** A system message in the conversation (session wrap-up). */
 export function buildSystemMessage(text: string): ConversationItemCreateEvent {
-  return { type: 'conversation.item.create', item: { type: 'message', role: 'system', content: [{ type: 'input_text', text }] } }
+  return {
+    type: 'conversation.item.create',
+    item: { type: 'message', role: 'system', content: [{ type: 'input_text', text }] }
+  }
 }
 
 export function buildFunctionOutput(callId: string, output: string): ConversationItemCreateEvent {
@@ -152,7 +158,8 @@ export function parseServerEvent(text: string): RealtimeServerEvent | undefined 
   } catch {
     return undefined
   }
-  if (typeof value !== 'object' || value === null || typeof (value as { type?: unknown }).type !== 'string') return undefined
+  if (typeof value !== 'object' || value === null || typeof (value as { type?: unknown }).type !== 'string')
+    return undefined
   // The wire contract is the SDK's union; handlers check the fields they read.
   return value as RealtimeServerEvent
 }

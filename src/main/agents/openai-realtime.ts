@@ -56,7 +56,8 @@ export interface OpenAiRealtimeOptions {
 }
 
 type Phase = 'idle' | 'connecting' | 'configuring' | 'ready' | 'failed' | 'closed'
-type ResolvedOptions = Required<Omit<OpenAiRealtimeOptions, 'log' | 'apiKey' | 'playbackClock' | 'speaker'>> & Pick<OpenAiRealtimeOptions, 'apiKey' | 'speaker'>
+type ResolvedOptions = Required<Omit<OpenAiRealtimeOptions, 'log' | 'apiKey' | 'playbackClock' | 'speaker'>> &
+  Pick<OpenAiRealtimeOptions, 'apiKey' | 'speaker'>
 
 const noopLog: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => noopLog }
 
@@ -174,7 +175,9 @@ export class OpenAiRealtimeAgent extends EventEmitter<AgentEvents> implements Ag
     const wasFailed = this.#phase === 'failed'
     this.#phase = 'closed'
     this.#stopTimers()
-    this.#settle?.reject(new CallbenchError('call_ended', 'The call ended before the OpenAI Realtime session was ready'))
+    this.#settle?.reject(
+      new CallbenchError('call_ended', 'The call ended before the OpenAI Realtime session was ready')
+    )
     this.#settle = undefined
     const dropped = this.#conn?.droppedFrames ?? 0
     if (dropped > 0) this.#log.warn('caller audio dropped before the session opened', { frames: dropped })
@@ -186,7 +189,12 @@ export class OpenAiRealtimeAgent extends EventEmitter<AgentEvents> implements Ag
     this.#phase = 'connecting'
     const o = this.#opts
     this.#connectTimer = setTimeout(
-      () => this.#fail(new CallbenchError('upstream_timeout', 'OpenAI Realtime did not open the session in time', { retryable: true })),
+      () =>
+        this.#fail(
+          new CallbenchError('upstream_timeout', 'OpenAI Realtime did not open the session in time', {
+            retryable: true
+          })
+        ),
       o.connectTimeoutMs
     )
     this.#connectTimer.unref()
@@ -217,7 +225,9 @@ export class OpenAiRealtimeAgent extends EventEmitter<AgentEvents> implements Ag
       this.#startSessionTimers()
     })
     conn.on('event', (ev) => this.#onEvent(ev))
-    conn.on('invalid', () => this.#emitError(new CallbenchError('invalid_message', 'OpenAI Realtime sent a message that is not an event')))
+    conn.on('invalid', () =>
+      this.#emitError(new CallbenchError('invalid_message', 'OpenAI Realtime sent a message that is not an event'))
+    )
     conn.on('down', (err) => {
       if (err.code === 'upstream_closed') this.emit('event', 'upstream.closed', err.cause as Record<string, unknown>)
       this.#fail(err)
@@ -273,9 +283,12 @@ export class OpenAiRealtimeAgent extends EventEmitter<AgentEvents> implements Ag
 
   #startSessionTimers(): void {
     const { maxSessionMs, wrapUpLeadMs } = this.#opts
-    this.#wrapUpTimer = setTimeout(() => {
-      if (this.#phase === 'ready') this.#conv.wrapUp()
-    }, Math.max(0, maxSessionMs - wrapUpLeadMs)).unref()
+    this.#wrapUpTimer = setTimeout(
+      () => {
+        if (this.#phase === 'ready') this.#conv.wrapUp()
+      },
+      Math.max(0, maxSessionMs - wrapUpLeadMs)
+    ).unref()
     this.#limitTimer = setTimeout(() => {
       this.emit('event', 'session.time_limit', { maxSessionMs })
       this.#conv.hangup('session_time_limit')
