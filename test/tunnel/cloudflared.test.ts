@@ -118,6 +118,15 @@ describe('finding cloudflared', () => {
     expect((err as Error).message).toMatch(/--public-url/)
   })
 
+  it('skips a silent shim (the npm wrapper without its downloaded binary) on PATH', async () => {
+    const binDir = await tempDir('cf-shim-')
+    const { writeFile, chmod } = await import('node:fs/promises')
+    await writeFile(`${binDir}/cloudflared`, '#!/bin/sh\nexit 0\n')
+    await chmod(`${binDir}/cloudflared`, 0o755)
+    const err = await findCloudflared({ env: { PATH: binDir }, packageBin: '/nonexistent/cloudflared' }).catch((e: unknown) => e)
+    expect(err).toMatchObject({ code: 'not_configured' })
+  })
+
   it('refuses a named path that does not exist instead of falling back', async () => {
     const err = await findCloudflared({ explicitPath: '/nonexistent/cf', env: { CLOUDFLARED_PATH: STANDIN } }).catch((e: unknown) => e)
     expect((err as Error).message).toMatch(/\/nonexistent\/cf/)

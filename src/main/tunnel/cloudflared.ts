@@ -51,8 +51,11 @@ async function isExecutable(path: string): Promise<boolean> {
 function versionOf(path: string, timeoutMs: number): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(path, ['--version'], { timeout: timeoutMs, windowsHide: true }, (err, stdout, stderr) => {
+      const first = (stdout || stderr).split('\n')[0]!.trim()
       if (err) reject(err)
-      else resolve((stdout || stderr).split('\n')[0]!.trim())
+      // The npm wrapper's own `cloudflared` shim exits 0 and prints nothing when its download failed.
+      else if (!/cloudflared version/i.test(first)) reject(new Error(`not cloudflared: '${first.slice(0, 80)}'`))
+      else resolve(first)
     })
   })
 }
