@@ -181,6 +181,7 @@ export class CloudflaredTunnel extends EventEmitter<TunnelEvents> {
     } catch (err) {
       this.#wanted = false
       const message = err instanceof Error ? err.message : String(err)
+      this.#log.warn('no tunnel: loopback calls work; Twilio needs a public URL', { help: message })
       this.#setState({ status: 'error', message })
       throw err
     }
