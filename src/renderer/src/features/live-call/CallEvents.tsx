@@ -19,7 +19,11 @@ export function CallEvents({ callId }: { callId: string }) {
       <ol ref={listRef} className="call-events" aria-label="Call events" data-testid="call-events" tabIndex={0}>
         {timeline.length === 0 && <li className="muted">Nothing yet.</li>}
         {timeline.map((entry, i) => (
-          <li key={i} data-kind={entry.kind} className={`ce ce-${entry.kind.replace(/[^a-z_]/gi, '-')}`}>
+          <li
+            key={i}
+            data-kind={entry.kind}
+            className={`ce ce-${entry.kind.replace(/[^a-z_]/gi, '-')}${entry.kind === 'barge_in' && entry.data?.playing === false ? ' ce-quiet' : ''}`}
+          >
             <time>{formatOffsetMs(entry.atMs)}</time>
             <span className="ce-label">{timelineLabel(entry)}</span>
             <span className="ce-detail muted">{timelineDetail(entry)}</span>

@@ -27,6 +27,13 @@ const KIND_LABELS: Record<string, string> = {
   'vad.speech_start': 'Speech started',
   'vad.speech_end': 'Speech ended',
   note: 'Bookmark',
+  'twilio.status': 'Twilio status',
+  amd: 'Answering machine detection',
+  truncate: 'Reply truncated',
+  speech_started: 'Caller speaking',
+  'response.created': 'Response started',
+  'response.done': 'Response done',
+  'session.ready': 'Session ready',
   verdict: 'Verdict',
   'mark.played': 'Mark played',
   'mark.sent': 'Mark sent',
@@ -52,6 +59,10 @@ export function timelineDetail(entry: TimelineEntry): string {
       return d.playing === true ? 'cut the agent' : 'agent was silent'
     case 'dtmf':
       return typeof d.digit === 'string' ? d.digit : ''
+    case 'twilio.status':
+      return typeof d.status === 'string' ? d.status : ''
+    case 'amd':
+      return typeof d.answeredBy === 'string' ? d.answeredBy : ''
     case 'note':
       return typeof d.text === 'string' ? d.text : ''
     case 'verdict':
