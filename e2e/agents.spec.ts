@@ -49,13 +49,27 @@ describe('console: agents', () => {
     await page.getByTestId('agent-name').scrollIntoViewIfNeeded()
     await page.screenshot({ path: join(RESULTS_DIR, 'console-agents.png') })
     await page.getByRole('button', { name: 'Save' }).click()
-    const outcome = page.getByRole('status').filter({ hasText: 'Saved' }).or(page.getByTestId('agent-editor').getByRole('alert'))
+    const outcome = page
+      .getByRole('status')
+      .filter({ hasText: 'Saved' })
+      .or(page.getByTestId('agent-editor').getByRole('alert'))
     await outcome.waitFor()
     expect(await outcome.textContent()).toContain('Saved')
 
-    const { profiles } = (await api('/api/profiles')) as { profiles: { name: string; mode: string; settings: { vad?: { method: string; silenceMs: number }; openai?: { instructions: string } }; amd: { enabled: boolean; onMachine: string } }[] }
+    const { profiles } = (await api('/api/profiles')) as {
+      profiles: {
+        name: string
+        mode: string
+        settings: { vad?: { method: string; silenceMs: number }; openai?: { instructions: string } }
+        amd: { enabled: boolean; onMachine: string }
+      }[]
+    }
     expect(profiles).toHaveLength(1)
-    expect(profiles[0]).toMatchObject({ name: 'Bookings desk', mode: 'cascade', amd: { enabled: true, onMachine: 'hangup' } })
+    expect(profiles[0]).toMatchObject({
+      name: 'Bookings desk',
+      mode: 'cascade',
+      amd: { enabled: true, onMachine: 'hangup' }
+    })
     expect(profiles[0]!.settings.vad).toMatchObject({ method: 'webrtc', silenceMs: 800 })
     expect(profiles[0]!.settings.openai?.instructions).toContain('table bookings')
 
@@ -63,7 +77,9 @@ describe('console: agents', () => {
     await page.getByRole('button', { name: 'Don’t show again' }).click()
     const profileSelect = page.getByTestId('call-profile')
     await profileSelect.waitFor()
-    expect(await profileSelect.locator('option').allTextContents()).toContain('Bookings desk (Cascade (VAD → STT → LLM → TTS))')
+    expect(await profileSelect.locator('option').allTextContents()).toContain(
+      'Bookings desk (Cascade (VAD → STT → LLM → TTS))'
+    )
   })
 
   it('saves the default agent into the settings', async () => {
@@ -73,7 +89,9 @@ describe('console: agents', () => {
     await page.getByRole('slider', { name: 'Speech threshold' }).fill('0.7')
     await page.getByRole('button', { name: 'Save' }).click()
     await page.getByRole('status').filter({ hasText: 'Saved' }).waitFor()
-    const view = (await api('/api/settings')) as { settings: { defaultMode: string; vad: { threshold: number; silenceMs: number } } }
+    const view = (await api('/api/settings')) as {
+      settings: { defaultMode: string; vad: { threshold: number; silenceMs: number } }
+    }
     expect(view.settings.defaultMode).toBe('echo')
     expect(view.settings.vad.threshold).toBeCloseTo(0.7)
     expect(view.settings.vad.silenceMs).toBe(500)

@@ -116,7 +116,10 @@ describe('console: history', () => {
     await page.getByRole('textbox', { name: 'Note' }).fill('Greeting cut by the caller, echo fine')
     await page.getByRole('button', { name: 'Pass' }).click()
     await page.getByTestId('call-notes').locator('.verdict-pass').waitFor()
-    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export transcript (.txt)' }).click()])
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Export transcript (.txt)' }).click()
+    ])
     const text = await readFile((await download.path())!, 'utf8')
     expect(text).toMatch(/^\[\d\d:\d\d\.\d\] Caller: /m)
   })

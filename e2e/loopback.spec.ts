@@ -59,8 +59,14 @@ describe('console: loopback call', () => {
 
     // The server agrees: at least one turn, and the echo went out.
     const callId = await page.getByTestId('live-call').getAttribute('data-call-id')
-    const res = await fetch(`${server.controlUrl}/api/calls/${callId}/live`, { headers: { authorization: `Bearer ${server.token}` } })
-    const live = (await res.json()) as { turns: unknown[]; timeline: { kind: string; data?: { replyId?: string } }[]; stats: Record<string, number> }
+    const res = await fetch(`${server.controlUrl}/api/calls/${callId}/live`, {
+      headers: { authorization: `Bearer ${server.token}` }
+    })
+    const live = (await res.json()) as {
+      turns: unknown[]
+      timeline: { kind: string; data?: { replyId?: string } }[]
+      stats: Record<string, number>
+    }
     expect(live.turns.length).toBeGreaterThanOrEqual(1)
     expect(live.timeline.some((e) => e.kind === 'reply.start' && e.data?.replyId?.startsWith('echo-'))).toBe(true)
     expect(live.stats.marksPlayed).toBeGreaterThan(0)
@@ -70,7 +76,9 @@ describe('console: loopback call', () => {
 
     await page.keyboard.press('Escape')
     await page.getByTestId('call-state').filter({ hasText: 'Ended' }).waitFor({ timeout: 10_000 })
-    const ended = await fetch(`${server.controlUrl}/api/calls/${callId}`, { headers: { authorization: `Bearer ${server.token}` } })
+    const ended = await fetch(`${server.controlUrl}/api/calls/${callId}`, {
+      headers: { authorization: `Bearer ${server.token}` }
+    })
     const detail = (await ended.json()) as { call: { endReason?: string } }
     expect(detail.call.endReason).toBe('caller_hangup')
   })

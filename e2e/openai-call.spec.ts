@@ -24,7 +24,9 @@ describe('console: OpenAI Realtime call', () => {
     const wav = join(tmp, 'speech.wav')
     // Speech, then 3 s of silence: a 6 s reply is still playing when the next line starts.
     await writeSpeechWav(wav, { gapMs: 3000 })
-    server = await startServe({ openai: { replyDurationMs: 6000, replyText: AGENT_TEXT, callerText: 'What time is it?' } })
+    server = await startServe({
+      openai: { replyDurationMs: 6000, replyText: AGENT_TEXT, callerText: 'What time is it?' }
+    })
     browser = await launchChromium({ fakeMedia: true, fakeAudioFile: wav })
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } })
   })
@@ -44,7 +46,10 @@ describe('console: OpenAI Realtime call', () => {
     expect(await page.getByTestId('live-call').textContent()).toContain('OpenAI Realtime')
 
     const transcript = page.getByTestId('transcript')
-    await transcript.locator('li[data-role="caller"]', { hasText: 'What time is it?' }).first().waitFor({ timeout: 30_000 })
+    await transcript
+      .locator('li[data-role="caller"]', { hasText: 'What time is it?' })
+      .first()
+      .waitFor({ timeout: 30_000 })
     await transcript.locator('li[data-role="agent"]').first().waitFor({ timeout: 30_000 })
     const marker = page.getByTestId('barge-in-marker').first()
     await marker.waitFor({ timeout: 40_000 })

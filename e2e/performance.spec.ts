@@ -26,7 +26,9 @@ interface TraceEvent {
 /** Main-thread tasks of the renderer processes in a trace: start (µs, trace clock) and duration (ms). */
 function rendererTasks(trace: { traceEvents: TraceEvent[] }): { startUs: number; durationMs: number }[] {
   const mainThreads = new Set(
-    trace.traceEvents.filter((e) => e.ph === 'M' && e.name === 'thread_name' && e.args?.name === 'CrRendererMain').map((e) => `${e.pid}:${e.tid}`)
+    trace.traceEvents
+      .filter((e) => e.ph === 'M' && e.name === 'thread_name' && e.args?.name === 'CrRendererMain')
+      .map((e) => `${e.pid}:${e.tid}`)
   )
   return trace.traceEvents
     .filter((e) => e.name === 'RunTask' && e.ph === 'X' && e.dur !== undefined && mainThreads.has(`${e.pid}:${e.tid}`))
@@ -44,7 +46,9 @@ describe('console: performance during a call', () => {
     tmp = await mkdtemp(join(tmpdir(), 'callbench-e2e-perf-'))
     const wav = join(tmp, 'speech.wav')
     await writeSpeechWav(wav, { gapMs: 2000 })
-    server = await startServe({ openai: { replyDurationMs: 1500, replyText: 'Sure, that works for me.', callerText: 'Can you hear me?' } })
+    server = await startServe({
+      openai: { replyDurationMs: 1500, replyText: 'Sure, that works for me.', callerText: 'Can you hear me?' }
+    })
     browser = await launchChromium({ fakeMedia: true, fakeAudioFile: wav })
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } })
   })
@@ -62,7 +66,9 @@ describe('console: performance during a call', () => {
     await page.getByRole('button', { name: 'Call the agent (loopback)' }).click()
     await page.getByTestId('call-state').filter({ hasText: 'Active' }).waitFor({ timeout: 20_000 })
 
-    await browser.startTracing(page, { categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'toplevel'] })
+    await browser.startTracing(page, {
+      categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'toplevel']
+    })
     // The call runs while the trace records: wait on what the call produces, not on a clock.
     const transcript = page.getByTestId('transcript')
     await transcript.locator('li[data-role="agent"]').nth(1).waitFor({ timeout: 30_000 })
@@ -78,7 +84,13 @@ describe('console: performance during a call', () => {
     const longest = afterFirstSecond.reduce((m, t) => Math.max(m, t.durationMs), 0)
     const overall = tasks.reduce((m, t) => Math.max(m, t.durationMs), 0)
     const tracedMs = (lastUs - firstUs) / 1000
-    const report = { tracedMs, tasks: tasks.length, longestTaskMs: longest, longestIncludingFirstSecondMs: overall, overBudget: afterFirstSecond.filter((t) => t.durationMs > LONG_TASK_MS).length }
+    const report = {
+      tracedMs,
+      tasks: tasks.length,
+      longestTaskMs: longest,
+      longestIncludingFirstSecondMs: overall,
+      overBudget: afterFirstSecond.filter((t) => t.durationMs > LONG_TASK_MS).length
+    }
     await writeFile(join(RESULTS_DIR, 'console-performance.json'), JSON.stringify(report, null, 2))
     process.stdout.write(`console performance: ${JSON.stringify(report)}\n`)
     expect(tracedMs).toBeGreaterThan(TRACE_MS / 4)

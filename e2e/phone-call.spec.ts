@@ -49,13 +49,20 @@ describe('console: phone call through the fake Twilio', () => {
     const [clip] = loadSpeechClips()
     const running = twilio.runCall(callSid, {
       stayOnLine: true,
-      caller: [{ kind: 'silence', durationMs: 1000 }, speechOf(clip!), { kind: 'waitForAgent', timeoutMs: 8000, until: 'done' }]
+      caller: [
+        { kind: 'silence', durationMs: 1000 },
+        speechOf(clip!),
+        { kind: 'waitForAgent', timeoutMs: 8000, until: 'done' }
+      ]
     })
 
     await page.getByTestId('call-state').filter({ hasText: 'Active' }).waitFor({ timeout: 20_000 })
     expect(await page.getByTestId('live-call').textContent()).toContain('+15550102030')
     // The caller's speech and the agent's echo of it, as the meters showed them.
-    const [agentDbfs, callerDbfs] = await Promise.all([meterAbove(page, 'Agent level', -60), meterAbove(page, 'Caller level', -60)])
+    const [agentDbfs, callerDbfs] = await Promise.all([
+      meterAbove(page, 'Agent level', -60),
+      meterAbove(page, 'Caller level', -60)
+    ])
     expect(agentDbfs).toBeGreaterThan(-60)
     expect(callerDbfs).toBeGreaterThan(-60)
     await page.locator('[data-testid="transcript"] li[data-role="caller"]').first().waitFor({ timeout: 20_000 })
@@ -64,7 +71,9 @@ describe('console: phone call through the fake Twilio', () => {
     await page.screenshot({ path: join(RESULTS_DIR, 'console-phone-call.png') })
 
     // Twilio's progress, as the status callbacks reported it, is on the call's event list.
-    const statuses = await page.locator('[data-testid="call-events"] li[data-kind="twilio.status"] .ce-detail').allTextContents()
+    const statuses = await page
+      .locator('[data-testid="call-events"] li[data-kind="twilio.status"] .ce-detail')
+      .allTextContents()
     expect(statuses).toEqual(expect.arrayContaining(['initiated', 'ringing', 'in-progress']))
     expect(statuses.indexOf('ringing')).toBeLessThan(statuses.indexOf('in-progress'))
 
@@ -73,7 +82,9 @@ describe('console: phone call through the fake Twilio', () => {
     const ended = await twilio.whenEnded(callSid)
     expect(ended.status).toBe('completed')
     expect(twilio.requestsTo('POST', `/Calls/${callSid}.json`).some((r) => r.params.Status === 'completed')).toBe(true)
-    await page.locator('[data-testid="call-events"] li[data-kind="twilio.status"] .ce-detail', { hasText: 'completed' }).waitFor()
+    await page
+      .locator('[data-testid="call-events"] li[data-kind="twilio.status"] .ce-detail', { hasText: 'completed' })
+      .waitFor()
 
     // The number is remembered for the next one-click test call.
     await page.getByTestId('recent-numbers').getByText('+1 555 010 2030').waitFor()

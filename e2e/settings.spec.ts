@@ -27,7 +27,11 @@ describe('console: settings', () => {
     browser = await launchChromium()
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } })
     page.on('response', (res) => {
-      if (res.url().includes('/api/')) void res.text().then((t) => bodies.push(t), () => {})
+      if (res.url().includes('/api/'))
+        void res.text().then(
+          (t) => bodies.push(t),
+          () => {}
+        )
     })
     page.on('websocket', (ws) => ws.on('framereceived', (f) => bodies.push(String(f.payload))))
   })
@@ -54,12 +58,16 @@ describe('console: settings', () => {
     await field.fill(SECRET)
     await page.getByRole('button', { name: 'Save OpenAI keys' }).click()
     await page.locator('[data-secret="OPENAI_API_KEY"] .secret-set').waitFor()
-    expect(await page.locator('[data-secret="OPENAI_API_KEY"] .secret-status').textContent()).toBe(`Set (…${SECRET_TAIL})`)
+    expect(await page.locator('[data-secret="OPENAI_API_KEY"] .secret-status').textContent()).toBe(
+      `Set (…${SECRET_TAIL})`
+    )
     expect(await field.inputValue()).toBe('')
     await page.screenshot({ path: join(RESULTS_DIR, 'console-settings.png') })
 
     // The core has it: the engines that needed only this key are available now, and health says OpenAI is on.
-    const engines = (await (await fetch(`${server.controlUrl}/api/engines`, { headers: { authorization: `Bearer ${server.token}` } })).json()) as { mode: string; available: boolean }[]
+    const engines = (await (
+      await fetch(`${server.controlUrl}/api/engines`, { headers: { authorization: `Bearer ${server.token}` } })
+    ).json()) as { mode: string; available: boolean }[]
     expect(engines.find((e) => e.mode === 'openai-realtime')?.available).toBe(true)
     await page.getByTestId('status-bar').locator('.svc-on', { hasText: 'OpenAI' }).waitFor()
 
@@ -78,11 +86,14 @@ describe('console: settings', () => {
   })
 
   it('saves the time zone and auto-upload', async () => {
-    const saved = () => page.waitForResponse((r) => r.url().endsWith('/api/settings') && r.request().method() === 'PUT' && r.ok())
+    const saved = () =>
+      page.waitForResponse((r) => r.url().endsWith('/api/settings') && r.request().method() === 'PUT' && r.ok())
     await Promise.all([saved(), page.getByTestId('time-zone').selectOption('Asia/Tokyo')])
     await page.getByTestId('auto-upload').check()
     await Promise.all([saved(), page.getByRole('button', { name: 'Save uploads' }).click()])
-    const view = (await (await fetch(`${server.controlUrl}/api/settings`, { headers: { authorization: `Bearer ${server.token}` } })).json()) as {
+    const view = (await (
+      await fetch(`${server.controlUrl}/api/settings`, { headers: { authorization: `Bearer ${server.token}` } })
+    ).json()) as {
       settings: { timeZone: string; s3: { autoUpload: boolean } }
     }
     expect(view.settings.timeZone).toBe('Asia/Tokyo')

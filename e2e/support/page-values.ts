@@ -12,7 +12,13 @@ interface PageGlobals {
 }
 
 /** Resolves with the number in `attribute` of the first element matching `selector` once it is above `min`. */
-export async function numberAbove(page: Page, selector: string, attribute: string, min: number, timeoutMs = 30_000): Promise<number> {
+export async function numberAbove(
+  page: Page,
+  selector: string,
+  attribute: string,
+  min: number,
+  timeoutMs = 30_000
+): Promise<number> {
   const handle = await page.waitForFunction(
     ([sel, attr, floor]) => {
       const el = (globalThis as unknown as PageGlobals).document.querySelector(sel)

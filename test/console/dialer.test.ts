@@ -1,6 +1,11 @@
 // The dialer's E.164 handling as you type, its remembered numbers, and turn-latency figures.
 import { beforeEach, describe, expect, it } from 'vitest'
-import { checkPhone, countryCode, formatPhone, normalizePhone } from '../../src/renderer/src/features/dialer/phone-format.js'
+import {
+  checkPhone,
+  countryCode,
+  formatPhone,
+  normalizePhone
+} from '../../src/renderer/src/features/dialer/phone-format.js'
 import { quantile, rateLatency } from '../../src/renderer/src/features/live-call/latency.js'
 import { callClockMs } from '../../src/renderer/src/features/notes/bookmark.js'
 import { createAppStore } from '../../src/renderer/src/store/index.js'
@@ -30,7 +35,8 @@ describe('phone numbers as typed', () => {
     expect(formatPhone('+442079460958')).toBe('+44 207 946 0958')
     expect(formatPhone('+')).toBe('+')
     // Formatting then normalising gives the number back.
-    for (const n of ['+15551234567', '+442079460958', '+35312345678', '+4915112345678']) expect(normalizePhone(formatPhone(n))).toBe(n)
+    for (const n of ['+15551234567', '+442079460958', '+35312345678', '+4915112345678'])
+      expect(normalizePhone(formatPhone(n))).toBe(n)
   })
 
   it('says what is wrong, and accepts valid E.164', () => {

@@ -51,7 +51,9 @@ describe('parseWav', () => {
     expect(() => parseWav(new ArrayBuffer(8))).toThrow('Not a WAV')
     const mulaw = Buffer.from(stereoWav([0], [0]))
     mulaw.writeUInt16LE(7, 20)
-    expect(() => parseWav(mulaw.buffer.slice(mulaw.byteOffset, mulaw.byteOffset + mulaw.byteLength))).toThrow('Only PCM')
+    expect(() => parseWav(mulaw.buffer.slice(mulaw.byteOffset, mulaw.byteOffset + mulaw.byteLength))).toThrow(
+      'Only PCM'
+    )
   })
 
   it('reduces a channel to min/max per column', () => {
@@ -64,7 +66,14 @@ describe('parseWav', () => {
 describe('buildTimeline', () => {
   it('turns events and turns into speech spans, latency bars and markers', () => {
     const detail: CallDetail = {
-      call: { id: 'c', direction: 'loopback', mode: 'echo', state: 'ended', startedAt: '2026-01-01T00:00:00Z', durationMs: 9000 },
+      call: {
+        id: 'c',
+        direction: 'loopback',
+        mode: 'echo',
+        state: 'ended',
+        startedAt: '2026-01-01T00:00:00Z',
+        durationMs: 9000
+      },
       turns: [{ turn: 1, callerStoppedAtMs: 2400, firstAudioOutAtMs: 2950, totalMs: 550 }],
       transcript: [],
       events: [
@@ -98,7 +107,19 @@ describe('buildTimeline', () => {
 describe('history query', () => {
   it('keeps only the filters set, digits of the number, and whole days in the user’s zone', () => {
     expect(toQuery(EMPTY_FILTERS, 1, 50, '')).toEqual({ page: 1, pageSize: 50 })
-    const q = toQuery({ ...EMPTY_FILTERS, q: ' table two ', number: '+1 (555) 12', direction: 'outbound', fromDate: '2026-03-14', toDate: '2026-03-14' }, 2, 50, 'America/New_York')
+    const q = toQuery(
+      {
+        ...EMPTY_FILTERS,
+        q: ' table two ',
+        number: '+1 (555) 12',
+        direction: 'outbound',
+        fromDate: '2026-03-14',
+        toDate: '2026-03-14'
+      },
+      2,
+      50,
+      'America/New_York'
+    )
     expect(q).toEqual({
       page: 2,
       pageSize: 50,

@@ -1,6 +1,12 @@
 // A live call's transcript and timeline as the console keeps them: forming lines, settling, corrections, barge-in marks.
 import { describe, expect, it } from 'vitest'
-import { applyTimeline, applyTranscript, applyTurn, emptyLiveCall, MAX_LINES } from '../../src/renderer/src/store/live-call.js'
+import {
+  applyTimeline,
+  applyTranscript,
+  applyTurn,
+  emptyLiveCall,
+  MAX_LINES
+} from '../../src/renderer/src/store/live-call.js'
 import { MeterBallistics } from '../../src/renderer/src/features/live-call/meter-ballistics.js'
 
 describe('live call transcript', () => {
@@ -23,7 +29,12 @@ describe('live call transcript', () => {
 
   it('a correction rewrites the last settled line of that role', () => {
     let d = emptyLiveCall()
-    d = applyTranscript(d, { role: 'agent', text: 'Your table is booked for eight people at nine.', final: true, atMs: 0 })
+    d = applyTranscript(d, {
+      role: 'agent',
+      text: 'Your table is booked for eight people at nine.',
+      final: true,
+      atMs: 0
+    })
     d = applyTranscript(d, { role: 'agent', text: 'Your table is booked', final: true, atMs: 50, correction: true })
     expect(d.lines).toHaveLength(1)
     expect(d.lines[0]!.text).toBe('Your table is booked')
@@ -45,7 +56,8 @@ describe('live call transcript', () => {
     d = applyTurn(d, { turn: 1, totalMs: 640 })
     d = applyTurn(d, { turn: 2, totalMs: 580 })
     expect(d.turns.map((t) => t.totalMs)).toEqual([640, 580])
-    for (let i = 0; i < MAX_LINES + 10; i++) d = applyTranscript(d, { role: 'caller', text: `line ${i}`, final: true, atMs: i })
+    for (let i = 0; i < MAX_LINES + 10; i++)
+      d = applyTranscript(d, { role: 'caller', text: `line ${i}`, final: true, atMs: i })
     expect(d.lines).toHaveLength(MAX_LINES)
     expect(d.lines.at(-1)!.text).toBe(`line ${MAX_LINES + 9}`)
   })

@@ -43,7 +43,12 @@ describe('MediaStreamWriter', () => {
     })
     expect(m2.media).toMatchObject({ chunk: '2', timestamp: '20' })
     expect(m2.sequenceNumber).toBe('3')
-    expect(JSON.parse(w.mark('0:1'))).toEqual({ event: 'mark', sequenceNumber: '4', streamSid: ids.streamSid, mark: { name: '0:1' } })
+    expect(JSON.parse(w.mark('0:1'))).toEqual({
+      event: 'mark',
+      sequenceNumber: '4',
+      streamSid: ids.streamSid,
+      mark: { name: '0:1' }
+    })
     expect(JSON.parse(w.dtmf('#'))).toEqual({
       event: 'dtmf',
       streamSid: ids.streamSid,
@@ -88,15 +93,30 @@ describe('base64', () => {
 describe('parseBridgeMessage', () => {
   it('reads media, mark and clear as the bridge sends them', () => {
     const payload = Buffer.from(Uint8Array.from({ length: 160 }, (_, i) => 255 - i)).toString('base64')
-    const media = parseBridgeMessage(`{"event":"media","streamSid":"${ids.streamSid}","media":{"payload":"${payload}"}}`)
+    const media = parseBridgeMessage(
+      `{"event":"media","streamSid":"${ids.streamSid}","media":{"payload":"${payload}"}}`
+    )
     expect(media.kind).toBe('media')
     if (media.kind === 'media') expect(Buffer.from(media.payload).toString('base64')).toBe(payload)
-    expect(parseBridgeMessage(`{"event":"mark","streamSid":"${ids.streamSid}","mark":{"name":"3:7"}}`)).toEqual({ kind: 'mark', name: '3:7' })
+    expect(parseBridgeMessage(`{"event":"mark","streamSid":"${ids.streamSid}","mark":{"name":"3:7"}}`)).toEqual({
+      kind: 'mark',
+      name: '3:7'
+    })
     expect(parseBridgeMessage(`{"event":"clear","streamSid":"${ids.streamSid}"}`)).toEqual({ kind: 'clear' })
   })
 
   it('never throws on garbage', () => {
-    for (const junk of ['', 'nope', 'null', '[]', '{"event":"media"}', '{"event":"media","media":{"payload":"@@@@"}}', '{"event":"mark","mark":{}}', '{"event":"boom"}', 42]) {
+    for (const junk of [
+      '',
+      'nope',
+      'null',
+      '[]',
+      '{"event":"media"}',
+      '{"event":"media","media":{"payload":"@@@@"}}',
+      '{"event":"mark","mark":{}}',
+      '{"event":"boom"}',
+      42
+    ]) {
       expect(parseBridgeMessage(junk).kind).toBe('invalid')
     }
   })

@@ -71,7 +71,8 @@ describe('LoopbackSession', () => {
     client = new WebSocket(url)
     ;[bridge] = (await connected) as [ServerSocket]
     bridge.on('message', (data) => received.push(JSON.parse(String(data)) as Msg))
-    if (client.readyState !== WebSocket.OPEN) await new Promise((r) => client.addEventListener('open', r, { once: true }))
+    if (client.readyState !== WebSocket.OPEN)
+      await new Promise((r) => client.addEventListener('open', r, { once: true }))
     player = new PlaybackRenderer(48_000)
     session = new LoopbackSession({
       ids,
@@ -114,7 +115,8 @@ describe('LoopbackSession', () => {
   it('echoes a mark only once the agent audio before it has played', async () => {
     session.open()
     const frame = Buffer.alloc(160, 0x10).toString('base64')
-    for (let i = 0; i < 3; i++) bridge.send(JSON.stringify({ event: 'media', streamSid: ids.streamSid, media: { payload: frame } }))
+    for (let i = 0; i < 3; i++)
+      bridge.send(JSON.stringify({ event: 'media', streamSid: ids.streamSid, media: { payload: frame } }))
     bridge.send(JSON.stringify({ event: 'mark', streamSid: ids.streamSid, mark: { name: '0:1' } }))
     await until(() => session.stats.marksReceived === 1)
     expect(session.stats.agentFramesReceived).toBe(3)
@@ -153,10 +155,14 @@ describe('LoopbackSession', () => {
     expect(code).toBe(1000)
     const tail = received.slice(-2)
     expect(tail[0]).toMatchObject({ event: 'dtmf', dtmf: { digit: '5', track: 'inbound_track' } })
-    expect(tail[1]).toEqual({ event: 'stop', sequenceNumber: expect.any(String), stop: { accountSid: ids.accountSid, callSid: ids.callSid }, streamSid: ids.streamSid })
+    expect(tail[1]).toEqual({
+      event: 'stop',
+      sequenceNumber: expect.any(String),
+      stop: { accountSid: ids.accountSid, callSid: ids.callSid },
+      streamSid: ids.streamSid
+    })
     // Nothing goes out after the stop.
     session.sendCallerFrame(new Uint8Array(160))
     expect(session.stats.callerFrames).toBe(0)
   })
 })
-

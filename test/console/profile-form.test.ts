@@ -2,7 +2,12 @@
 import { describe, expect, it } from 'vitest'
 import { ProfileInputSchema } from '../../src/shared/profiles.js'
 import { SettingsSchema, SettingsPatchSchema } from '../../src/shared/settings.js'
-import { draftFrom, profileInputFrom, sectionsFor, settingsUpdateFrom } from '../../src/renderer/src/features/agents/profile-form.js'
+import {
+  draftFrom,
+  profileInputFrom,
+  sectionsFor,
+  settingsUpdateFrom
+} from '../../src/renderer/src/features/agents/profile-form.js'
 
 const settings = SettingsSchema.parse({ vad: { threshold: 0.6 }, openai: { instructions: 'Be brief.' } })
 const now = new Date().toISOString()
@@ -28,7 +33,12 @@ describe('agent drafts', () => {
     const cascade = profileInputFrom({ ...draftFrom(settings, null), name: ' Support ', mode: 'cascade' })
     expect(cascade.name).toBe('Support')
     expect(Object.keys(cascade.settings).sort()).toEqual(['openai', 'vad', 'voice'])
-    expect(Object.keys(cascade.settings.openai!).sort()).toEqual(['greeting', 'instructions', 'llmModel', 'temperature'])
+    expect(Object.keys(cascade.settings.openai!).sort()).toEqual([
+      'greeting',
+      'instructions',
+      'llmModel',
+      'temperature'
+    ])
     expect(ProfileInputSchema.safeParse(cascade).success).toBe(true)
 
     const realtime = profileInputFrom({ ...draftFrom(settings, null), name: 'RT', mode: 'openai-realtime' })

@@ -116,8 +116,15 @@ type FetchLike = (input: string, init: RequestInit) => Promise<Response>
 type Method = 'GET' | 'PUT' | 'POST' | 'DELETE'
 
 export function createApiClient(conn: Connection, fetchImpl: FetchLike = (i, init) => fetch(i, init)): ApiClient {
-  async function send(method: Method, path: string, opts: { body?: unknown; signal?: AbortSignal | undefined; accept?: string }): Promise<Response> {
-    const headers: Record<string, string> = { authorization: `Bearer ${conn.token}`, accept: opts.accept ?? 'application/json' }
+  async function send(
+    method: Method,
+    path: string,
+    opts: { body?: unknown; signal?: AbortSignal | undefined; accept?: string }
+  ): Promise<Response> {
+    const headers: Record<string, string> = {
+      authorization: `Bearer ${conn.token}`,
+      accept: opts.accept ?? 'application/json'
+    }
     if (opts.body !== undefined) headers['content-type'] = 'application/json'
     let res: Response
     try {
@@ -134,7 +141,8 @@ export function createApiClient(conn: Connection, fetchImpl: FetchLike = (i, ini
     if (!res.ok) {
       const json: unknown = await res.json().catch(() => undefined)
       const body = ErrorBodySchema.safeParse(json)
-      if (body.success) throw new ApiError(body.data.error.code, body.data.error.message, res.status, { field: body.data.error.field })
+      if (body.success)
+        throw new ApiError(body.data.error.code, body.data.error.message, res.status, { field: body.data.error.field })
       throw new ApiError('http_error', `HTTP ${res.status} from ${path}`, res.status)
     }
     return res
@@ -169,12 +177,15 @@ export function createApiClient(conn: Connection, fetchImpl: FetchLike = (i, ini
     },
     call: (callId, signal) => request('GET', `/api/calls/${id(callId)}`, CallDetailSchema, { signal }),
     liveCall: (callId, signal) => request('GET', `/api/calls/${id(callId)}/live`, LiveRegistryViewSchema, { signal }),
-    transcript: (callId, signal) => request('GET', `/api/calls/${id(callId)}/transcript?format=json`, TranscriptDocumentSchema, { signal }),
+    transcript: (callId, signal) =>
+      request('GET', `/api/calls/${id(callId)}/transcript?format=json`, TranscriptDocumentSchema, { signal }),
     transcriptText: async (callId, signal) =>
       (await send('GET', `/api/calls/${id(callId)}/transcript?format=txt`, { signal, accept: 'text/plain' })).text(),
-    recording: async (callId, signal) => (await send('GET', `/api/calls/${id(callId)}/recording`, { signal, accept: 'audio/wav' })).arrayBuffer(),
+    recording: async (callId, signal) =>
+      (await send('GET', `/api/calls/${id(callId)}/recording`, { signal, accept: 'audio/wav' })).arrayBuffer(),
     upload: (callId, signal) => request('POST', `/api/calls/${id(callId)}/upload`, UploadResponseSchema, { signal }),
-    addNote: (callId, body, signal) => request('POST', `/api/calls/${id(callId)}/notes`, CallNoteResultSchema, { body, signal }),
+    addNote: (callId, body, signal) =>
+      request('POST', `/api/calls/${id(callId)}/notes`, CallNoteResultSchema, { body, signal }),
     placeCall: (body, signal) => request('POST', '/api/calls', PlaceCallResultSchema, { body, signal }),
     hangup: (callId, signal) => request('POST', `/api/calls/${id(callId)}/hangup`, HangupResultSchema, { signal }),
     voiceToken: (signal) => request('POST', '/api/voice-token', VoiceTokenSchema, { signal }),
@@ -183,7 +194,8 @@ export function createApiClient(conn: Connection, fetchImpl: FetchLike = (i, ini
     stopTunnel: async (signal) => (await request('POST', '/api/tunnel/stop', TunnelResultSchema, { signal })).tunnel,
     profiles: (signal) => request('GET', '/api/profiles', ProfileListSchema, { signal }),
     createProfile: (body, signal) => request('POST', '/api/profiles', ProfileSchema, { body, signal }),
-    updateProfile: (profileId, body, signal) => request('PUT', `/api/profiles/${id(profileId)}`, ProfileSchema, { body, signal }),
+    updateProfile: (profileId, body, signal) =>
+      request('PUT', `/api/profiles/${id(profileId)}`, ProfileSchema, { body, signal }),
     deleteProfile: async (profileId, signal) => {
       await request('DELETE', `/api/profiles/${id(profileId)}`, DeletedSchema, { signal })
     },
@@ -195,9 +207,16 @@ export function createApiClient(conn: Connection, fetchImpl: FetchLike = (i, ini
         throw err
       }
     },
-    voices: (refresh = false, signal) => request('GET', `/api/voices${refresh ? '?refresh=1' : ''}`, VoiceListSchema, { signal }),
+    voices: (refresh = false, signal) =>
+      request('GET', `/api/voices${refresh ? '?refresh=1' : ''}`, VoiceListSchema, { signal }),
     voicePreview: async (voiceId, voiceSettings, signal) =>
-      (await send('POST', `/api/voices/${id(voiceId)}/preview`, { body: voiceSettings ? { voiceSettings } : {}, signal, accept: 'audio/mpeg' })).blob(),
+      (
+        await send('POST', `/api/voices/${id(voiceId)}/preview`, {
+          body: voiceSettings ? { voiceSettings } : {},
+          signal,
+          accept: 'audio/mpeg'
+        })
+      ).blob(),
     say: (callId, body, signal) => request('POST', `/api/calls/${id(callId)}/say`, SayResultSchema, { body, signal }),
     stopSpeaking: async (callId, signal) => {
       await send('POST', `/api/calls/${id(callId)}/stop`, { body: {}, signal })

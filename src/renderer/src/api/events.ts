@@ -223,7 +223,11 @@ export class EventsConnection {
         return
       case 'upload.progress':
         state.setUpload(event.callId, event.upload)
-        this.log(event.type, event.upload.state === 'failed' ? 'warn' : 'debug', `Call ${event.callId}: upload ${event.upload.state}`)
+        this.log(
+          event.type,
+          event.upload.state === 'failed' ? 'warn' : 'debug',
+          `Call ${event.callId}: upload ${event.upload.state}`
+        )
         return
       case 'twilio.recording':
         this.log(event.type, 'debug', `Twilio recording ${event.status}`)

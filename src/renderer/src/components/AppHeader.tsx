@@ -11,7 +11,12 @@ export function AppHeader() {
       <NavTabs />
       <div className="toolbar">
         <ThemePicker />
-        <button type="button" aria-keyshortcuts="?" aria-label="Keyboard shortcuts" onClick={() => appStore.getState().setHelpOpen(true)}>
+        <button
+          type="button"
+          aria-keyshortcuts="?"
+          aria-label="Keyboard shortcuts"
+          onClick={() => appStore.getState().setHelpOpen(true)}
+        >
           ?
         </button>
         <LinkBadge />

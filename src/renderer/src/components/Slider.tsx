@@ -18,7 +18,16 @@ export function Slider({ label, value, min, max, step, onChange, format = (v) =>
   return (
     <div className="slider">
       <label htmlFor={id}>{label}</label>
-      <input id={id} type="range" min={min} max={max} step={step} value={value} onChange={(e) => onChange(Number(e.target.value))} aria-valuetext={format(value)} />
+      <input
+        id={id}
+        type="range"
+        min={min}
+        max={max}
+        step={step}
+        value={value}
+        onChange={(e) => onChange(Number(e.target.value))}
+        aria-valuetext={format(value)}
+      />
       <output htmlFor={id}>{format(value)}</output>
       {hint && <span className="slider-hint">{hint}</span>}
     </div>

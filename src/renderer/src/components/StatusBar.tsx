@@ -2,8 +2,19 @@
 import type { Services } from '../../../shared/api.js'
 import { useAppStore } from '../store/index.js'
 
-const SERVICE_LABELS: Record<keyof Services, string> = { twilio: 'Twilio', openai: 'OpenAI', elevenlabs: 'ElevenLabs', s3: 'S3' }
-const TUNNEL_LABELS = { off: 'off', starting: 'starting…', ready: 'ready', error: 'error', external: 'external URL' } as const
+const SERVICE_LABELS: Record<keyof Services, string> = {
+  twilio: 'Twilio',
+  openai: 'OpenAI',
+  elevenlabs: 'ElevenLabs',
+  s3: 'S3'
+}
+const TUNNEL_LABELS = {
+  off: 'off',
+  starting: 'starting…',
+  ready: 'ready',
+  error: 'error',
+  external: 'external URL'
+} as const
 
 export function StatusBar() {
   const health = useAppStore((s) => s.health)

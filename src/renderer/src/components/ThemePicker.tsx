@@ -7,7 +7,11 @@ export function ThemePicker() {
   return (
     <label className="theme-picker">
       <span className="sr-only">Theme</span>
-      <select value={theme} onChange={(e) => appStore.getState().setTheme(e.target.value as Theme)} aria-keyshortcuts="T">
+      <select
+        value={theme}
+        onChange={(e) => appStore.getState().setTheme(e.target.value as Theme)}
+        aria-keyshortcuts="T"
+      >
         <option value="system">System theme</option>
         <option value="light">Light</option>
         <option value="dark">Dark</option>

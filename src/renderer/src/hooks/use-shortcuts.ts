@@ -50,7 +50,8 @@ export function useShortcuts(api: ApiClient, store: AppStore, actions: ShortcutA
         if (document.querySelector('[role="dialog"][aria-modal="true"]')) return
         const callId = s.focusCallId
         const call = callId ? s.calls[callId] : undefined
-        const loopbackLive = s.loopback.callId === callId && (s.loopback.status === 'starting' || s.loopback.status === 'active')
+        const loopbackLive =
+          s.loopback.callId === callId && (s.loopback.status === 'starting' || s.loopback.status === 'active')
         if (callId && (loopbackLive || (call && call.state !== 'ended'))) {
           e.preventDefault()
           void hangupCall(api, store, callId).catch(() => {})

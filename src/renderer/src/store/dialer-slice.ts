@@ -31,7 +31,11 @@ export interface DialerSlice {
 
 /** Recent numbers kept. */
 export const RECENT_LIMIT = 10
-const KEYS = { recent: 'callbench.recentNumbers', saved: 'callbench.savedNumbers', choice: 'callbench.callChoice' } as const
+const KEYS = {
+  recent: 'callbench.recentNumbers',
+  saved: 'callbench.savedNumbers',
+  choice: 'callbench.callChoice'
+} as const
 
 function read<T>(key: string, fallback: T, valid: (v: unknown) => v is T): T {
   try {
@@ -60,7 +64,10 @@ interface Choice {
   mode: AgentMode | ''
 }
 const isChoice = (v: unknown): v is Choice =>
-  typeof v === 'object' && v !== null && ['phone', 'app', 'loopback'].includes((v as Choice).way) && typeof (v as Choice).profileId === 'string'
+  typeof v === 'object' &&
+  v !== null &&
+  ['phone', 'app', 'loopback'].includes((v as Choice).way) &&
+  typeof (v as Choice).profileId === 'string'
 
 export const createDialerSlice: StateCreator<AppState, [], [], DialerSlice> = (set, get) => {
   const choice = read<Choice>(KEYS.choice, { way: 'loopback', profileId: '', mode: '' }, isChoice)
@@ -82,7 +89,10 @@ export const createDialerSlice: StateCreator<AppState, [], [], DialerSlice> = (s
       set({ recentNumbers })
     },
     saveNumber: (number, label) => {
-      const savedNumbers = [...get().savedNumbers.filter((n) => n.number !== number), { number, label: label.trim() || number }]
+      const savedNumbers = [
+        ...get().savedNumbers.filter((n) => n.number !== number),
+        { number, label: label.trim() || number }
+      ]
       write(KEYS.saved, savedNumbers)
       set({ savedNumbers })
     },

@@ -71,7 +71,10 @@ export function applyTranscript(data: LiveCallData, u: TranscriptUpdate): LiveCa
 /** Timeline entries; a barge-in that cleared the agent marks the agent line it cut. */
 export function applyTimeline(data: LiveCallData, entry: TimelineEntry): LiveCallData {
   const timeline = trim([...data.timeline, entry], MAX_TIMELINE)
-  const cut = entry.kind === 'clear' ? entry.data?.reason === 'barge_in' : entry.kind === 'barge_in' && entry.data?.playing === true
+  const cut =
+    entry.kind === 'clear'
+      ? entry.data?.reason === 'barge_in'
+      : entry.kind === 'barge_in' && entry.data?.playing === true
   if (!cut) return { ...data, timeline }
   const idx = findLast(data.lines, (l) => l.role === 'agent')
   if (idx < 0 || data.lines[idx]!.cutAtMs !== undefined) return { ...data, timeline }

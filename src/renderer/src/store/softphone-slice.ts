@@ -31,7 +31,10 @@ const DEVICES_KEY = 'callbench.audioDevices'
 function readDevices(): AudioDeviceChoice {
   try {
     const v = JSON.parse(globalThis.localStorage?.getItem(DEVICES_KEY) ?? 'null') as Partial<AudioDeviceChoice> | null
-    return { microphoneId: typeof v?.microphoneId === 'string' ? v.microphoneId : '', speakerId: typeof v?.speakerId === 'string' ? v.speakerId : '' }
+    return {
+      microphoneId: typeof v?.microphoneId === 'string' ? v.microphoneId : '',
+      speakerId: typeof v?.speakerId === 'string' ? v.speakerId : ''
+    }
   } catch {
     return { microphoneId: '', speakerId: '' }
   }

@@ -7,7 +7,14 @@ import { useConsole } from '../../console-context.js'
 import { appStore } from '../../store/index.js'
 import { AmdFields } from './AmdFields.js'
 import { EngineSelect } from './EngineSelect.js'
-import { draftFrom, OPENAI_VOICES, profileInputFrom, sectionsFor, settingsUpdateFrom, type AgentDraft } from './profile-form.js'
+import {
+  draftFrom,
+  OPENAI_VOICES,
+  profileInputFrom,
+  sectionsFor,
+  settingsUpdateFrom,
+  type AgentDraft
+} from './profile-form.js'
 import { RealtimeTurnFields, VadFields } from './TurnTakingFields.js'
 import { VoicePicker } from './VoicePicker.js'
 import { VoiceSliders } from './VoiceSliders.js'
@@ -36,13 +43,20 @@ export interface AgentEditorProps {
 
 export function AgentEditor({ settings, profile, isDefault, notice, onSaved, onDeleted }: AgentEditorProps) {
   const { api } = useConsole()
-  const [draft, setDraft] = useState<AgentDraft>(() => ({ ...draftFrom(settings, profile), ...(profile || isDefault ? {} : { name: '' }) }))
-  const [status, setStatus] = useState<{ kind: 'ok' | 'error'; message: string } | null>(notice ? { kind: 'ok', message: notice } : null)
+  const [draft, setDraft] = useState<AgentDraft>(() => ({
+    ...draftFrom(settings, profile),
+    ...(profile || isDefault ? {} : { name: '' })
+  }))
+  const [status, setStatus] = useState<{ kind: 'ok' | 'error'; message: string } | null>(
+    notice ? { kind: 'ok', message: notice } : null
+  )
   const [busy, setBusy] = useState(false)
   const sections = sectionsFor(draft.mode)
   const set = <K extends keyof AgentDraft>(key: K, value: AgentDraft[K]) => setDraft((d) => ({ ...d, [key]: value }))
-  const setOpenai = (patch: Partial<AgentDraft['openai']>) => setDraft((d) => ({ ...d, openai: { ...d.openai, ...patch } }))
-  const setEleven = (patch: Partial<AgentDraft['elevenlabs']>) => setDraft((d) => ({ ...d, elevenlabs: { ...d.elevenlabs, ...patch } }))
+  const setOpenai = (patch: Partial<AgentDraft['openai']>) =>
+    setDraft((d) => ({ ...d, openai: { ...d.openai, ...patch } }))
+  const setEleven = (patch: Partial<AgentDraft['elevenlabs']>) =>
+    setDraft((d) => ({ ...d, elevenlabs: { ...d.elevenlabs, ...patch } }))
 
   const save = async () => {
     setBusy(true)
@@ -107,14 +121,23 @@ export function AgentEditor({ settings, profile, isDefault, notice, onSaved, onD
       </header>
       {isDefault && <p className="muted">Calls with no profile run with these settings.</p>}
       {status && (
-        <p className={`notice ${status.kind === 'ok' ? 'notice-ok' : 'notice-error'}`} role={status.kind === 'ok' ? 'status' : 'alert'}>
+        <p
+          className={`notice ${status.kind === 'ok' ? 'notice-ok' : 'notice-error'}`}
+          role={status.kind === 'ok' ? 'status' : 'alert'}
+        >
           {status.message}
         </p>
       )}
       {!isDefault && (
         <label className="field">
           <span>Name</span>
-          <input value={draft.name} onChange={(e) => set('name', e.target.value)} required maxLength={100} data-testid="agent-name" />
+          <input
+            value={draft.name}
+            onChange={(e) => set('name', e.target.value)}
+            required
+            maxLength={100}
+            data-testid="agent-name"
+          />
         </label>
       )}
       <EngineSelect value={draft.mode} onChange={(mode) => set('mode', mode)} />
@@ -124,7 +147,10 @@ export function AgentEditor({ settings, profile, isDefault, notice, onSaved, onD
           {sections.realtime && (
             <label className="field">
               <span>Realtime model</span>
-              <input value={draft.openai.realtimeModel} onChange={(e) => setOpenai({ realtimeModel: e.target.value })} />
+              <input
+                value={draft.openai.realtimeModel}
+                onChange={(e) => setOpenai({ realtimeModel: e.target.value })}
+              />
             </label>
           )}
           {sections.llm && (
@@ -149,7 +175,11 @@ export function AgentEditor({ settings, profile, isDefault, notice, onSaved, onD
             <textarea
               rows={5}
               value={sections.elevenlabsAgent ? draft.elevenlabs.prompt : draft.openai.instructions}
-              onChange={(e) => (sections.elevenlabsAgent ? setEleven({ prompt: e.target.value }) : setOpenai({ instructions: e.target.value }))}
+              onChange={(e) =>
+                sections.elevenlabsAgent
+                  ? setEleven({ prompt: e.target.value })
+                  : setOpenai({ instructions: e.target.value })
+              }
               data-testid="agent-prompt"
             />
           </label>
@@ -157,7 +187,11 @@ export function AgentEditor({ settings, profile, isDefault, notice, onSaved, onD
             <span>First message (empty: wait for the caller)</span>
             <input
               value={sections.elevenlabsAgent ? draft.elevenlabs.firstMessage : draft.openai.greeting}
-              onChange={(e) => (sections.elevenlabsAgent ? setEleven({ firstMessage: e.target.value }) : setOpenai({ greeting: e.target.value }))}
+              onChange={(e) =>
+                sections.elevenlabsAgent
+                  ? setEleven({ firstMessage: e.target.value })
+                  : setOpenai({ greeting: e.target.value })
+              }
             />
           </label>
         </Section>
@@ -179,7 +213,11 @@ export function AgentEditor({ settings, profile, isDefault, notice, onSaved, onD
       )}
       {sections.voice && (
         <Section title="Voice">
-          <VoicePicker value={draft.voice.voiceId} settings={draft.voice.settings} onChange={(voiceId) => set('voice', { ...draft.voice, voiceId })} />
+          <VoicePicker
+            value={draft.voice.voiceId}
+            settings={draft.voice.settings}
+            onChange={(voiceId) => set('voice', { ...draft.voice, voiceId })}
+          />
           <VoiceSliders value={draft.voice.settings} onChange={(v) => set('voice', { ...draft.voice, settings: v })} />
         </Section>
       )}
@@ -191,14 +229,20 @@ export function AgentEditor({ settings, profile, isDefault, notice, onSaved, onD
       )}
       {sections.realtime && (
         <Section title="Turn-taking">
-          <RealtimeTurnFields value={draft.openai.turnDetection} onChange={(turnDetection) => setOpenai({ turnDetection })} />
+          <RealtimeTurnFields
+            value={draft.openai.turnDetection}
+            onChange={(turnDetection) => setOpenai({ turnDetection })}
+          />
         </Section>
       )}
       {sections.gather && (
         <Section title="Speech recognition (Twilio)">
           <label className="field">
             <span>Language</span>
-            <input value={draft.gather.language} onChange={(e) => set('gather', { ...draft.gather, language: e.target.value })} />
+            <input
+              value={draft.gather.language}
+              onChange={(e) => set('gather', { ...draft.gather, language: e.target.value })}
+            />
           </label>
         </Section>
       )}

@@ -20,7 +20,11 @@ export function AgentList({ selected, onSelect }: { selected: string; onSelect(i
       </header>
       <ul className="agent-items" aria-label="Agents">
         <li>
-          <button type="button" aria-current={selected === DEFAULT_AGENT ? 'true' : undefined} onClick={() => onSelect(DEFAULT_AGENT)}>
+          <button
+            type="button"
+            aria-current={selected === DEFAULT_AGENT ? 'true' : undefined}
+            onClick={() => onSelect(DEFAULT_AGENT)}
+          >
             <span className="agent-name">Default agent</span>
             <span className="muted">{defaultMode ? AGENT_MODE_LABELS[defaultMode] : ''}</span>
           </button>
@@ -28,7 +32,11 @@ export function AgentList({ selected, onSelect }: { selected: string; onSelect(i
         {profiles.state === 'ready' &&
           profiles.data.map((p) => (
             <li key={p.id}>
-              <button type="button" aria-current={selected === p.id ? 'true' : undefined} onClick={() => onSelect(p.id)}>
+              <button
+                type="button"
+                aria-current={selected === p.id ? 'true' : undefined}
+                onClick={() => onSelect(p.id)}
+              >
                 <span className="agent-name">{p.name}</span>
                 <span className="muted">{AGENT_MODE_LABELS[p.mode]}</span>
               </button>
@@ -42,7 +50,9 @@ export function AgentList({ selected, onSelect }: { selected: string; onSelect(i
           </li>
         )}
       </ul>
-      {profiles.state === 'error' && <p className="notice notice-warn">Profiles are not available: {profiles.message}</p>}
+      {profiles.state === 'error' && (
+        <p className="notice notice-warn">Profiles are not available: {profiles.message}</p>
+      )}
     </section>
   )
 }

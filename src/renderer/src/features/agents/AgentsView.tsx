@@ -9,7 +9,9 @@ export function AgentsView() {
   // A new profile's editor reopens under its id once saved; this carries the confirmation across.
   const [notice, setNotice] = useState<{ id: string; text: string } | null>(null)
   const settings = useAppStore((s) => s.settingsView?.settings ?? null)
-  const profile = useAppStore((s) => (s.profiles.state === 'ready' ? (s.profiles.data.find((p) => p.id === selected) ?? null) : null))
+  const profile = useAppStore((s) =>
+    s.profiles.state === 'ready' ? (s.profiles.data.find((p) => p.id === selected) ?? null) : null
+  )
   return (
     <div className="agents-view">
       <AgentList
@@ -35,7 +37,9 @@ export function AgentsView() {
       ) : (
         <p className="muted">Loading…</p>
       )}
-      {selected !== DEFAULT_AGENT && selected !== NEW_AGENT && !profile && <p className="muted">This profile is gone.</p>}
+      {selected !== DEFAULT_AGENT && selected !== NEW_AGENT && !profile && (
+        <p className="muted">This profile is gone.</p>
+      )}
     </div>
   )
 }

@@ -7,13 +7,17 @@ export function AmdFields({ value, onChange }: { value: AmdPolicy; onChange(v: A
   return (
     <div className="amd-fields">
       <label className="check">
-        <input type="checkbox" checked={value.enabled} onChange={(e) => set({ enabled: e.target.checked })} /> Detect answering machines on outbound calls
+        <input type="checkbox" checked={value.enabled} onChange={(e) => set({ enabled: e.target.checked })} /> Detect
+        answering machines on outbound calls
       </label>
       {value.enabled && (
         <>
           <label className="field">
             <span>When a machine answers</span>
-            <select value={value.onMachine} onChange={(e) => set({ onMachine: e.target.value as AmdPolicy['onMachine'] })}>
+            <select
+              value={value.onMachine}
+              onChange={(e) => set({ onMachine: e.target.value as AmdPolicy['onMachine'] })}
+            >
               <option value="continue">Go on with the agent</option>
               <option value="hangup">Hang up</option>
               <option value="leave_message">Leave a message after the beep</option>
@@ -22,10 +26,23 @@ export function AmdFields({ value, onChange }: { value: AmdPolicy; onChange(v: A
           {value.onMachine === 'leave_message' && (
             <label className="field">
               <span>Message</span>
-              <textarea rows={2} value={value.message} onChange={(e) => set({ message: e.target.value })} maxLength={2000} />
+              <textarea
+                rows={2}
+                value={value.message}
+                onChange={(e) => set({ message: e.target.value })}
+                maxLength={2000}
+              />
             </label>
           )}
-          <Slider label="Detection timeout" value={value.timeoutS} min={3} max={59} step={1} onChange={(timeoutS) => set({ timeoutS })} format={(v) => `${v} s`} />
+          <Slider
+            label="Detection timeout"
+            value={value.timeoutS}
+            min={3}
+            max={59}
+            step={1}
+            onChange={(timeoutS) => set({ timeoutS })}
+            format={(v) => `${v} s`}
+          />
         </>
       )}
     </div>

@@ -20,9 +20,33 @@ export function VadFields({ value, onChange }: { value: Settings['vad']; onChang
           ))}
         </select>
       </label>
-      <Slider label="Speech threshold" value={value.threshold} min={0.05} max={0.95} step={0.05} onChange={(threshold) => set({ threshold })} />
-      <Slider label="End-of-turn silence" value={value.silenceMs} min={100} max={2000} step={50} onChange={(silenceMs) => set({ silenceMs })} format={ms} />
-      <Slider label="Minimum speech" value={value.minSpeechMs} min={0} max={1000} step={16} onChange={(minSpeechMs) => set({ minSpeechMs })} format={ms} hint="Shorter sounds do not start a turn or a barge-in" />
+      <Slider
+        label="Speech threshold"
+        value={value.threshold}
+        min={0.05}
+        max={0.95}
+        step={0.05}
+        onChange={(threshold) => set({ threshold })}
+      />
+      <Slider
+        label="End-of-turn silence"
+        value={value.silenceMs}
+        min={100}
+        max={2000}
+        step={50}
+        onChange={(silenceMs) => set({ silenceMs })}
+        format={ms}
+      />
+      <Slider
+        label="Minimum speech"
+        value={value.minSpeechMs}
+        min={0}
+        max={1000}
+        step={16}
+        onChange={(minSpeechMs) => set({ minSpeechMs })}
+        format={ms}
+        hint="Shorter sounds do not start a turn or a barge-in"
+      />
     </div>
   )
 }
@@ -37,7 +61,11 @@ export function RealtimeTurnFields({ value, onChange }: { value: TurnDetection; 
         <select
           value={value.type}
           onChange={(e) =>
-            onChange(e.target.value === 'semantic_vad' ? { type: 'semantic_vad', eagerness: 'auto' } : { type: 'server_vad', threshold: 0.5, prefixPaddingMs: 300, silenceMs: 500 })
+            onChange(
+              e.target.value === 'semantic_vad'
+                ? { type: 'semantic_vad', eagerness: 'auto' }
+                : { type: 'server_vad', threshold: 0.5, prefixPaddingMs: 300, silenceMs: 500 }
+            )
           }
         >
           <option value="server_vad">Server VAD (silence based)</option>
@@ -46,14 +74,42 @@ export function RealtimeTurnFields({ value, onChange }: { value: TurnDetection; 
       </label>
       {value.type === 'server_vad' ? (
         <>
-          <Slider label="Threshold" value={value.threshold} min={0.05} max={0.95} step={0.05} onChange={(threshold) => onChange({ ...value, threshold })} />
-          <Slider label="End-of-turn silence" value={value.silenceMs} min={100} max={2000} step={50} onChange={(silenceMs) => onChange({ ...value, silenceMs })} format={ms} />
-          <Slider label="Prefix padding" value={value.prefixPaddingMs} min={0} max={1000} step={50} onChange={(prefixPaddingMs) => onChange({ ...value, prefixPaddingMs })} format={ms} />
+          <Slider
+            label="Threshold"
+            value={value.threshold}
+            min={0.05}
+            max={0.95}
+            step={0.05}
+            onChange={(threshold) => onChange({ ...value, threshold })}
+          />
+          <Slider
+            label="End-of-turn silence"
+            value={value.silenceMs}
+            min={100}
+            max={2000}
+            step={50}
+            onChange={(silenceMs) => onChange({ ...value, silenceMs })}
+            format={ms}
+          />
+          <Slider
+            label="Prefix padding"
+            value={value.prefixPaddingMs}
+            min={0}
+            max={1000}
+            step={50}
+            onChange={(prefixPaddingMs) => onChange({ ...value, prefixPaddingMs })}
+            format={ms}
+          />
         </>
       ) : (
         <label className="field">
           <span>Eagerness</span>
-          <select value={value.eagerness} onChange={(e) => onChange({ type: 'semantic_vad', eagerness: e.target.value as 'low' | 'medium' | 'high' | 'auto' })}>
+          <select
+            value={value.eagerness}
+            onChange={(e) =>
+              onChange({ type: 'semantic_vad', eagerness: e.target.value as 'low' | 'medium' | 'high' | 'auto' })
+            }
+          >
             <option value="auto">Auto</option>
             <option value="low">Low (lets the caller finish)</option>
             <option value="medium">Medium</option>

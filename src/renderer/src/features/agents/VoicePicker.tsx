@@ -5,7 +5,15 @@ import { loadVoices } from '../../api/load.js'
 import { useConsole } from '../../console-context.js'
 import { appStore, useAppStore } from '../../store/index.js'
 
-export function VoicePicker({ value, settings, onChange }: { value: string; settings: VoiceSettings; onChange(voiceId: string): void }) {
+export function VoicePicker({
+  value,
+  settings,
+  onChange
+}: {
+  value: string
+  settings: VoiceSettings
+  onChange(voiceId: string): void
+}) {
   const { api } = useConsole()
   const voices = useAppStore((s) => s.voices)
   const [query, setQuery] = useState('')
@@ -21,7 +29,11 @@ export function VoicePicker({ value, settings, onChange }: { value: string; sett
   const shown = useMemo(() => {
     const q = query.trim().toLowerCase()
     if (!q) return list
-    return list.filter((v) => [v.name, v.category ?? '', v.description ?? '', ...Object.values(v.labels)].some((t) => t.toLowerCase().includes(q)))
+    return list.filter((v) =>
+      [v.name, v.category ?? '', v.description ?? '', ...Object.values(v.labels)].some((t) =>
+        t.toLowerCase().includes(q)
+      )
+    )
   }, [list, query])
 
   const preview = async (voiceId: string) => {
@@ -59,7 +71,12 @@ export function VoicePicker({ value, settings, onChange }: { value: string; sett
     <div className="voice-picker">
       <label className="field">
         <span>Search voices</span>
-        <input type="search" value={query} onChange={(e) => setQuery(e.target.value)} placeholder="Name, accent, gender, use…" />
+        <input
+          type="search"
+          value={query}
+          onChange={(e) => setQuery(e.target.value)}
+          placeholder="Name, accent, gender, use…"
+        />
       </label>
       {voices.state === 'idle' && <p className="muted">Loading voices…</p>}
       <ul className="voice-list" role="radiogroup" aria-label="Voice">
@@ -70,7 +87,12 @@ export function VoicePicker({ value, settings, onChange }: { value: string; sett
               <span className="voice-name">{v.name}</span>
               <span className="voice-labels muted">{Object.values(v.labels).slice(0, 3).join(' · ')}</span>
             </label>
-            <button type="button" onClick={() => void preview(v.id)} disabled={previewing !== null} aria-label={`Preview ${v.name}`}>
+            <button
+              type="button"
+              onClick={() => void preview(v.id)}
+              disabled={previewing !== null}
+              aria-label={`Preview ${v.name}`}
+            >
               {previewing === v.id ? 'Playing…' : 'Preview'}
             </button>
           </li>

@@ -36,7 +36,16 @@ export interface Sections {
 }
 
 export function sectionsFor(mode: AgentMode): Sections {
-  const none: Sections = { realtime: false, llm: false, openaiVoice: false, openaiPrompt: false, elevenlabsAgent: false, voice: false, vad: false, gather: false }
+  const none: Sections = {
+    realtime: false,
+    llm: false,
+    openaiVoice: false,
+    openaiPrompt: false,
+    elevenlabsAgent: false,
+    voice: false,
+    vad: false,
+    gather: false
+  }
   switch (mode) {
     case 'echo':
       return { ...none, vad: true }
@@ -64,7 +73,10 @@ export function draftFrom(settings: Settings, profile: Profile | null): AgentDra
     openai: { ...settings.openai, ...o.openai } as Settings['openai'],
     elevenlabs: { ...settings.elevenlabs, ...o.elevenlabs },
     gather: { ...settings.gather, ...o.gather },
-    voice: { voiceId: o.voice?.voiceId ?? settings.voice.voiceId, settings: { ...settings.voice.settings, ...o.voice?.settings } },
+    voice: {
+      voiceId: o.voice?.voiceId ?? settings.voice.voiceId,
+      settings: { ...settings.voice.settings, ...o.voice?.settings }
+    },
     vad: { ...settings.vad, ...o.vad },
     amd: { ...DEFAULT_AMD, ...profile?.amd }
   }
@@ -111,4 +123,15 @@ export function settingsUpdateFrom(d: AgentDraft): SettingsUpdate {
 }
 
 /** OpenAI Realtime's built-in voices. */
-export const OPENAI_VOICES = ['alloy', 'ash', 'ballad', 'coral', 'echo', 'sage', 'shimmer', 'verse', 'marin', 'cedar'] as const
+export const OPENAI_VOICES = [
+  'alloy',
+  'ash',
+  'ballad',
+  'coral',
+  'echo',
+  'sage',
+  'shimmer',
+  'verse',
+  'marin',
+  'cedar'
+] as const

@@ -11,7 +11,9 @@ export function CallView() {
     const id = s.focusCallId
     if (!id) return false
     const state = s.calls[id]?.state
-    return state ? state !== 'ended' : s.loopback.callId === id && (s.loopback.status === 'starting' || s.loopback.status === 'active')
+    return state
+      ? state !== 'ended'
+      : s.loopback.callId === id && (s.loopback.status === 'starting' || s.loopback.status === 'active')
   })
   const firstRun = useAppStore(
     (s) => !s.firstRunDismissed && s.health !== null && !Object.values(s.health.services).some(Boolean)

@@ -8,14 +8,20 @@ export function AgentChoice() {
   const profiles = useAppStore((s) => (s.profiles.state === 'ready' ? s.profiles.data : null))
   const engines = useAppStore((s) => (s.engines.state === 'ready' ? s.engines.data : null))
   const defaultMode = useAppStore((s) => s.settingsView?.settings.defaultMode)
-  const unavailable = new Map((engines ?? []).filter((e) => !e.available).map((e) => [e.mode, e.reason ?? 'not available']))
+  const unavailable = new Map(
+    (engines ?? []).filter((e) => !e.available).map((e) => [e.mode, e.reason ?? 'not available'])
+  )
   const chosenReason = mode ? unavailable.get(mode) : undefined
   return (
     <div className="agent-choice">
       {profiles && profiles.length > 0 && (
         <label className="field">
           <span>Profile</span>
-          <select value={profileId} onChange={(e) => appStore.getState().setCallProfile(e.target.value)} data-testid="call-profile">
+          <select
+            value={profileId}
+            onChange={(e) => appStore.getState().setCallProfile(e.target.value)}
+            data-testid="call-profile"
+          >
             <option value="">No profile</option>
             {profiles.map((p) => (
               <option key={p.id} value={p.id}>
@@ -34,7 +40,9 @@ export function AgentChoice() {
           data-testid="call-engine"
           aria-describedby={chosenReason ? 'engine-reason' : undefined}
         >
-          <option value="">{profileId ? 'The profile’s' : `Default${defaultMode ? ` (${AGENT_MODE_LABELS[defaultMode]})` : ''}`}</option>
+          <option value="">
+            {profileId ? 'The profile’s' : `Default${defaultMode ? ` (${AGENT_MODE_LABELS[defaultMode]})` : ''}`}
+          </option>
           {(engines?.map((e) => e.mode) ?? AGENT_MODES).map((m) => (
             <option key={m} value={m} disabled={unavailable.has(m)}>
               {AGENT_MODE_LABELS[m]}

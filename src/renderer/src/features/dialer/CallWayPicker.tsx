@@ -14,7 +14,13 @@ export function CallWayPicker() {
     <div className="segmented" role="radiogroup" aria-label="How to call">
       {WAYS.map(({ way, label }) => (
         <label key={way} className={current === way ? 'seg seg-on' : 'seg'}>
-          <input type="radio" name="call-way" value={way} checked={current === way} onChange={() => appStore.getState().setCallWay(way)} />
+          <input
+            type="radio"
+            name="call-way"
+            value={way}
+            checked={current === way}
+            onChange={() => appStore.getState().setCallWay(way)}
+          />
           {label}
         </label>
       ))}

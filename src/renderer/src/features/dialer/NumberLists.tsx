@@ -19,7 +19,12 @@ export function NumberLists() {
                   {n.label !== n.number && <span>{n.label} </span>}
                   <code>{formatPhone(n.number)}</code>
                 </button>
-                <button type="button" className="btn-icon" aria-label={`Remove ${n.label}`} onClick={() => appStore.getState().removeSaved(n.number)}>
+                <button
+                  type="button"
+                  className="btn-icon"
+                  aria-label={`Remove ${n.label}`}
+                  onClick={() => appStore.getState().removeSaved(n.number)}
+                >
                   ×
                 </button>
               </li>

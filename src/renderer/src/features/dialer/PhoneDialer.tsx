@@ -76,11 +76,21 @@ export function PhoneDialer() {
           />
         </label>
         <p id={hintId} className={showHint ? 'field-hint field-hint-error' : 'field-hint'} aria-live="polite">
-          {showHint ? (check as { message: string }).message : check.ok ? 'Enter to call' : 'E.164: + and the country code'}
+          {showHint
+            ? (check as { message: string }).message
+            : check.ok
+              ? 'Enter to call'
+              : 'E.164: + and the country code'}
         </p>
         <Keypad label="Dial pad" onDigit={(d) => appStore.getState().setDialNumber(normalizePhone(number + d))} />
         <div className="toolbar">
-          <button type="submit" className="btn-primary" disabled={!check.ok || !twilio || busy} aria-keyshortcuts="Enter" data-testid="dial-call">
+          <button
+            type="submit"
+            className="btn-primary"
+            disabled={!check.ok || !twilio || busy}
+            aria-keyshortcuts="Enter"
+            data-testid="dial-call"
+          >
             {busy ? 'Calling…' : 'Call'}
           </button>
           <button
@@ -103,7 +113,12 @@ export function PhoneDialer() {
             setLabel('')
           }}
         >
-          <input value={label} onChange={(e) => setLabel(e.target.value)} placeholder="Label (optional)" aria-label="Label for the saved number" />
+          <input
+            value={label}
+            onChange={(e) => setLabel(e.target.value)}
+            placeholder="Label (optional)"
+            aria-label="Label for the saved number"
+          />
           <button type="submit">Save number</button>
         </form>
       )}

@@ -3,11 +3,11 @@ import { isE164 } from '../../../../shared/telephony.js'
 
 /** Country calling codes of one and two digits (ITU-T E.164 assignments); all others have three. */
 const ONE_DIGIT = new Set(['1', '7'])
-const TWO_DIGIT = new Set([
-  '20', '27', '30', '31', '32', '33', '34', '36', '39', '40', '41', '43', '44', '45', '46', '47', '48', '49',
-  '51', '52', '53', '54', '55', '56', '57', '58', '60', '61', '62', '63', '64', '65', '66', '81', '82', '84',
-  '86', '90', '91', '92', '93', '94', '95', '98'
-])
+const TWO_DIGIT = new Set(
+  '20 27 30 31 32 33 34 36 39 40 41 43 44 45 46 47 48 49 51 52 53 54 55 56 57 58 60 61 62 63 64 65 66 81 82 84 86 90 91 92 93 94 95 98'.split(
+    ' '
+  )
+)
 
 /**
  * What the user typed → `+digits`. Spaces, dashes, dots and brackets go; `00` (the international prefix) becomes

@@ -3,10 +3,16 @@ import { appStore } from '../../store/index.js'
 import { LoopbackButton } from '../loopback/LoopbackButton.js'
 
 const UNLOCKS: readonly { key: string; unlocks: string }[] = [
-  { key: 'Twilio account SID and auth token', unlocks: 'phone calls to any number, inbound calls, and recordings on Twilio' },
+  {
+    key: 'Twilio account SID and auth token',
+    unlocks: 'phone calls to any number, inbound calls, and recordings on Twilio'
+  },
   { key: 'Twilio API key and secret', unlocks: 'calls from this app (the browser softphone)' },
   { key: 'OpenAI API key', unlocks: 'the OpenAI Realtime engine, and the LLM of the cascade and hybrid engines' },
-  { key: 'ElevenLabs API key', unlocks: 'the ElevenLabs Agent engine, voices and previews, speaking into calls, the cascade’s STT and TTS' },
+  {
+    key: 'ElevenLabs API key',
+    unlocks: 'the ElevenLabs Agent engine, voices and previews, speaking into calls, the cascade’s STT and TTS'
+  },
   { key: 'AWS keys and an S3 bucket', unlocks: 'pushing recordings and transcripts to S3' }
 ]
 
@@ -15,8 +21,8 @@ export function FirstRun() {
     <section className="card first-run" aria-labelledby="first-run-title" data-testid="first-run">
       <h2 id="first-run-title">Welcome to Callbench</h2>
       <p>
-        <strong>Works now, with no keys:</strong> a loopback call from this window’s microphone to the offline echo agent.
-        Speak, pause, and hear yourself back; the meters, transcript and turn latency work as on a real call.
+        <strong>Works now, with no keys:</strong> a loopback call from this window’s microphone to the offline echo
+        agent. Speak, pause, and hear yourself back; the meters, transcript and turn latency work as on a real call.
       </p>
       <p>
         <LoopbackButton />

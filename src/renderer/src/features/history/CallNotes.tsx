@@ -4,7 +4,17 @@ import type { TimelineEntry } from '../../../../shared/events.js'
 import { useConsole } from '../../console-context.js'
 import { formatOffsetMs } from '../live-call/format.js'
 
-export function CallNotes({ callId, events, audioRef, onAdded }: { callId: string; events: TimelineEntry[]; audioRef: RefObject<HTMLAudioElement | null>; onAdded(): void }) {
+export function CallNotes({
+  callId,
+  events,
+  audioRef,
+  onAdded
+}: {
+  callId: string
+  events: TimelineEntry[]
+  audioRef: RefObject<HTMLAudioElement | null>
+  onAdded(): void
+}) {
   const { api } = useConsole()
   const [text, setText] = useState('')
   const [error, setError] = useState<string | null>(null)
@@ -40,7 +50,12 @@ export function CallNotes({ callId, events, audioRef, onAdded }: { callId: strin
           if (text.trim()) add({ text })
         }}
       >
-        <input value={text} onChange={(e) => setText(e.target.value)} placeholder="Note at the playhead, or a comment for the verdict" aria-label="Note" />
+        <input
+          value={text}
+          onChange={(e) => setText(e.target.value)}
+          placeholder="Note at the playhead, or a comment for the verdict"
+          aria-label="Note"
+        />
         <button type="submit" disabled={!text.trim()}>
           Add note
         </button>

@@ -77,7 +77,12 @@ export function CallPage({ callId }: { callId: string }) {
   const exportTranscript = async (format: 'txt' | 'json') => {
     try {
       if (format === 'txt') downloadText(`transcript-${callId}.txt`, await api.transcriptText(callId))
-      else downloadText(`transcript-${callId}.json`, JSON.stringify(await api.transcript(callId), null, 2), 'application/json')
+      else
+        downloadText(
+          `transcript-${callId}.json`,
+          JSON.stringify(await api.transcript(callId), null, 2),
+          'application/json'
+        )
     } catch (err) {
       setError(err instanceof Error ? err.message : 'Export failed')
     }
@@ -87,7 +92,11 @@ export function CallPage({ callId }: { callId: string }) {
   return (
     <div className="call-page" data-testid="call-page" data-call-id={callId}>
       <header className="call-page-header">
-        <button type="button" onClick={() => appStore.getState().openHistoryCall(null)} aria-label="Back to the history">
+        <button
+          type="button"
+          onClick={() => appStore.getState().openHistoryCall(null)}
+          aria-label="Back to the history"
+        >
           ← History
         </button>
         <h2>{call ? `${otherParty(call)} · ${formatDateTime(call.startedAt, { timeZone })}` : 'Call'}</h2>
@@ -134,9 +143,18 @@ export function CallPage({ callId }: { callId: string }) {
         <section className="card" aria-labelledby="recording-title">
           <h2 id="recording-title">Recording and timeline</h2>
           {detail.recording ? (
-            <audio ref={audioRef} className="player" controls src={audioUrl ?? undefined} preload="auto" data-testid="call-audio" />
+            <audio
+              ref={audioRef}
+              className="player"
+              controls
+              src={audioUrl ?? undefined}
+              preload="auto"
+              data-testid="call-audio"
+            />
           ) : (
-            <p className="muted">{detail.live ? 'The recording is ready once the call ends.' : 'No recording was kept for this call.'}</p>
+            <p className="muted">
+              {detail.live ? 'The recording is ready once the call ends.' : 'No recording was kept for this call.'}
+            </p>
           )}
           <CallTimeline model={model} wav={wav} audioRef={audioRef} onSeek={seek} />
         </section>
@@ -153,7 +171,12 @@ export function CallPage({ callId }: { callId: string }) {
               <h2 id="call-page-events-title">Events</h2>
               <ol className="call-events" aria-label="Call events">
                 {events.map((e, i) => (
-                  <li key={i} data-kind={e.kind} className={`ce ce-${e.kind.replace(/[^a-z_]/gi, '-')}`} onClick={() => seek(e.atMs)}>
+                  <li
+                    key={i}
+                    data-kind={e.kind}
+                    className={`ce ce-${e.kind.replace(/[^a-z_]/gi, '-')}`}
+                    onClick={() => seek(e.atMs)}
+                  >
                     <time>{formatOffsetMs(e.atMs)}</time>
                     <span className="ce-label">{timelineLabel(e)}</span>
                     <span className="ce-detail muted">{timelineDetail(e)}</span>

@@ -58,7 +58,8 @@ export function CallTimeline({ model, wav, audioRef, onSeek }: CallTimelineProps
       wave(wav?.samples[0], LANES.caller, colour('--wave-caller'))
       wave(wav?.samples[1], LANES.agent, colour('--wave-agent'))
       ctx.fillStyle = colour('--wave-caller')
-      for (const s of model.speech) ctx.fillRect(x(s.fromMs), LANES.speech[0], Math.max(1, x(s.toMs) - x(s.fromMs)), LANES.speech[1])
+      for (const s of model.speech)
+        ctx.fillRect(x(s.fromMs), LANES.speech[0], Math.max(1, x(s.toMs) - x(s.fromMs)), LANES.speech[1])
       ctx.font = `11px ${colour('--mono') || 'monospace'}`
       for (const t of model.turns) {
         const from = x(t.fromMs)
@@ -71,7 +72,8 @@ export function CallTimeline({ model, wav, audioRef, onSeek }: CallTimelineProps
         }
       }
       ctx.fillStyle = colour('--muted')
-      for (const m of model.markers) if (m.kind === 'mark') ctx.fillRect(x(m.atMs), LANES.agent[0] + LANES.agent[1] - 6, 1, 6)
+      for (const m of model.markers)
+        if (m.kind === 'mark') ctx.fillRect(x(m.atMs), LANES.agent[0] + LANES.agent[1] - 6, 1, 6)
       const stepMs = tickStep(durationMs, cssW)
       for (let ms = 0; ms <= durationMs; ms += stepMs) {
         ctx.fillRect(x(ms), LANES.ticks[0], 1, 4)

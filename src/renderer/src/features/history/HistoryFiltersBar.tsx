@@ -10,15 +10,30 @@ export function HistoryFiltersBar({ value, onChange }: { value: HistoryFilters; 
     <form className="history-filters" role="search" aria-label="Filter calls" onSubmit={(e) => e.preventDefault()}>
       <label className="field">
         <span>Search transcripts</span>
-        <input type="search" value={value.q} onChange={(e) => set({ q: e.target.value })} placeholder="Words said on the call" data-testid="history-search" />
+        <input
+          type="search"
+          value={value.q}
+          onChange={(e) => set({ q: e.target.value })}
+          placeholder="Words said on the call"
+          data-testid="history-search"
+        />
       </label>
       <label className="field">
         <span>Number</span>
-        <input type="search" inputMode="tel" value={value.number} onChange={(e) => set({ number: e.target.value })} placeholder="Digits" />
+        <input
+          type="search"
+          inputMode="tel"
+          value={value.number}
+          onChange={(e) => set({ number: e.target.value })}
+          placeholder="Digits"
+        />
       </label>
       <label className="field">
         <span>Direction</span>
-        <select value={value.direction} onChange={(e) => set({ direction: e.target.value as HistoryFilters['direction'] })}>
+        <select
+          value={value.direction}
+          onChange={(e) => set({ direction: e.target.value as HistoryFilters['direction'] })}
+        >
           <option value="">Any</option>
           <option value="inbound">Inbound</option>
           <option value="outbound">Outbound</option>

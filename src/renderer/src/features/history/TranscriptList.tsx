@@ -10,11 +10,15 @@ export function TranscriptList({ segments, onSeek }: { segments: TranscriptSegme
     <ol className="transcript transcript-static" aria-label="Transcript" data-testid="call-transcript">
       {segments.map((s, i) => (
         <li key={i} className={`tl tl-${s.role} tl-clickable`} data-role={s.role} onClick={() => onSeek(s.atMs)}>
-          <button type="button" className="tl-seek" onClick={(e) => {
+          <button
+            type="button"
+            className="tl-seek"
+            onClick={(e) => {
               e.stopPropagation()
               onSeek(s.atMs)
             }}
-            aria-label={`Play from ${formatOffsetMs(s.atMs)}: ${ROLE_LABELS[s.role]}`}>
+            aria-label={`Play from ${formatOffsetMs(s.atMs)}: ${ROLE_LABELS[s.role]}`}
+          >
             <time>{formatOffsetMs(s.atMs)}</time>
           </button>
           <span className="tl-role">{ROLE_LABELS[s.role]}</span>

@@ -8,7 +8,14 @@ export function UploadBadge({ callId, upload }: { callId: string; upload: Upload
   const live = useAppStore((s) => s.uploads[callId])
   const u = live ?? upload
   if (!u) return <span className="muted">—</span>
-  const text = u.state === 'uploading' ? `${Math.round(u.percent ?? 0)}%` : u.state === 'done' ? 'Uploaded' : u.state === 'failed' ? 'Failed' : 'Queued'
+  const text =
+    u.state === 'uploading'
+      ? `${Math.round(u.percent ?? 0)}%`
+      : u.state === 'done'
+        ? 'Uploaded'
+        : u.state === 'failed'
+          ? 'Failed'
+          : 'Queued'
   return (
     <span className={`upload upload-${u.state}`} title={u.error ?? u.url ?? ''}>
       {text}

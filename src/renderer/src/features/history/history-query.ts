@@ -18,7 +18,15 @@ export interface HistoryFilters {
   toDate: string
 }
 
-export const EMPTY_FILTERS: HistoryFilters = { q: '', number: '', direction: '', mode: '', outcome: '', fromDate: '', toDate: '' }
+export const EMPTY_FILTERS: HistoryFilters = {
+  q: '',
+  number: '',
+  direction: '',
+  mode: '',
+  outcome: '',
+  fromDate: '',
+  toDate: ''
+}
 
 export function toQuery(f: HistoryFilters, page: number, pageSize: number, timeZone: string): CallListQuery {
   const q: CallListQuery = { page, pageSize }

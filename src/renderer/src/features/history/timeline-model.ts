@@ -56,7 +56,11 @@ export function buildTimeline(detail: CallDetail, recordingMs: number | undefine
         markers.push({ atMs: e.atMs, kind: 'note', label: str(d.text) || 'Bookmark' })
         break
       case 'verdict':
-        markers.push({ atMs: e.atMs, kind: 'verdict', label: `${d.verdict === 'pass' ? 'Pass' : 'Fail'}${str(d.text) ? `: ${str(d.text)}` : ''}` })
+        markers.push({
+          atMs: e.atMs,
+          kind: 'verdict',
+          label: `${d.verdict === 'pass' ? 'Pass' : 'Fail'}${str(d.text) ? `: ${str(d.text)}` : ''}`
+        })
         break
       case 'reply.start':
         markers.push({ atMs: e.atMs, kind: 'reply', label: `Reply ${str(d.replyId)}` })
@@ -74,7 +78,11 @@ export function buildTimeline(detail: CallDetail, recordingMs: number | undefine
   const turns: Span[] = []
   for (const t of detail.turns) {
     if (t.callerStoppedAtMs === undefined || t.firstAudioOutAtMs === undefined) continue
-    turns.push({ fromMs: t.callerStoppedAtMs, toMs: t.firstAudioOutAtMs, label: `${Math.round(t.totalMs ?? t.firstAudioOutAtMs - t.callerStoppedAtMs)} ms` })
+    turns.push({
+      fromMs: t.callerStoppedAtMs,
+      toMs: t.firstAudioOutAtMs,
+      label: `${Math.round(t.totalMs ?? t.firstAudioOutAtMs - t.callerStoppedAtMs)} ms`
+    })
   }
   const lastEvent = Math.max(0, ...detail.events.map((e) => e.atMs))
   const durationMs = recordingMs ?? detail.call.durationMs ?? lastEvent

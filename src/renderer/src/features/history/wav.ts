@@ -11,14 +11,15 @@ export interface Wav {
 /** Parses a 16-bit PCM WAV; throws on anything else (the recorder writes nothing else). */
 export function parseWav(buffer: ArrayBuffer): Wav {
   const view = new DataView(buffer)
-  const tag = (at: number) => String.fromCharCode(view.getUint8(at), view.getUint8(at + 1), view.getUint8(at + 2), view.getUint8(at + 3))
+  const tag = (at: number) =>
+    String.fromCharCode(view.getUint8(at), view.getUint8(at + 1), view.getUint8(at + 2), view.getUint8(at + 3))
   if (buffer.byteLength < 12 || tag(0) !== 'RIFF' || tag(8) !== 'WAVE') throw new Error('Not a WAV file')
   let channels = 0
   let sampleRateHz = 0
   let bits = 0
   let dataAt = -1
   let dataBytes = 0
-  for (let at = 12; at + 8 <= buffer.byteLength; ) {
+  for (let at = 12; at + 8 <= buffer.byteLength;) {
     const id = tag(at)
     const size = view.getUint32(at + 4, true)
     if (id === 'fmt ') {

@@ -13,7 +13,9 @@ export type LocalLeg = 'loopback' | 'app' | null
 
 export function CallControls({ callId, local }: { callId: string; local: LocalLeg }) {
   const { api } = useConsole()
-  const muted = useAppStore((s) => (local === 'loopback' ? s.loopback.muted : local === 'app' ? s.softphone.muted : false))
+  const muted = useAppStore((s) =>
+    local === 'loopback' ? s.loopback.muted : local === 'app' ? s.softphone.muted : false
+  )
   const [keypad, setKeypad] = useState(false)
   const toggleMute = () => (local === 'loopback' ? setLoopbackMuted(appStore, !muted) : muteAppCall(!muted))
   const digit = (d: string) => (local === 'loopback' ? loopbackDtmf(d) : sendAppDigits(d))
@@ -26,7 +28,12 @@ export function CallControls({ callId, local }: { callId: string; local: LocalLe
             {muted ? 'Unmute' : 'Mute'}
           </button>
         )}
-        <button type="button" aria-keyshortcuts="B" onClick={() => bookmarkLiveCall(api, appStore)} data-testid="bookmark">
+        <button
+          type="button"
+          aria-keyshortcuts="B"
+          onClick={() => bookmarkLiveCall(api, appStore)}
+          data-testid="bookmark"
+        >
           Bookmark
         </button>
         {local && (

@@ -10,7 +10,13 @@ import { CallTimer } from './CallTimer.js'
 import { LevelMeter } from './LevelMeter.js'
 import { SayBox } from './SayBox.js'
 
-const STATE_LABELS = { connecting: 'Connecting…', ringing: 'Ringing…', active: 'Active', ending: 'Ending…', ended: 'Ended' } as const
+const STATE_LABELS = {
+  connecting: 'Connecting…',
+  ringing: 'Ringing…',
+  active: 'Active',
+  ending: 'Ending…',
+  ended: 'Ended'
+} as const
 const DIRECTION_TITLES = { loopback: 'Loopback call', inbound: 'Inbound call', outbound: 'Outbound call' } as const
 
 export function LiveCall({ callId }: { callId: string }) {
@@ -22,7 +28,13 @@ export function LiveCall({ callId }: { callId: string }) {
   const local: LocalLeg = loopbackLive ? 'loopback' : appCallSid && call?.callSid === appCallSid ? 'app' : null
   const ended = state === 'ended'
   return (
-    <section className="card live-call" aria-labelledby="live-call-title" data-testid="live-call" data-state={state} data-call-id={callId}>
+    <section
+      className="card live-call"
+      aria-labelledby="live-call-title"
+      data-testid="live-call"
+      data-state={state}
+      data-call-id={callId}
+    >
       <header className="card-header">
         <h2 id="live-call-title">{DIRECTION_TITLES[call?.direction ?? 'loopback']}</h2>
         <span className={`pill pill-call-${state}`} role="status" data-testid="call-state">
@@ -33,7 +45,9 @@ export function LiveCall({ callId }: { callId: string }) {
       <div className="live-call-facts">
         {call && <CallTimer startedAt={call.startedAt} endedAt={call.endedAt} />}
         {call && <span className="muted">{AGENT_MODE_LABELS[call.mode]}</span>}
-        {(call?.direction === 'inbound' ? call.from : call?.to) && <span className="muted">{call.direction === 'inbound' ? call.from : call.to}</span>}
+        {(call?.direction === 'inbound' ? call.from : call?.to) && (
+          <span className="muted">{call.direction === 'inbound' ? call.from : call.to}</span>
+        )}
       </div>
       {loopback?.detail && loopback.status === 'failed' && (
         <p className="notice notice-error" role="alert">

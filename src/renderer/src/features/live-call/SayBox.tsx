@@ -58,7 +58,10 @@ export function SayBox({ callId }: { callId: string }) {
           Stop speaking
         </button>
         {status && (
-          <span className={status.kind === 'error' ? 'say-status error' : 'say-status muted'} role={status.kind === 'error' ? 'alert' : 'status'}>
+          <span
+            className={status.kind === 'error' ? 'say-status error' : 'say-status muted'}
+            role={status.kind === 'error' ? 'alert' : 'status'}
+          >
             {status.message}
           </span>
         )}

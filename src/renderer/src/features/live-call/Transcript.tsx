@@ -44,7 +44,11 @@ export function Transcript({ callId }: { callId: string }) {
             <span className="tl-text">
               {line.text}
               {line.cutAtMs !== undefined && (
-                <span className="barge-in" data-testid="barge-in-marker" title={`Barge-in at ${formatOffsetMs(line.cutAtMs)}`}>
+                <span
+                  className="barge-in"
+                  data-testid="barge-in-marker"
+                  title={`Barge-in at ${formatOffsetMs(line.cutAtMs)}`}
+                >
                   {' '}
                   ⟂ barge-in
                 </span>

@@ -4,7 +4,10 @@ import type { AppStore } from '../../store/index.js'
 import { hangupLoopback } from '../loopback/loopback-controller.js'
 
 export async function hangupCall(api: ApiClient, store: AppStore, callId: string): Promise<void> {
-  if (store.getState().loopback.callId === callId && ['starting', 'active'].includes(store.getState().loopback.status)) {
+  if (
+    store.getState().loopback.callId === callId &&
+    ['starting', 'active'].includes(store.getState().loopback.status)
+  ) {
     hangupLoopback()
     return
   }

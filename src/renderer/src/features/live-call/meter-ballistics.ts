@@ -46,7 +46,8 @@ export class MeterBallistics {
     this.#lastTickMs = nowMs
     const bar = this.barDbfs
     const hold = this.holdDbfs
-    if (this.barDbfs > this.#targetDbfs) this.barDbfs = Math.max(this.#targetDbfs, this.barDbfs - this.#releaseDbPerMs * dt)
+    if (this.barDbfs > this.#targetDbfs)
+      this.barDbfs = Math.max(this.#targetDbfs, this.barDbfs - this.#releaseDbPerMs * dt)
     if (nowMs - this.#holdSinceMs > this.#holdMs && this.holdDbfs > this.barDbfs) {
       this.holdDbfs = Math.max(this.barDbfs, this.holdDbfs - this.#peakFallDbPerMs * dt)
     }

@@ -9,7 +9,12 @@ export function LoopbackButton({ options, className }: { options?: StartLoopback
   const busy = status === 'starting' || status === 'active'
   if (busy) {
     return (
-      <button type="button" className={`btn-danger ${className ?? ''}`} onClick={hangupLoopback} data-testid="loopback-hangup">
+      <button
+        type="button"
+        className={`btn-danger ${className ?? ''}`}
+        onClick={hangupLoopback}
+        data-testid="loopback-hangup"
+      >
         Hang up loopback
       </button>
     )

@@ -20,7 +20,7 @@ export class CaptureEncoder {
     const needed = this.#resampler.maxOutputFor(block.length)
     if (this.#scratch.length < needed) this.#scratch = new Float32Array(needed)
     const produced = this.#resampler.process(block, this.#scratch)
-    for (let i = 0; i < produced; ) {
+    for (let i = 0; i < produced;) {
       const take = Math.min(FRAME_BYTES - this.#fill, produced - i)
       this.#frame.set(this.#scratch.subarray(i, i + take), this.#fill)
       this.#fill += take

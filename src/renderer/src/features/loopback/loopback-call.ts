@@ -87,8 +87,17 @@ export class LoopbackCall {
       }
       await context.audioWorklet.addModule(captureWorkletUrl)
       await context.audioWorklet.addModule(playbackWorkletUrl)
-      this.#capture = new AudioWorkletNode(context, CAPTURE_PROCESSOR, { numberOfInputs: 1, numberOfOutputs: 1, channelCount: 1, channelCountMode: 'explicit' })
-      this.#playback = new AudioWorkletNode(context, PLAYBACK_PROCESSOR, { numberOfInputs: 0, numberOfOutputs: 1, outputChannelCount: [1] })
+      this.#capture = new AudioWorkletNode(context, CAPTURE_PROCESSOR, {
+        numberOfInputs: 1,
+        numberOfOutputs: 1,
+        channelCount: 1,
+        channelCountMode: 'explicit'
+      })
+      this.#playback = new AudioWorkletNode(context, PLAYBACK_PROCESSOR, {
+        numberOfInputs: 0,
+        numberOfOutputs: 1,
+        outputChannelCount: [1]
+      })
       // The capture node writes nothing; connecting it keeps the graph pulling it on every engine.
       this.#capture.connect(context.destination)
       this.#playback.connect(context.destination)
@@ -126,7 +135,10 @@ export class LoopbackCall {
     const session = (this.#session = new LoopbackSession({
       ids: makeStreamIds(),
       customParameters,
-      transport: { send: (text) => socket.readyState === WebSocket.OPEN && socket.send(text), close: (code, reason) => socket.close(code, reason) },
+      transport: {
+        send: (text) => socket.readyState === WebSocket.OPEN && socket.send(text),
+        close: (code, reason) => socket.close(code, reason)
+      },
       sink: {
         // The payload buffer is fresh per message: hand it to the worklet without a copy.
         enqueue: (ulaw) => post({ type: 'audio', ulaw }, [ulaw.buffer as ArrayBuffer]),

@@ -28,7 +28,9 @@ export function startLoopback(connection: Connection, store: AppStore, opts: Sta
       if (phase === 'ended' || phase === 'failed') {
         if (current === call) current = null
       }
-      store.getState().setLoopback({ status: phase, detail: detail ?? null, ...(phase === 'starting' ? { muted: false } : {}) })
+      store
+        .getState()
+        .setLoopback({ status: phase, detail: detail ?? null, ...(phase === 'starting' ? { muted: false } : {}) })
     }
   })
   current = call

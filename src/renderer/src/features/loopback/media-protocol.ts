@@ -29,7 +29,11 @@ export function makeSid(prefix: string, randomBytes: (n: number) => Uint8Array =
 }
 
 export function makeStreamIds(randomBytes?: (n: number) => Uint8Array): StreamIds {
-  return { streamSid: makeSid('MZ', randomBytes), callSid: makeSid('CA', randomBytes), accountSid: makeSid('AC', randomBytes) }
+  return {
+    streamSid: makeSid('MZ', randomBytes),
+    callSid: makeSid('CA', randomBytes),
+    accountSid: makeSid('AC', randomBytes)
+  }
 }
 
 function cryptoRandomBytes(n: number): Uint8Array {
@@ -89,7 +93,12 @@ export class MediaStreamWriter {
 
   /** The echo of a mark the bridge sent, once the audio queued before it has played (or was cleared). */
   mark(name: string): string {
-    return JSON.stringify({ event: 'mark', sequenceNumber: this.#next(), streamSid: this.ids.streamSid, mark: { name } })
+    return JSON.stringify({
+      event: 'mark',
+      sequenceNumber: this.#next(),
+      streamSid: this.ids.streamSid,
+      mark: { name }
+    })
   }
 
   dtmf(digit: string): string {

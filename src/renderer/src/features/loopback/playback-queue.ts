@@ -62,7 +62,8 @@ export class PlaybackQueue {
     }
     if (written < count) out.fill(0, written, count)
     this.#played += written
-    while (this.#marks.length > 0 && this.#marks[0]!.position <= this.#played) playedMarks.push(this.#marks.shift()!.name)
+    while (this.#marks.length > 0 && this.#marks[0]!.position <= this.#played)
+      playedMarks.push(this.#marks.shift()!.name)
     return written
   }
 

@@ -2,10 +2,7 @@
 
 /** Main thread → playback worklet. */
 export type PlaybackCommand =
-  | { type: 'audio'; ulaw: Uint8Array }
-  | { type: 'mark'; name: string }
-  | { type: 'clear' }
-  | { type: 'stop' }
+  { type: 'audio'; ulaw: Uint8Array } | { type: 'mark'; name: string } | { type: 'clear' } | { type: 'stop' }
 
 /** Playback worklet → main thread. */
 export interface PlaybackReport {

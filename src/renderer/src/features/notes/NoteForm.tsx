@@ -14,7 +14,12 @@ export function NoteForm({ callId }: { callId: string }) {
   useEffect(() => {
     if (pending) inputRef.current?.focus()
   }, [pending])
-  if (!pending) return error ? <p className="notice notice-error" role="alert">{error}</p> : null
+  if (!pending)
+    return error ? (
+      <p className="notice notice-error" role="alert">
+        {error}
+      </p>
+    ) : null
   return (
     <form
       className="note-form"

@@ -59,7 +59,10 @@ export function KeysSection() {
       void refreshHealth()
       void loadEngines(api, appStore)
     } catch (err) {
-      setStatus((s) => ({ ...s, [service.id]: { kind: 'error', message: err instanceof Error ? err.message : 'Not saved' } }))
+      setStatus((s) => ({
+        ...s,
+        [service.id]: { kind: 'error', message: err instanceof Error ? err.message : 'Not saved' }
+      }))
     }
   }
 
@@ -70,14 +73,19 @@ export function KeysSection() {
       await loadVoices(api, appStore)
       setStatus((s) => ({ ...s, [service.id]: { kind: 'ok', message: `Connected: ${list.voices.length} voices` } }))
     } catch (err) {
-      setStatus((s) => ({ ...s, [service.id]: { kind: 'error', message: err instanceof Error ? err.message : 'Connection failed' } }))
+      setStatus((s) => ({
+        ...s,
+        [service.id]: { kind: 'error', message: err instanceof Error ? err.message : 'Connection failed' }
+      }))
     }
   }
 
   return (
     <div className="keys">
       {SERVICES.map((service) => {
-        const pending = Object.fromEntries(service.secrets.filter((s) => typed[s.name]).map((s) => [s.name, typed[s.name]!])) as Partial<Record<SecretName, string>>
+        const pending = Object.fromEntries(
+          service.secrets.filter((s) => typed[s.name]).map((s) => [s.name, typed[s.name]!])
+        ) as Partial<Record<SecretName, string>>
         const st = status[service.id]
         return (
           <form
@@ -101,18 +109,27 @@ export function KeysSection() {
                 onRemove={() => void save(service, { [s.name]: '' })}
               />
             ))}
-            {service.id === 'twilio' && <TwilioNumber settings={view.settings} onSave={(twilio) => void save(service, {}, { twilio })} />}
+            {service.id === 'twilio' && (
+              <TwilioNumber settings={view.settings} onSave={(twilio) => void save(service, {}, { twilio })} />
+            )}
             <div className="toolbar">
               <button type="submit" disabled={Object.keys(pending).length === 0}>
                 Save {service.title} keys
               </button>
               {service.id === 'elevenlabs' && (
-                <button type="button" onClick={() => void test(service)} disabled={!view.secrets.ELEVENLABS_API_KEY?.set}>
+                <button
+                  type="button"
+                  onClick={() => void test(service)}
+                  disabled={!view.secrets.ELEVENLABS_API_KEY?.set}
+                >
                   Test connection
                 </button>
               )}
               {st && (
-                <span className={st.kind === 'ok' ? 'muted' : 'error-text'} role={st.kind === 'ok' ? 'status' : 'alert'}>
+                <span
+                  className={st.kind === 'ok' ? 'muted' : 'error-text'}
+                  role={st.kind === 'ok' ? 'status' : 'alert'}
+                >
                   {st.message}
                 </span>
               )}
@@ -133,10 +150,18 @@ function TwilioNumber({ settings, onSave }: { settings: Settings; onSave(twilio:
         <input value={number} onChange={(e) => setNumber(e.target.value)} placeholder="+15551234567" inputMode="tel" />
       </label>
       <label className="check">
-        <input type="checkbox" checked={settings.twilio.provisioning} onChange={(e) => onSave({ ...settings.twilio, phoneNumber: number, provisioning: e.target.checked })} />
+        <input
+          type="checkbox"
+          checked={settings.twilio.provisioning}
+          onChange={(e) => onSave({ ...settings.twilio, phoneNumber: number, provisioning: e.target.checked })}
+        />
         Point the number’s webhooks at the tunnel
       </label>
-      <button type="button" disabled={number === settings.twilio.phoneNumber} onClick={() => onSave({ ...settings.twilio, phoneNumber: number.trim() })}>
+      <button
+        type="button"
+        disabled={number === settings.twilio.phoneNumber}
+        onClick={() => onSave({ ...settings.twilio, phoneNumber: number.trim() })}
+      >
         Save number
       </button>
     </div>

@@ -20,7 +20,9 @@ export function SettingsView() {
     <div className="settings-view">
       <div className="column">
         <Card id="keys-title" title="Keys">
-          <p className="muted">Keys are stored by the core and never sent back to this window: you see whether each is set, not what it is.</p>
+          <p className="muted">
+            Keys are stored by the core and never sent back to this window: you see whether each is set, not what it is.
+          </p>
           <KeysSection />
         </Card>
       </div>

@@ -11,7 +11,10 @@ export function StorageSection() {
   const settings = useAppStore((s) => s.settingsView?.settings ?? null)
   const [s3, setS3] = useState<Settings['s3'] | null>(settings?.s3 ?? null)
   const [status, setStatus] = useState<{ kind: 'ok' | 'error'; message: string } | null>(null)
-  const zones = useMemo(() => (typeof Intl.supportedValuesOf === 'function' ? Intl.supportedValuesOf('timeZone') : []), [])
+  const zones = useMemo(
+    () => (typeof Intl.supportedValuesOf === 'function' ? Intl.supportedValuesOf('timeZone') : []),
+    []
+  )
   if (!settings || !s3) return <p className="muted">Loading…</p>
   const save = async (patch: Partial<Settings>) => {
     try {
@@ -44,11 +47,21 @@ export function StorageSection() {
           {text('endpoint', 'Endpoint (S3-compatible stores)', 'https://…')}
         </div>
         <label className="check">
-          <input type="checkbox" checked={s3.forcePathStyle} onChange={(e) => setS3({ ...s3, forcePathStyle: e.target.checked })} /> Path-style URLs
+          <input
+            type="checkbox"
+            checked={s3.forcePathStyle}
+            onChange={(e) => setS3({ ...s3, forcePathStyle: e.target.checked })}
+          />{' '}
+          Path-style URLs
         </label>
         <label className="check">
-          <input type="checkbox" checked={s3.autoUpload} onChange={(e) => setS3({ ...s3, autoUpload: e.target.checked })} data-testid="auto-upload" /> Upload every call
-          when it ends
+          <input
+            type="checkbox"
+            checked={s3.autoUpload}
+            onChange={(e) => setS3({ ...s3, autoUpload: e.target.checked })}
+            data-testid="auto-upload"
+          />{' '}
+          Upload every call when it ends
         </label>
         <div className="toolbar">
           <button type="submit">Save uploads</button>
@@ -56,7 +69,11 @@ export function StorageSection() {
       </form>
       <label className="field">
         <span>Time zone for dates and times</span>
-        <select value={settings.timeZone} onChange={(e) => void save({ timeZone: e.target.value })} data-testid="time-zone">
+        <select
+          value={settings.timeZone}
+          onChange={(e) => void save({ timeZone: e.target.value })}
+          data-testid="time-zone"
+        >
           <option value="">This computer’s ({Intl.DateTimeFormat().resolvedOptions().timeZone})</option>
           {zones.map((z) => (
             <option key={z} value={z}>
@@ -67,7 +84,10 @@ export function StorageSection() {
       </label>
       <p className="muted">Now: {formatDateTime(Date.now(), { timeZone: settings.timeZone })}</p>
       {status && (
-        <p className={status.kind === 'ok' ? 'muted' : 'notice notice-error'} role={status.kind === 'ok' ? 'status' : 'alert'}>
+        <p
+          className={status.kind === 'ok' ? 'muted' : 'notice notice-error'}
+          role={status.kind === 'ok' ? 'status' : 'alert'}
+        >
           {status.message}
         </p>
       )}

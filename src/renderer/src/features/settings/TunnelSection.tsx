@@ -48,10 +48,18 @@ export function TunnelSection() {
       )}
       {tunnel.status !== 'external' && (
         <div className="toolbar">
-          <button type="button" disabled={running} onClick={() => act(async () => appStore.getState().setTunnel(await api.startTunnel()))}>
+          <button
+            type="button"
+            disabled={running}
+            onClick={() => act(async () => appStore.getState().setTunnel(await api.startTunnel()))}
+          >
             Start tunnel
           </button>
-          <button type="button" disabled={!running} onClick={() => act(async () => appStore.getState().setTunnel(await api.stopTunnel()))}>
+          <button
+            type="button"
+            disabled={!running}
+            onClick={() => act(async () => appStore.getState().setTunnel(await api.stopTunnel()))}
+          >
             Stop tunnel
           </button>
         </div>

@@ -23,7 +23,11 @@ export function AppCall() {
   const { api } = useConsole()
   const twilio = useAppStore((s) => s.health?.services.twilio ?? false)
   const phone = useAppStore(useShallow((s) => s.softphone))
-  const live = phone.status === 'connecting' || phone.status === 'ringing' || phone.status === 'open' || phone.status === 'reconnecting'
+  const live =
+    phone.status === 'connecting' ||
+    phone.status === 'ringing' ||
+    phone.status === 'open' ||
+    phone.status === 'reconnecting'
   const start = () => {
     if (live || !twilio) return
     const choice = agentChoice(appStore)
@@ -37,7 +41,8 @@ export function AppCall() {
   if (!twilio) {
     return (
       <p className="notice notice-warn">
-        Calls from this app need Twilio keys: the account SID and auth token, and an API key and secret for the browser’s access token.
+        Calls from this app need Twilio keys: the account SID and auth token, and an API key and secret for the
+        browser’s access token.
       </p>
     )
   }

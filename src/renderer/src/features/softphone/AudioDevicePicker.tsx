@@ -18,7 +18,12 @@ export function AudioDevicePicker({ onChange }: { onChange?: () => void }) {
     const refresh = () =>
       void media.enumerateDevices().then((all) => {
         const list = (kind: MediaDeviceKind) =>
-          all.filter((d) => d.kind === kind && d.deviceId && d.deviceId !== 'default').map((d, i) => ({ id: d.deviceId, label: d.label || `${kind === 'audioinput' ? 'Microphone' : 'Speaker'} ${i + 1}` }))
+          all
+            .filter((d) => d.kind === kind && d.deviceId && d.deviceId !== 'default')
+            .map((d, i) => ({
+              id: d.deviceId,
+              label: d.label || `${kind === 'audioinput' ? 'Microphone' : 'Speaker'} ${i + 1}`
+            }))
         setInputs(list('audioinput'))
         setOutputs(list('audiooutput'))
       })

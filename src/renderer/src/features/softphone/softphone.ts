@@ -29,7 +29,11 @@ export async function startAppCall(api: ApiClient, store: AppStore, params: Reco
     const { Device: DeviceClass } = await import('@twilio/voice-sdk')
     if (!device) {
       const token = await api.voiceToken()
-      device = new DeviceClass(token.token, { codecPreferences: ['opus', 'pcmu'] as Call.Codec[], logLevel: 'error', closeProtection: true })
+      device = new DeviceClass(token.token, {
+        codecPreferences: ['opus', 'pcmu'] as Call.Codec[],
+        logLevel: 'error',
+        closeProtection: true
+      })
       device.on('tokenWillExpire', () => {
         api.voiceToken().then(
           (t) => device?.updateToken(t.token),
@@ -55,7 +59,9 @@ export async function startAppCall(api: ApiClient, store: AppStore, params: Reco
       const w = store.getState().softphone.warnings
       if (!w.includes(name)) set({ warnings: [...w, name] })
     })
-    c.on('warning-cleared', (name: string) => set({ warnings: store.getState().softphone.warnings.filter((w) => w !== name) }))
+    c.on('warning-cleared', (name: string) =>
+      set({ warnings: store.getState().softphone.warnings.filter((w) => w !== name) })
+    )
     const end = (status: 'closed' | 'failed', error?: string) => {
       if (call === c) call = null
       set({ status, warnings: [], ...(error ? { error } : {}) })
@@ -100,5 +106,9 @@ export async function applyDevices(store: AppStore): Promise<void> {
 }
 
 function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : typeof err === 'object' && err && 'message' in err ? String((err as { message: unknown }).message) : String(err)
+  return err instanceof Error
+    ? err.message
+    : typeof err === 'object' && err && 'message' in err
+      ? String((err as { message: unknown }).message)
+      : String(err)
 }
