@@ -102,8 +102,18 @@ export const SettingsSchema = z.object({
 })
 export type Settings = z.infer<typeof SettingsSchema>
 
-/** A partial update of settings (PUT /api/settings). */
-export const SettingsPatchSchema = SettingsSchema.partial()
+/** Any part of the settings, at any depth: what PUT /api/settings takes and deep-merges over the current ones. */
+export type DeepPartial<T> = T extends readonly unknown[] ? T : T extends object ? { [K in keyof T]?: DeepPartial<T[K]> } : T
+export type SettingsPatch = DeepPartial<Settings>
+
+/**
+ * A settings patch is only checked to be an object here: it is validated after it is merged over the current
+ * settings, so that fields it leaves out keep their values (a zod partial would fill them with defaults).
+ */
+export const SettingsPatchSchema = z.custom<SettingsPatch>(
+  (v) => typeof v === 'object' && v !== null && !Array.isArray(v),
+  'settings must be an object'
+)
 
 /** Secrets, by environment variable name. Write-only through the API. */
 export const SECRET_NAMES = [

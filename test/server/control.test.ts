@@ -109,6 +109,22 @@ describe('control and public listeners', () => {
     expect(statSync(join(dataDir, 'secrets.env')).mode & 0o077).toBe(0)
   })
 
+  it('a partial update leaves every other setting as it was', async () => {
+    const put = (settings: unknown) =>
+      fetch(`${app.controlUrl}/api/settings`, {
+        method: 'PUT',
+        headers: { ...auth, 'content-type': 'application/json' },
+        body: JSON.stringify({ settings })
+      })
+    expect((await put({ vad: { method: 'energy', threshold: 0.7 }, s3: { bucket: 'calls' } })).status).toBe(200)
+    const res = await put({ vad: { threshold: 0.6 } })
+    const view = SettingsViewSchema.parse(await res.json())
+    expect(view.settings.vad).toMatchObject({ method: 'energy', threshold: 0.6 })
+    expect(view.settings.s3.bucket).toBe('calls')
+    expect((await put({ vad: { threshold: 2 } })).status).toBe(400)
+    expect((await put([1, 2])).status).toBe(400)
+  })
+
   it('caps request bodies', async () => {
     const res = await fetch(`${app.controlUrl}/api/settings`, {
       method: 'PUT',

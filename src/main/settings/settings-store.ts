@@ -2,7 +2,8 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { EventEmitter } from 'node:events'
-import { SettingsSchema, type Settings } from '../../shared/settings.js'
+import { SettingsSchema, type Settings, type SettingsPatch } from '../../shared/settings.js'
+import { CallbenchError } from '../../shared/errors.js'
 import type { Logger } from '../log.js'
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
@@ -46,9 +47,15 @@ export class SettingsStore extends EventEmitter<{ changed: [Settings] }> {
     return this.#settings
   }
 
-  /** Applies a validated partial update and saves it. */
-  async update(patch: Partial<Settings>): Promise<Settings> {
-    this.#settings = SettingsSchema.parse(deepMerge(this.#settings, patch))
+  /** Merges a patch over the current settings, validates the result and saves it; a bad field is a 400 naming it. */
+  async update(patch: SettingsPatch): Promise<Settings> {
+    const result = SettingsSchema.safeParse(deepMerge(this.#settings, patch))
+    if (!result.success) {
+      const issue = result.error.issues[0]
+      const field = ['settings', ...(issue?.path ?? [])].join('.')
+      throw new CallbenchError('bad_request', `Invalid field '${field}': ${issue?.message}`, { field })
+    }
+    this.#settings = result.data
     await mkdir(dirname(this.#path), { recursive: true })
     const tmp = `${this.#path}.tmp`
     await writeFile(tmp, JSON.stringify(this.#settings, null, 2))

@@ -1,6 +1,5 @@
 // Fetches what the console shows from the core into the store; failures land in the store, never thrown at the UI.
 import type { SettingsUpdate, SettingsView } from '../../../shared/api.js'
-import type { Settings } from '../../../shared/settings.js'
 import type { AppStore } from '../store/index.js'
 import type { ApiClient } from './client.js'
 
@@ -46,20 +45,9 @@ export async function loadAll(api: ApiClient, store: AppStore): Promise<void> {
   await Promise.all([loadSettings(api, store), loadProfiles(api, store), loadEngines(api, store)])
 }
 
-/**
- * Saves settings sections and/or secrets. The whole settings object goes up, the given sections replaced: the
- * core's patch schema fills every section left out with its defaults, so a partial patch would reset them.
- */
-export async function saveSettings(
-  api: ApiClient,
-  store: AppStore,
-  update: { settings?: Partial<Settings>; secrets?: SettingsUpdate['secrets'] }
-): Promise<SettingsView> {
-  const current = store.getState().settingsView?.settings ?? (await api.settings()).settings
-  const view = await api.updateSettings({
-    ...(update.secrets ? { secrets: update.secrets } : {}),
-    ...(update.settings ? { settings: { ...current, ...update.settings } } : {})
-  })
+/** Saves a settings patch (deep-merged over the current settings by the core) and/or secrets. */
+export async function saveSettings(api: ApiClient, store: AppStore, update: SettingsUpdate): Promise<SettingsView> {
+  const view = await api.updateSettings(update)
   store.getState().setSettingsView(view)
   return view
 }
