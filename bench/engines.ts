@@ -1,15 +1,10 @@
-/** Local fakes of the remote engines a benchmark mode needs, and the environment that points the server at them. */
-import { FakeElevenLabs } from '../test/fakes/elevenlabs.js'
-import { FakeOpenAiChat } from '../test/fakes/openai-chat.js'
-import { FakeRealtimeServer } from '../test/fakes/openai-realtime.js'
-
-export interface EngineFakes {
-  /** Environment for the `callbench serve` child (keys and base URLs of the fakes). */
-  env: Record<string, string>
-  close(): Promise<void>
-  /** The OpenAI Realtime fake, for the figures only its own send times give (bench/openai-realtime.ts). */
-  realtime?: FakeRealtimeServer
-}
+/** The benchmark modes: the local fakes each engine needs, the environment that points the server at them, and their figures. */
+import type { CallResult } from './load.js'
+import type { BenchSummary, FigureRows } from './report.js'
+import { startCascade } from './engines/cascade.js'
+import { startElevenLabsAgent } from './engines/elevenlabs.js'
+import { startHybrid } from './engines/hybrid.js'
+import { startOpenAiRealtime } from './engines/openai-realtime.js'
 
 export const BENCH_MODES = ['echo', 'openai-realtime', 'elevenlabs', 'cascade', 'hybrid'] as const
 export type BenchMode = (typeof BENCH_MODES)[number]
@@ -18,51 +13,46 @@ export function isBenchMode(value: string): value is BenchMode {
   return (BENCH_MODES as readonly string[]).includes(value)
 }
 
-async function elevenLabs(silenceMs: number): Promise<{ fake: FakeElevenLabs; env: Record<string, string> }> {
-  // Per-call recording in the fakes would grow without bound over a long run.
-  const fake = await FakeElevenLabs.start({ pingIntervalMs: 0, endOfTurnSilenceMs: silenceMs })
-  const agent = fake.addAgent({
-    input: 'ulaw_8000',
-    output: 'ulaw_8000',
-    firstMessage: 'Hello, this is the benchmark agent.'
-  })
-  return {
-    fake,
-    env: { ELEVENLABS_API_KEY: fake.apiKey, ELEVENLABS_BASE_URL: fake.url, ELEVENLABS_AGENT_ID: agent.agentId }
-  }
+export interface EngineOptions {
+  /** End-of-turn silence the server is told to use, ms (the ElevenLabs agent fake uses it too). */
+  silenceMs: number
 }
 
-export async function startEngineFakes(mode: BenchMode, silenceMs: number): Promise<EngineFakes> {
+/** What the figures of a mode are computed from, besides the per-call results. */
+export interface FigureContext {
+  /** The call id the server (and so the fakes) know call `index` by. */
+  callIdOf(index: number): string
+  /** The engine-neutral summary of the same run. */
+  summary: BenchSummary
+}
+
+export interface EngineFigures {
+  rows: FigureRows
+  /** Things that are wrong at any load (protocol errors, audio past a clear): the run fails. */
+  failures: string[]
+}
+
+export interface EngineFakes {
+  /** Environment for the `callbench serve` child (keys and base URLs of the fakes). */
+  env: Record<string, string>
+  close(): Promise<void>
+  /** The mode's own figures, from the fakes' timestamps and the simulator's stats (all performance.now() here). */
+  figures?(results: readonly CallResult[], ctx: FigureContext): Promise<EngineFigures>
+  /** One line on what the fakes have seen so far, for progress during long runs. */
+  progress?(): string
+}
+
+export async function startEngineFakes(mode: BenchMode, opts: EngineOptions): Promise<EngineFakes> {
   switch (mode) {
     case 'echo':
       return { env: {}, close: async () => {} }
-    case 'openai-realtime': {
-      const rt = await FakeRealtimeServer.start({ logAppends: false, recordAudio: false })
-      return { env: { OPENAI_API_KEY: 'sk-bench', OPENAI_BASE_URL: rt.baseUrl }, close: () => rt.close(), realtime: rt }
-    }
-    case 'elevenlabs': {
-      const el = await elevenLabs(silenceMs)
-      return { env: el.env, close: () => el.fake.stop() }
-    }
-    case 'cascade': {
-      const el = await elevenLabs(silenceMs)
-      const chat = await FakeOpenAiChat.start()
-      return {
-        env: { ...el.env, OPENAI_API_KEY: chat.apiKey, OPENAI_BASE_URL: chat.url },
-        close: async () => {
-          await Promise.all([el.fake.stop(), chat.stop()])
-        }
-      }
-    }
-    case 'hybrid': {
-      const el = await elevenLabs(silenceMs)
-      const rt = await FakeRealtimeServer.start({ logAppends: false, recordAudio: false })
-      return {
-        env: { ...el.env, OPENAI_API_KEY: 'sk-bench', OPENAI_BASE_URL: rt.baseUrl },
-        close: async () => {
-          await Promise.all([el.fake.stop(), rt.close()])
-        }
-      }
-    }
+    case 'openai-realtime':
+      return startOpenAiRealtime()
+    case 'elevenlabs':
+      return startElevenLabsAgent(opts)
+    case 'cascade':
+      return startCascade(opts)
+    case 'hybrid':
+      return startHybrid(opts)
   }
 }

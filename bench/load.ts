@@ -41,6 +41,10 @@ export interface ServerTurn {
   totalMs?: number
   endOfSpeechWaitMs?: number
   bridgeMs?: number
+  /** Cascade only: the STT, LLM and TTS parts of the turn. */
+  sttMs?: number
+  llmFirstTokenMs?: number
+  ttsFirstByteMs?: number
 }
 
 /** A caller turn as the server's VAD decided it, in stream ms (from the call's timeline). */
@@ -122,9 +126,14 @@ async function settle(sim: TwilioMediaSim, framesOut: number): Promise<void> {
   }
 }
 
+/** The id call `index` of a run goes by at the server (and so at the fakes it talks to). */
+export function callIdOf(runId: string, index: number): string {
+  return `${runId}-${index}`
+}
+
 async function runCall(opts: LoadOptions, index: number): Promise<CallResult> {
   // The server takes `callId` as the call's id, so its live view can be fetched directly.
-  const callId = `${opts.runId}-${index}`
+  const callId = callIdOf(opts.runId, index)
   const params: Record<string, string> = { mode: opts.mode, silenceMs: String(opts.silenceMs), callId }
   if (opts.vad) params.vad = opts.vad
   const sim = new TwilioMediaSim({ url: opts.mediaUrl, customParameters: params })

@@ -15,6 +15,12 @@ export interface ProcessLoad {
   runQueueWaitSeconds: number
 }
 
+/** An engine's own figure: a distribution (ms) or a count. */
+export type FigureValue = Distribution | number
+
+/** An engine's own figures by name, in the order they are printed (bench/engines/*.ts). */
+export type FigureRows = Record<string, FigureValue>
+
 export interface BenchSummary {
   config: { calls: number; durationS: number; mode: string; vad: string; silenceMs: number; quick: boolean }
   calls: { requested: number; completed: number; failed: number; errors: string[] }
@@ -59,8 +65,11 @@ export interface BenchSummary {
     staleAfterClear: number
     protocolErrorsAtServer: number
   }
-  /** The benchmark process itself (simulated calls); if it is busy, its lateness grows. */
-  bench: ProcessLoad
+  /** The benchmark process itself (simulated calls and the engine fakes); if it is busy, its lateness grows. */
+  bench: ProcessLoad & {
+    /** Event-loop delay of the benchmark process, ms: how late the simulator and the fakes ran. */
+    eventLoopDelayMs?: { p50: number; p99: number; max: number }
+  }
   server: {
     cpuSeconds: number
     /** Time the server's threads were runnable but waited for a CPU (other load on the machine), seconds. */
@@ -70,6 +79,8 @@ export interface BenchSummary {
     peakRssMb: number | undefined
   }
   micro: Record<string, unknown>
+  /** The mode's own figures, from the fakes' timestamps (absent in echo mode). */
+  engine?: FigureRows
 }
 
 export function distribution(values: number[]): Distribution {
@@ -84,7 +95,7 @@ export function summarize(
   results: readonly CallResult[],
   config: BenchSummary['config'],
   server: ProcessLoad & { peakRssBytes: number | undefined },
-  bench: ProcessLoad,
+  bench: BenchSummary['bench'],
   micro: Record<string, unknown>
 ): BenchSummary {
   const turnLatency: number[] = []
@@ -137,7 +148,12 @@ export function summarize(
     const firstReplyAfter = (t: number): number | undefined => {
       let best: number | undefined
       for (const sp of s.speech) {
-        if (sp.offsetSentAtMs !== undefined && sp.offsetSentAtMs <= t && sp.firstAgentMediaAtMs !== undefined && sp.firstAgentMediaAtMs >= t) {
+        if (
+          sp.offsetSentAtMs !== undefined &&
+          sp.offsetSentAtMs <= t &&
+          sp.firstAgentMediaAtMs !== undefined &&
+          sp.firstAgentMediaAtMs >= t
+        ) {
           best = sp.firstAgentMediaAtMs
         }
       }
@@ -210,12 +226,18 @@ export function summarize(
   }
 }
 
-function ms(v: number | undefined): string {
-  return v === undefined ? '–' : v.toFixed(1)
+function ms(v: number | undefined, digits = 1): string {
+  return v === undefined ? '–' : v.toFixed(digits)
 }
 
-function dist(d: Distribution, parts: Array<'p50' | 'p95' | 'p99' | 'max'>): string {
-  return `${parts.map((p) => `${p} ${ms(d[p])}`).join('  ')}  (n=${d.n})`
+function dist(d: Distribution, parts: Array<'p50' | 'p95' | 'p99' | 'max'>, digits = 1): string {
+  return `${parts.map((p) => `${p} ${ms(d[p], digits)}`).join('  ')}  (n=${d.n})`
+}
+
+function figure(v: FigureValue): string {
+  // Engine figures are often below a millisecond: two decimals.
+  if (typeof v !== 'number') return dist(v, ['p50', 'p99', 'max'], 2)
+  return Number.isInteger(v) ? String(v) : v.toFixed(2)
 }
 
 /** `a=1.23 b.c=4.56` from a nested result object, numbers to 3 significant digits. */
@@ -260,9 +282,16 @@ export function formatTable(s: BenchSummary): string {
     ['server peak RSS', s.server.peakRssMb === undefined ? '–' : `${s.server.peakRssMb.toFixed(1)} MB`],
     [
       'bench process',
-      `CPU ${s.bench.cpuSeconds.toFixed(2)} s, waited for a CPU ${s.bench.runQueueWaitSeconds.toFixed(2)} s`
+      `CPU ${s.bench.cpuSeconds.toFixed(2)} s, waited for a CPU ${s.bench.runQueueWaitSeconds.toFixed(2)} s` +
+        (s.bench.eventLoopDelayMs
+          ? `, event-loop delay p50 ${s.bench.eventLoopDelayMs.p50.toFixed(1)} p99 ${s.bench.eventLoopDelayMs.p99.toFixed(1)} max ${s.bench.eventLoopDelayMs.max.toFixed(1)} ms`
+          : '')
     ]
   ]
+  if (s.engine) {
+    rows.push([`${s.config.mode} (fakes)`, ''])
+    for (const [name, value] of Object.entries(s.engine)) rows.push([`  ${name}`, figure(value)])
+  }
   for (const [name, value] of Object.entries(s.micro)) rows.push([`micro: ${name}`, flat(value)])
   const width = Math.max(...rows.map(([k]) => k.length))
   const lines = rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`)

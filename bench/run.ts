@@ -2,12 +2,12 @@
 import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import { loadSpeechClips } from '../test/fakes/twilio-media-sim.js'
-import { runLoad } from './load.js'
+import { callIdOf, runLoad } from './load.js'
 import { BENCH_MODES, isBenchMode, startEngineFakes, type EngineFakes } from './engines.js'
-import { formatRealtimeFigures, realtimeFigures } from './openai-realtime.js'
 import { formatTable, summarize, type BenchSummary } from './report.js'
 import { procRunQueueWaitSeconds, startServer, type ServerHandle } from './server.js'
 
@@ -25,7 +25,8 @@ const USAGE = `usage: npm run bench -- [options]
   --no-micro         skip the micro-benchmarks
   --json             print JSON instead of a table
   --cli PATH         built CLI to start (default out/main/cli.js)
-  --serve-arg ARG    extra argument for \`callbench serve\` (repeatable)`
+  --serve-arg ARG    extra argument for \`callbench serve\` (repeatable)
+env BENCH_SERVER_NODE_OPTIONS  NODE_OPTIONS for the server only (e.g. --cpu-prof for profiling)`
 
 interface MicroModule {
   [name: string]: unknown
@@ -59,6 +60,14 @@ async function runMicro(quick: boolean): Promise<Record<string, unknown>> {
     }
   }
   return out
+}
+
+/** The event-loop monitor's timer period, ms. */
+const LOOP_RESOLUTION_MS = 5
+
+/** The monitor records each period of its timer (ns): how late it fired is what exceeds the period, ms. */
+function lateBy(periodNs: number): number {
+  return Math.max(0, periodNs / 1e6 - LOOP_RESOLUTION_MS)
 }
 
 function positiveInt(value: string | undefined, fallback: number, name: string): number {
@@ -130,14 +139,18 @@ async function main(): Promise<number> {
     })
   }
   try {
-    fakes = await startEngineFakes(mode, silenceMs)
+    fakes = await startEngineFakes(mode, { silenceMs })
     server = await startServer({
       cliPath: values.cli ?? join(ROOT, 'out', 'main', 'cli.js'),
       cwd: ROOT,
       token,
       // No .env: the engines must reach the local fakes, never a real service.
       args: ['--dotenv', '/dev/null', ...(values['serve-arg'] ?? [])],
-      env: { CALLBENCH_LOG_LEVEL: 'warn', ...fakes.env }
+      env: {
+        CALLBENCH_LOG_LEVEL: 'warn',
+        ...(process.env.BENCH_SERVER_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_SERVER_NODE_OPTIONS } : {}),
+        ...fakes.env
+      }
     })
     progress(`server pid ${server.pid} at ${server.controlUrl}; ${calls} calls × ${durationS} s, mode ${mode}`)
     // Every wait in a call is bounded; this catches whatever is not (a server that stops answering).
@@ -153,6 +166,14 @@ async function main(): Promise<number> {
     const serverWaitBefore = server.runQueueWaitSeconds()
     const benchWaitBefore = procRunQueueWaitSeconds(process.pid)
     const benchCpuBefore = process.cpuUsage()
+    const loopDelay = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS })
+    loopDelay.enable()
+    const engineProgress = fakes.progress?.bind(fakes)
+    const startedAtMs = Date.now()
+    const progressTimer = engineProgress
+      ? setInterval(() => progress(`… ${Math.round((Date.now() - startedAtMs) / 1000)} s: ${engineProgress()}`), 10_000)
+      : undefined
+    progressTimer?.unref()
     const runId = `bench-${Date.now().toString(36)}`
     const results = await runLoad({
       mediaUrl: server.mediaUrl,
@@ -169,6 +190,8 @@ async function main(): Promise<number> {
       rampMs
     })
     clearTimeout(watchdog)
+    clearInterval(progressTimer)
+    loopDelay.disable()
     const cpuSeconds = server.cpuSeconds() - cpuBefore
     const benchCpu = process.cpuUsage(benchCpuBefore)
     const benchWait = procRunQueueWaitSeconds(process.pid) - benchWaitBefore
@@ -178,11 +201,21 @@ async function main(): Promise<number> {
       results,
       { calls, durationS, mode, vad: values.vad ?? 'server default', silenceMs, quick },
       { cpuSeconds, peakRssBytes, runQueueWaitSeconds: serverWait },
-      { cpuSeconds: (benchCpu.user + benchCpu.system) / 1e6, runQueueWaitSeconds: benchWait },
+      {
+        cpuSeconds: (benchCpu.user + benchCpu.system) / 1e6,
+        runQueueWaitSeconds: benchWait,
+        eventLoopDelayMs: {
+          p50: lateBy(loopDelay.percentile(50)),
+          p99: lateBy(loopDelay.percentile(99)),
+          max: lateBy(loopDelay.max)
+        }
+      },
       micro
     )
-    const realtime = fakes.realtime ? await realtimeFigures(fakes.realtime, results, (i) => `${runId}-${i}`) : undefined
-    if (realtime) Object.assign(summary, { openaiRealtime: realtime })
+    const engine = fakes.figures
+      ? await fakes.figures(results, { callIdOf: (i) => callIdOf(runId, i), summary })
+      : undefined
+    if (engine) summary.engine = engine.rows
     const resultsDir = join(ROOT, 'bench', 'results')
     mkdirSync(resultsDir, { recursive: true })
     writeFileSync(
@@ -190,8 +223,7 @@ async function main(): Promise<number> {
       JSON.stringify(summary, null, 2)
     )
     console.log(values.json ? JSON.stringify(summary, null, 2) : formatTable(summary))
-    if (realtime && !values.json) console.log(formatRealtimeFigures(realtime))
-    const failed = failures(summary)
+    const failed = [...failures(summary), ...(engine?.failures ?? [])]
     if (failed.length) {
       console.error(`bench failed: ${failed.join('; ')}`)
       if (summary.calls.failed > 0) console.error(`server output:\n${server.outputTail()}`)

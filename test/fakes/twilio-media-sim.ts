@@ -101,6 +101,11 @@ export interface SimStats {
   lateness: readonly number[]
   speech: readonly SpeechRecord[]
   clears: readonly number[]
+  /**
+   * Parallel to `clears`: how much of the reply being played had been heard when the clear arrived, ms. The reply
+   * is the agent audio from the first frame after the latest caller utterance ended (or from the call's start).
+   */
+  playedAtClearMs: readonly number[]
   marks: readonly MarkRecord[]
   mediaFramesReceived: number
   mediaBytesReceived: number
@@ -201,6 +206,10 @@ export class TwilioMediaSim extends EventEmitter<{
   private readonly queue: FrameSource[] = []
   private readonly speech: SpeechRecord[] = []
   private readonly clears: number[] = []
+  private readonly playedAtClearMs: number[] = []
+  /** Agent audio a clear dropped before it played, and the played-audio position where the current reply began. */
+  private discardedBytes = 0
+  private replyStartBytes = 0
   private readonly marks: MarkRecord[] = []
   private readonly pendingMarks: PendingMark[] = []
   private readonly generations: GenerationRecord[] = []
@@ -348,6 +357,7 @@ export class TwilioMediaSim extends EventEmitter<{
       lateness: this.lateness,
       speech: this.speech,
       clears: this.clears,
+      playedAtClearMs: this.playedAtClearMs,
       marks: this.marks,
       mediaFramesReceived: this.mediaFramesReceived,
       mediaBytesReceived: this.mediaBytesReceived,
@@ -527,7 +537,11 @@ export class TwilioMediaSim extends EventEmitter<{
     for (let i = this.speech.length - 1; i >= 0; i--) {
       const rec = this.speech[i]!
       if (rec.offsetSentAtMs === undefined) continue
-      rec.firstAgentMediaAtMs ??= nowMs
+      if (rec.firstAgentMediaAtMs === undefined) {
+        rec.firstAgentMediaAtMs = nowMs
+        // Playback is first in, first out: this reply starts once everything kept before it has played.
+        this.replyStartBytes = this.mediaBytesReceived - bytes - this.discardedBytes
+      }
       break
     }
     this.emit('media', bytes)
@@ -543,6 +557,10 @@ export class TwilioMediaSim extends EventEmitter<{
 
   private onClear(nowMs: number): void {
     this.clears.push(nowMs)
+    const queuedBytes = Math.max(0, this.playbackEndsAtMs - nowMs) * BYTES_PER_MS
+    const playedBytes = this.mediaBytesReceived - this.discardedBytes - queuedBytes
+    this.playedAtClearMs.push(Math.max(0, playedBytes - this.replyStartBytes) / BYTES_PER_MS)
+    this.discardedBytes += queuedBytes
     // Credited to the latest utterance whose onset has gone out, as with agent media.
     for (let i = this.speech.length - 1; i >= 0; i--) {
       const rec = this.speech[i]!
