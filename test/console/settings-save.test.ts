@@ -1,4 +1,4 @@
-// Saving settings from the console sends the whole settings object, so sections left out keep their values.
+// Saving settings from the console sends only the patch; the core deep-merges it, so other sections keep their values.
 import { once } from 'node:events'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -7,6 +7,14 @@ import { createApiClient } from '../../src/renderer/src/api/client.js'
 import { saveSettings } from '../../src/renderer/src/api/load.js'
 import { createAppStore } from '../../src/renderer/src/store/index.js'
 import { SECRET_NAMES, SettingsSchema } from '../../src/shared/settings.js'
+
+function merge(base: unknown, patch: unknown): unknown {
+  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
+  if (!isObject(base) || !isObject(patch)) return patch === undefined ? base : patch
+  const out: Record<string, unknown> = { ...base }
+  for (const [k, v] of Object.entries(patch)) out[k] = merge(base[k], v)
+  return out
+}
 
 describe('saveSettings', () => {
   let server: Server
@@ -22,8 +30,8 @@ describe('saveSettings', () => {
       if (req.method === 'PUT') {
         const update = JSON.parse(body) as { settings?: unknown }
         puts.push(update)
-        // Like the core: the patch is parsed with every default filled in, then merged over what is stored.
-        if (update.settings) stored = SettingsSchema.parse(update.settings)
+        // Like the core: the patch is deep-merged over what is stored, then the result is validated.
+        if (update.settings) stored = SettingsSchema.parse(merge(stored, update.settings))
       }
       res.writeHead(200, { 'content-type': 'application/json' })
       res.end(JSON.stringify(view()))
@@ -39,7 +47,8 @@ describe('saveSettings', () => {
     const store = createAppStore()
     const api = createApiClient({ controlUrl: baseUrl, token: 't' })
     store.getState().setSettingsView(await api.settings())
-    await saveSettings(api, store, { settings: { s3: { ...stored.s3, autoUpload: true } } })
+    await saveSettings(api, store, { settings: { s3: { autoUpload: true } } })
+    expect(puts.at(-1)).toEqual({ settings: { s3: { autoUpload: true } } })
     expect(stored.timeZone).toBe('Asia/Tokyo')
     expect(stored.twilio.phoneNumber).toBe('+15551234567')
     expect(stored.s3.autoUpload).toBe(true)
