@@ -65,4 +65,18 @@ describe('echo call through the bridge (loopback media endpoint)', () => {
       expect(kinds).toEqual(expect.arrayContaining(['call.start', 'reply.start', 'mark.sent', 'mark.played', 'barge_in', 'clear']))
     })
   }
+
+  it('a pre-warmed engine keeps what it said before the stream arrived (the greeting)', async () => {
+    await app.calls.prewarm('prewarmed-1', 'echo', { direction: 'outbound' })
+    const url = `ws://127.0.0.1:${app.controlListener.port}/api/media?token=t`
+    const sim = new TwilioMediaSim({ url, customParameters: { callId: 'prewarmed-1', vad: 'energy' } })
+    await sim.connect()
+    await sim.play([{ kind: 'waitForAgent', timeoutMs: 8000, until: 'done', afterMs: 100 }])
+    const live = app.calls.get('prewarmed-1')!
+    expect(live.mode).toBe('echo')
+    await sim.hangup()
+    // The shipped greeting is 3.3 s: well over 100 frames of it reached the caller.
+    expect(sim.stats().mediaFramesReceived).toBeGreaterThan(100)
+    expect(live.timeline.some((e) => e.kind === 'reply.start' && e.data?.replyId === 'greeting')).toBe(true)
+  })
 })

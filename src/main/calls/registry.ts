@@ -7,7 +7,7 @@ import { CallbenchError } from '../../shared/errors.js'
 import { isAgentMode, type AgentMode } from '../../shared/modes.js'
 import { VAD_METHODS, type Settings, type VadMethod } from '../../shared/settings.js'
 import type { CallSummary } from '../../shared/calls.js'
-import type { Agent, CallContext } from '../agents/agent.js'
+import type { Agent, AgentEvents, CallContext } from '../agents/agent.js'
 import { getEngine, type AgentDeps } from '../agents/engines.js'
 import type { EventHub } from '../events/hub.js'
 import type { Logger } from '../log.js'
@@ -38,6 +38,8 @@ export interface CallRegistryOptions {
 
 interface Prewarmed {
   agent: Agent
+  /** Events the engine emitted before its stream arrived (a greeting), replayed once the session listens. */
+  held: HeldEvents
   mode: AgentMode
   settings: Settings
   ctx: CallContext
@@ -57,6 +59,32 @@ export interface PrewarmContext {
   customParameters?: Record<string, string>
   /** Settings overrides for this call only (POST /api/calls `overrides`), merged over the profile's. */
   overrides?: Partial<Settings>
+}
+
+const AGENT_EVENT_NAMES: ReadonlyArray<keyof AgentEvents> = ['audio', 'audioEnd', 'interrupt', 'transcript', 'turn', 'event', 'error', 'failed', 'hangup']
+
+/** Holds an agent's events until `release()` replays them (after the session has bound its own listeners). */
+class HeldEvents {
+  readonly #agent: Agent
+  readonly #events: Array<[keyof AgentEvents, unknown[]]> = []
+  readonly #listeners = new Map<keyof AgentEvents, (...args: unknown[]) => void>()
+
+  constructor(agent: Agent) {
+    this.#agent = agent
+    for (const name of AGENT_EVENT_NAMES) {
+      const fn = (...args: unknown[]) => void this.#events.push([name, args])
+      this.#listeners.set(name, fn)
+      agent.on(name, fn as never)
+    }
+  }
+
+  /** Stops holding; returns a function that replays what was held, in order. */
+  release(): () => void {
+    for (const [name, fn] of this.#listeners) this.#agent.off(name, fn as never)
+    return () => {
+      for (const [name, args] of this.#events.splice(0)) (this.#agent.emit as (n: string, ...a: unknown[]) => boolean)(name, ...args)
+    }
+  }
 }
 
 const RECENT_CALLS = 200
@@ -108,6 +136,7 @@ export class CallRegistry extends EventEmitter<{ started: [CallSession]; ended: 
     const { mode, settings, meta } = await this.#resolve(requested, pctx.profileId, pctx.customParameters ?? {}, pctx.overrides)
     const ctx = this.#context(callId, mode, pctx, () => 0)
     const agent = this.#createAgent(mode, settings, ctx)
+    const held = new HeldEvents(agent)
     const started = agent.start(ctx)
     const timer = setTimeout(() => {
       if (this.#prewarmed.get(callId)?.agent !== agent) return
@@ -117,7 +146,7 @@ export class CallRegistry extends EventEmitter<{ started: [CallSession]; ended: 
     }, this.#opts.prewarmTimeoutMs ?? 30_000)
     timer.unref()
     started.catch((err: unknown) => this.#opts.log.warn('pre-warm failed', { callId, mode, err: err as Error }))
-    this.#prewarmed.set(callId, { agent, mode, settings, ctx, started, timer, meta })
+    this.#prewarmed.set(callId, { agent, held, mode, settings, ctx, started, timer, meta })
   }
 
   /** Serves one Media Streams WebSocket (Twilio's, or the loopback console's). */
@@ -206,6 +235,7 @@ export class CallRegistry extends EventEmitter<{ started: [CallSession]; ended: 
     let mode: AgentMode
     let meta: Record<string, unknown>
     let startEngine: () => Promise<void>
+    let held: HeldEvents | undefined
     if (pre) {
       this.#prewarmed.delete(callId)
       clearTimeout(pre.timer)
@@ -213,6 +243,7 @@ export class CallRegistry extends EventEmitter<{ started: [CallSession]; ended: 
       pre.ctx.streamSid = start.streamSid
       pre.ctx.callSid = start.callSid
       pre.ctx.clock = () => clockRef()
+      held = pre.held
       startEngine = () => pre.started
     } else {
       const resolved = await this.#resolve(isAgentMode(params.mode) ? params.mode : undefined, params.profileId, params)
@@ -251,6 +282,8 @@ export class CallRegistry extends EventEmitter<{ started: [CallSession]; ended: 
       }
     })
     clockRef = session.clock
+    // The session listens now: stop holding and replay, with no await in between so nothing slips through.
+    held?.release()()
     this.#sessions.set(callId, session)
     this.emit('started', session)
     startEngine().catch((err: unknown) => {
