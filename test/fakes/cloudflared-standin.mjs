@@ -101,11 +101,12 @@ if (mode === 'hang') {
     setTimeout(() => {
       const line = `|  https://${host}`.padEnd(93) + '|'
       const urlPrintedAtMs = Date.now()
+      // Recorded before the URL is printed: a reader that sees the URL must find its launch record.
+      record({ launch: launchNo, pid: process.pid, host, proxyPort, urlPrintedAtMs })
       log('INF', '+--------------------------------------------------------------------------------------------+')
       log('INF', '|  Your quick Tunnel has been created! Visit it at (it may take some time to be reachable):  |')
       log('INF', line)
       log('INF', '+--------------------------------------------------------------------------------------------+')
-      record({ launch: launchNo, pid: process.pid, host, proxyPort, urlPrintedAtMs })
       log('INF', `Cannot determine default configuration path. No file [config.yml config.yaml] in [~/.cloudflared ~/.cloudflare-warp ~/cloudflare-warp /etc/cloudflared /usr/local/etc/cloudflared]`)
       log('INF', `Version 2026.11.0 (Checksum 0000000000000000000000000000000000000000000000000000000000000000)`)
       log('INF', `Starting metrics server on 127.0.0.1:20241/metrics`)
