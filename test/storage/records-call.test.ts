@@ -118,7 +118,10 @@ describe('call records of a simulated call (loopback media endpoint, echo engine
     expect(detail.transcript.filter((s) => s.role === 'caller').length).toBeGreaterThanOrEqual(2)
     expect(detail.transcript[0]!.text).toMatch(/s of speech/)
     const kinds = detail.events.map((e) => e.kind)
-    expect(kinds).toEqual(expect.arrayContaining(['call.start', 'reply.start', 'barge_in', 'clear', 'call.end']))
+    expect(kinds).toEqual(expect.arrayContaining(['call.start', 'reply.start', 'barge_in', 'clear', 'mark.sent', 'mark.played', 'call.end']))
+    // Marks, kept only at the call's end, still read back in time order with the rest.
+    const times = detail.events.map((e) => e.atMs)
+    expect(times).toEqual([...times].sort((a, b) => a - b))
     expect(detail.settings).toMatchObject({ defaultMode: 'echo', vad: { method: 'energy', silenceMs: 500 } })
     expect(detail.recording).toMatchObject({ channels: 2, sampleRateHz: 8000, url: `/api/calls/${id}/recording` })
 

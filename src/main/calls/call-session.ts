@@ -84,6 +84,7 @@ export class CallSession {
   readonly #pendingMarks: PendingMark[] = []
   readonly #cancelledReplies = new Set<string>()
   readonly #timeline: TimelineEntry[] = []
+  readonly #unpublished: TimelineEntry[] = []
   readonly #turns: TurnMetrics[] = []
   #state: CallState = 'active'
   #endReason: string | undefined
@@ -123,6 +124,11 @@ export class CallSession {
 
   get timeline(): readonly TimelineEntry[] {
     return this.#timeline
+  }
+
+  /** Timeline entries that were not published live (marks), for the call log at the end. */
+  get unpublishedTimeline(): readonly TimelineEntry[] {
+    return this.#unpublished
   }
 
   get turns(): readonly TurnMetrics[] {
@@ -417,8 +423,10 @@ export class CallSession {
   /** Adds to the timeline; high-rate entries (marks) stay in memory and are not published live. */
   #record(kind: string, data?: Record<string, unknown>, publish = true): void {
     const entry: TimelineEntry = { atMs: Math.round(this.clock() * 10) / 10, kind, ...(data ? { data } : {}) }
-    if (this.#timeline.length < MAX_TIMELINE) this.#timeline.push(entry)
+    const keep = this.#timeline.length < MAX_TIMELINE
+    if (keep) this.#timeline.push(entry)
     if (publish) this.#opts.hub.publish({ type: 'call.timeline', callId: this.id, entry })
+    else if (keep) this.#unpublished.push(entry)
   }
 }
 

@@ -374,7 +374,7 @@ export class CallStore {
       (r) => JSON.parse(r.metrics_json as string) as TurnMetrics
     )
     const events = (
-      this.#stmt('SELECT at_ms, kind, data_json FROM events WHERE call_id = ? ORDER BY id').all(id) as Row[]
+      this.#stmt('SELECT at_ms, kind, data_json FROM events WHERE call_id = ? ORDER BY at_ms, id').all(id) as Row[]
     ).map((r): TimelineEntry => ({
       atMs: r.at_ms as number,
       kind: r.kind as string,

@@ -58,6 +58,10 @@ export async function registerRecords(app: App, overrides: Partial<RecordsOption
   }
   const calls = app.calls
   calls.recorderFactory = (callId) => records.createRecorder(callId)
+  // Marks are too frequent to publish live; the call log gets them when the call ends.
+  calls.on('ended', (session) => {
+    for (const entry of session.unpublishedTimeline) records.store.queueEvent(session.id, entry)
+  })
   calls.profileResolver = async (profileId) => {
     const p = records.store.getProfile(profileId)
     return p ? { id: p.id, mode: p.mode, overrides: p.settings as Partial<Settings> } : undefined
