@@ -23,7 +23,9 @@ export const HealthSchema = z.object({
   services: ServicesSchema,
   tunnel: TunnelStateSchema,
   activeCalls: z.number().int(),
-  publicUrl: z.string().optional()
+  publicUrl: z.string().optional(),
+  /** The Twilio number calls come from and go to (settings, else TWILIO_PHONE_NUMBER). */
+  phoneNumber: z.string().optional()
 })
 export type Health = z.infer<typeof HealthSchema>
 

@@ -32,7 +32,7 @@ describe('control and public listeners', () => {
       controlPort: 0,
       tunnel: false,
       token: 'secret-token',
-      env: { OPENAI_API_KEY: 'sk-test-abcdefghijklmnopqrstuvwxyz123456' },
+      env: { OPENAI_API_KEY: 'sk-test-abcdefghijklmnopqrstuvwxyz123456', TWILIO_PHONE_NUMBER: '+15550001111' },
       logLevel: 'silent'
     })
   })
@@ -51,6 +51,7 @@ describe('control and public listeners', () => {
     expect(health.services.openai).toBe(true)
     expect(health.services.twilio).toBe(false)
     expect(health.activeCalls).toBe(0)
+    expect(health.phoneNumber).toBe('+15550001111')
   })
 
   it('refuses a foreign Host (DNS rebinding) and a foreign Origin', async () => {

@@ -15,6 +15,7 @@ export function registerCoreRoutes(app: App): void {
   const r = app.controlListener.router
   r.get('/api/health', async ({ res }) => {
     const publicUrl = app.publicUrl()
+    const phoneNumber = app.settings.get().twilio.phoneNumber || app.config('TWILIO_PHONE_NUMBER')
     const health: Health = {
       status: 'ok',
       version: app.version,
@@ -22,7 +23,8 @@ export function registerCoreRoutes(app: App): void {
       services: await app.services(),
       tunnel: app.tunnelState(),
       activeCalls: app.activeCalls(),
-      ...(publicUrl ? { publicUrl } : {})
+      ...(publicUrl ? { publicUrl } : {}),
+      ...(phoneNumber ? { phoneNumber } : {})
     }
     sendJson(res, 200, HealthSchema.parse(health))
   })

@@ -18,7 +18,7 @@ const TUNNEL_LABELS = {
 
 export function StatusBar() {
   const health = useAppStore((s) => s.health)
-  const twilioNumber = useAppStore((s) => s.settingsView?.settings.twilio.phoneNumber ?? '')
+  const twilioNumber = useAppStore((s) => s.health?.phoneNumber ?? s.settingsView?.settings.twilio.phoneNumber ?? '')
   return (
     <footer className="status-bar" aria-label="Status" data-testid="status-bar">
       <span className={`sb-item sb-tunnel-${health?.tunnel.status ?? 'off'}`} data-testid="status-tunnel">
