@@ -51,6 +51,33 @@ export type UploadState = z.infer<typeof UploadStateSchema>
 export const TWILIO_CALL_STATUSES = ['queued', 'initiated', 'ringing', 'in-progress', 'completed', 'busy', 'no-answer', 'failed', 'canceled'] as const
 export type TwilioCallStatus = (typeof TWILIO_CALL_STATUSES)[number]
 
+/** What the operator may say about an answering-machine verdict on a live call (POST /api/calls/:id/amd). */
+export const AMD_OVERRIDES = ['human', 'voicemail', 'hangup'] as const
+export type AmdOverride = (typeof AMD_OVERRIDES)[number]
+
+/** Answering-machine detection on a call placed through Twilio with AMD on: the verdict and its timing. */
+export const CallAmdSchema = z.object({
+  /** Twilio MachineDetection the call was placed with. */
+  detection: z.enum(['enable', 'detect-message-end']),
+  /** Twilio's verdict (AnsweredBy), once it arrived. */
+  answeredBy: z.string().optional(),
+  /** How long Twilio took to decide (MachineDetectionDuration), ms. */
+  detectionMs: z.number().optional(),
+  /** When the verdict arrived, call clock ms. */
+  atMs: z.number().optional(),
+  /** When the agent's greeting started going out, call clock ms (absent: the verdict came before any greeting). */
+  greetingStartedAtMs: z.number().optional(),
+  /** Verdict time minus greeting start, ms. */
+  intoGreetingMs: z.number().optional(),
+  /** How much of the greeting the callee had heard when the verdict came (echoed marks), ms. */
+  greetingHeardMs: z.number().optional(),
+  /** What the profile's machine policy did: continue, hangup, leave_message, or skipped (the operator decided first). */
+  action: z.string().optional(),
+  /** The operator's word on it, which wins over the verdict. */
+  override: z.enum(AMD_OVERRIDES).optional()
+})
+export type CallAmd = z.infer<typeof CallAmdSchema>
+
 export const CallSummarySchema = z.object({
   id: z.string(),
   callSid: z.string().optional(),
@@ -68,6 +95,8 @@ export const CallSummarySchema = z.object({
   profileId: z.string().optional(),
   /** Twilio AnsweredBy (human, machine_start, machine_end_beep, fax, unknown…). */
   answeredBy: z.string().optional(),
+  /** Answering-machine detection, on calls placed with it on. */
+  amd: CallAmdSchema.optional(),
   /** Twilio's own call status (status callbacks), for calls placed or taken through Twilio. */
   twilioStatus: z.enum(TWILIO_CALL_STATUSES).optional(),
   outcome: z.enum(CALL_OUTCOMES).optional(),

@@ -1,6 +1,6 @@
 /** Telephony in the control API: placing and hanging up Twilio calls, Voice SDK tokens, contacts import, the tunnel. */
 import { z } from 'zod'
-import { TWILIO_CALL_STATUSES } from './calls.js'
+import { AMD_OVERRIDES, TWILIO_CALL_STATUSES } from './calls.js'
 import { AGENT_MODES } from './modes.js'
 import { ProfileSettingsSchema } from './profiles.js'
 
@@ -58,6 +58,22 @@ export const HangupResultSchema = z.object({
   alreadyEnded: z.boolean()
 })
 export type HangupResult = z.infer<typeof HangupResultSchema>
+
+/**
+ * POST /api/calls/:id/amd: the operator overrides the answering-machine verdict. `human`: stop any voicemail or
+ * hang-up in progress and let the agent go on; `voicemail`: leave the profile's voicemail now; `hangup`: end the call.
+ */
+export const AmdOverrideSchema = z.object({ action: z.enum(AMD_OVERRIDES) }).strict()
+export type AmdOverrideRequest = z.infer<typeof AmdOverrideSchema>
+
+export const AmdOverrideResultSchema = z.object({
+  callId: z.string(),
+  action: z.enum(AMD_OVERRIDES),
+  /** A voicemail or hang-up under way was stopped (`human`). */
+  stopped: z.boolean(),
+  status: z.enum(TWILIO_CALL_STATUSES)
+})
+export type AmdOverrideResult = z.infer<typeof AmdOverrideResultSchema>
 
 /** GET /api/calls/:id/twilio: Twilio's view of a call. */
 export const TwilioCallViewSchema = z.object({

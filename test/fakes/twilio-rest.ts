@@ -79,6 +79,10 @@ export interface CallScript {
   answeredBy?: string
   /** Delay before the AMD callback, ms. Default 50. */
   amdAfterMs?: number
+  /** MachineDetectionDuration in the AMD callback, ms. Default 1830. */
+  machineDetectionMs?: number
+  /** Send no AMD callback on its own: the test sends it with `sendAmd` when it wants. */
+  manualAmd?: boolean
   /** What the callee says on the stream; then it hangs up unless `stayOnLine`. */
   caller?: CallerSegment[]
   stayOnLine?: boolean
@@ -389,18 +393,26 @@ export class FakeTwilio extends EventEmitter<{
     if (TERMINAL.has(call.status)) return
     const amd = this.#param(call, 'MachineDetection')
     const amdCallback = this.#param(call, 'AsyncAmdStatusCallback')
-    if (amd && this.#param(call, 'AsyncAmd') === 'true' && amdCallback) {
+    if (amd && this.#param(call, 'AsyncAmd') === 'true' && amdCallback && !script.manualAmd) {
       await new Promise((r) => setTimeout(r, script.amdAfterMs ?? 50))
-      call.answeredBy = script.answeredBy ?? 'human'
-      await this.sendWebhook(amdCallback, {
-        AccountSid: this.accountSid,
-        CallSid: call.sid,
-        AnsweredBy: call.answeredBy,
-        MachineDetectionDuration: '1830'
-      })
+      await this.sendAmd(call.sid, script.answeredBy ?? 'human', script.machineDetectionMs)
     }
     if (script.caller && call.media && !TERMINAL.has(call.status)) await call.media.play(script.caller)
     if (!script.stayOnLine) await this.#end(call)
+  }
+
+  /** Posts the async AMD callback for a call that asked for AMD (signed, to its AsyncAmdStatusCallback). */
+  async sendAmd(callSid: string, answeredBy: string, machineDetectionMs = 1830): Promise<SentWebhook> {
+    const call = this.calls.get(callSid)
+    const url = call && this.#param(call, 'AsyncAmdStatusCallback')
+    if (!call || !url) throw new Error(`fake twilio: call ${callSid} did not ask for async AMD`)
+    call.answeredBy = answeredBy
+    return this.sendWebhook(url, {
+      AccountSid: this.accountSid,
+      CallSid: call.sid,
+      AnsweredBy: answeredBy,
+      MachineDetectionDuration: String(machineDetectionMs)
+    })
   }
 
   /** The callee hangs up now. */

@@ -1,6 +1,6 @@
 /** Twilio's view of each call we placed or answered: status by callback, AMD result, per-call stream token. */
 import { randomBytes, timingSafeEqual } from 'node:crypto'
-import type { CallOutcome, CallState, CallSummary, TwilioCallStatus } from '../../shared/calls.js'
+import type { AmdOverride, CallAmd, CallOutcome, CallState, CallSummary, TwilioCallStatus } from '../../shared/calls.js'
 import { TWILIO_CALL_STATUSES } from '../../shared/calls.js'
 import type { AgentMode } from '../../shared/modes.js'
 import type { AmdPolicy, ProfileSettings } from '../../shared/profiles.js'
@@ -21,6 +21,12 @@ export interface TrackedCall {
   sequence: number
   answeredBy?: string
   amd?: AmdPolicy
+  /** Twilio MachineDetection the call was placed with (AMD on). */
+  machineDetection?: CallAmd['detection']
+  /** The AMD verdict's timing and what was done about it, for the summary. */
+  amdResult?: Omit<CallAmd, 'detection' | 'answeredBy' | 'override'>
+  /** The operator's override of the verdict. */
+  amdOverride?: AmdOverride
   record: boolean
   metadata: Record<string, string>
   customer?: Record<string, string>
@@ -68,10 +74,14 @@ function isMachine(answeredBy: string | undefined): boolean {
   return !!answeredBy && (answeredBy.startsWith('machine') || answeredBy === 'fax')
 }
 
-export function outcomeOf(call: Pick<TrackedCall, 'status' | 'answeredBy'>): CallOutcome | undefined {
+export function outcomeOf(call: Pick<TrackedCall, 'status' | 'answeredBy' | 'amdOverride'>): CallOutcome | undefined {
   switch (call.status) {
-    case 'completed':
-      return isMachine(call.answeredBy) ? 'answering_machine' : 'completed'
+    case 'completed': {
+      // The operator's word wins over the verdict; hanging up says nothing about who answered.
+      const machine =
+        call.amdOverride === 'human' ? false : call.amdOverride === 'voicemail' ? true : isMachine(call.answeredBy)
+      return machine ? 'answering_machine' : 'completed'
+    }
     case 'busy':
       return 'busy'
     case 'no-answer':
@@ -178,6 +188,16 @@ export function summaryOf(call: TrackedCall, session: CallSummary | undefined): 
     ...(call.to ? { to: call.to } : {}),
     ...(call.profileId ? { profileId: call.profileId } : {}),
     ...(call.answeredBy ? { answeredBy: call.answeredBy } : {}),
+    ...(call.machineDetection
+      ? {
+          amd: {
+            detection: call.machineDetection,
+            ...(call.answeredBy ? { answeredBy: call.answeredBy } : {}),
+            ...call.amdResult,
+            ...(call.amdOverride ? { override: call.amdOverride } : {})
+          }
+        }
+      : {}),
     twilioStatus: call.status,
     state,
     ...(terminal && call.endedAt && !base.endedAt ? { endedAt: call.endedAt.toISOString() } : {}),

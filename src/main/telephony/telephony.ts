@@ -1,11 +1,19 @@
 /** Telephony: places and hangs up Twilio calls, answers Twilio's webhooks with TwiML, tracks each call's Twilio status. */
 import { randomUUID } from 'node:crypto'
-import type { CallSummary, TwilioCallStatus } from '../../shared/calls.js'
+import type { AmdOverride, CallAmd, CallSummary, TwilioCallStatus } from '../../shared/calls.js'
+import type { TimelineEntry } from '../../shared/events.js'
 import { CallbenchError } from '../../shared/errors.js'
 import { isAgentMode, type AgentMode } from '../../shared/modes.js'
 import { AmdPolicySchema, type AmdPolicy, type Profile } from '../../shared/profiles.js'
 import type { Settings } from '../../shared/settings.js'
-import { isE164, type HangupResult, type MachineDetection, type PlaceCallResult, type TwilioCallView } from '../../shared/telephony.js'
+import {
+  isE164,
+  type AmdOverrideResult,
+  type HangupResult,
+  type MachineDetection,
+  type PlaceCallResult,
+  type TwilioCallView
+} from '../../shared/telephony.js'
 import type { z } from 'zod'
 import type { PlaceCallSchema } from '../../shared/telephony.js'
 import type { Agent } from '../agents/agent.js'
@@ -29,10 +37,32 @@ import { connectStreamTwiml, emptyTwiml, hangupTwiml, sayAndHangupTwiml } from '
 
 export type PlaceCallInput = z.output<typeof PlaceCallSchema>
 
+/** One live session, as telephony needs it (a CallSession). */
+export interface LiveCall {
+  agent: Agent
+  stopPlayback(reason?: string): void
+  end(reason: string): Promise<void>
+  summary(): CallSummary
+  /** The session's timeline (its greeting's `reply.start`, echoed marks), on its clock. */
+  readonly timeline: readonly TimelineEntry[]
+  /** Milliseconds since the session started: the timeline's clock. */
+  clock(): number
+  /** Takes back a hang-up after playout; false when none is pending. */
+  cancelHangup(): boolean
+}
+
 /** The live calls, as telephony needs them (the CallRegistry). */
 export interface LiveCalls {
   prewarm(callId: string, mode: AgentMode | undefined, ctx: PrewarmContext): Promise<void>
-  get(id: string): { agent: Agent; stopPlayback(reason?: string): void; end(reason: string): Promise<void>; summary(): CallSummary } | undefined
+  get(id: string): LiveCall | undefined
+}
+
+/** A voicemail being left on a call; `cancelled` once the operator says a person answered after all. */
+interface VoicemailRun {
+  via: 'agent' | 'twiml' | undefined
+  cancelled: boolean
+  /** The voicemail asked the session to hang up after it played. */
+  hangupRequested: boolean
 }
 
 export interface TelephonyOptions {
@@ -65,6 +95,22 @@ function isMachine(answeredBy: string | undefined): boolean {
   return !!answeredBy && (answeredBy.startsWith('machine') || answeredBy === 'fax')
 }
 
+/**
+ * Where an AMD verdict at `atMs` falls against the agent's greeting (the session's first reply): when the
+ * greeting started, how long after that the verdict came, and how much of it the callee had heard by then.
+ */
+export function greetingTiming(timeline: readonly TimelineEntry[], atMs: number): Pick<CallAmd, 'greetingStartedAtMs' | 'intoGreetingMs' | 'greetingHeardMs'> {
+  const start = timeline.find((e) => e.kind === 'reply.start' && e.atMs <= atMs)
+  const replyId = start?.data?.replyId
+  if (!start || typeof replyId !== 'string') return {}
+  let heardMs = 0
+  for (const e of timeline) {
+    if (e.atMs > atMs) break
+    if (e.kind === 'mark.played' && e.data?.replyId === replyId && typeof e.data.atReplyMs === 'number') heardMs = e.data.atReplyMs
+  }
+  return { greetingStartedAtMs: start.atMs, intoGreetingMs: Math.round(atMs - start.atMs), greetingHeardMs: heardMs }
+}
+
 function toView(call: TrackedCall | undefined, remote: Awaited<ReturnType<ReturnType<TwilioClient['calls']>['fetch']>> | undefined): TwilioCallView {
   const status = parseStatus(remote?.status) ?? call?.status ?? 'queued'
   const durationS = remote?.duration ? Number(remote.duration) : call?.durationS
@@ -93,6 +139,8 @@ export class Telephony {
   readonly #log: Logger
   /** Latest summary each live session published, so ours never lose its turns and end reason. */
   readonly #sessionSummaries = new Map<string, CallSummary>()
+  /** Voicemails being left, by call id. */
+  readonly #voicemails = new Map<string, VoicemailRun>()
   readonly #unsubscribe: () => void
 
   constructor(opts: TelephonyOptions) {
@@ -130,9 +178,15 @@ export class Telephony {
     this.#opts.hub.publish({ type, call: summaryOf(call, this.#sessionSummaries.get(call.id)) })
   }
 
-  #timeline(call: TrackedCall, kind: string, data: Record<string, unknown>): void {
+  /** The call's clock (ms): the live session's when there is one, so entries line up with its own. */
+  #clock(call: TrackedCall): number {
+    const live = this.#opts.calls.get(call.id)
+    if (live) return Math.round(live.clock() * 10) / 10
     const startedMs = this.#sessionSummaries.get(call.id)?.startedAt
-    const atMs = Date.now() - (startedMs ? Date.parse(startedMs) : call.createdAt.getTime())
+    return Date.now() - (startedMs ? Date.parse(startedMs) : call.createdAt.getTime())
+  }
+
+  #timeline(call: TrackedCall, kind: string, data: Record<string, unknown>, atMs = this.#clock(call)): void {
     this.#opts.hub.publish({ type: 'call.timeline', callId: call.id, entry: { atMs, kind, data } })
   }
 
@@ -171,7 +225,7 @@ export class Telephony {
       ...(input.overrides ? { overrides: input.overrides } : {}),
       status: 'queued',
       sequence: -1,
-      ...(detection !== 'off' ? { amd } : {}),
+      ...(detection !== 'off' ? { amd, machineDetection: detection } : {}),
       record: input.record,
       metadata: input.metadata ?? {},
       createdAt: new Date(),
@@ -409,6 +463,7 @@ export class Telephony {
     this.#log.info('call status', { callId: call.id, status })
     this.#timeline(call, 'twilio.status', { status, ...(form.SipResponseCode ? { sipResponseCode: form.SipResponseCode } : {}) })
     if (isTerminal(status)) {
+      this.#voicemails.delete(call.id)
       // Twilio ends the stream too; ending the session here covers a stream that never says goodbye.
       const live = this.#opts.calls.get(call.id)
       if (live) void live.end('twilio_' + status.replace('-', '_'))
@@ -427,11 +482,21 @@ export class Telephony {
     if (!call || !answeredBy) return emptyTwiml()
     call.answeredBy = answeredBy
     const machine = isMachine(answeredBy)
-    const action = machine ? (call.amd?.onMachine ?? 'continue') : 'continue'
-    this.#log.info('answering machine detection', { callId: call.id, answeredBy, action })
-    this.#timeline(call, 'amd', { answeredBy, action, ...(form.MachineDetectionDuration ? { detectionMs: Number(form.MachineDetectionDuration) } : {}) })
+    // The operator decided before Twilio did: the verdict is shown, the policy is not run.
+    const action = call.amdOverride ? 'skipped' : machine ? (call.amd?.onMachine ?? 'continue') : 'continue'
+    const atMs = this.#clock(call)
+    const live = this.#opts.calls.get(call.id)
+    const detectionMs = Number(form.MachineDetectionDuration)
+    call.amdResult = {
+      atMs,
+      action,
+      ...(form.MachineDetectionDuration && Number.isFinite(detectionMs) ? { detectionMs } : {}),
+      ...(live ? greetingTiming(live.timeline, atMs) : {})
+    }
+    this.#log.info('answering machine detection', { callId: call.id, answeredBy, action, detectionMs: call.amdResult.detectionMs })
+    this.#timeline(call, 'amd', { answeredBy, ...call.amdResult }, atMs)
     this.#publish(call, 'call.updated')
-    if (!machine || isTerminal(call.status)) return emptyTwiml()
+    if (!machine || call.amdOverride || isTerminal(call.status)) return emptyTwiml()
     if (action === 'hangup') {
       await this.hangup(call.id).catch((err: unknown) => this.#log.warn('amd hang-up failed', { callId: call.id, err: err as Error }))
     } else if (action === 'leave_message') {
@@ -442,6 +507,9 @@ export class Telephony {
 
   /** Speaks the profile's message after the beep in the agent's voice, then hangs up once it has played. */
   async #leaveVoicemail(call: TrackedCall): Promise<void> {
+    if (this.#voicemails.has(call.id)) return
+    const run: VoicemailRun = { via: undefined, cancelled: false, hangupRequested: false }
+    this.#voicemails.set(call.id, run)
     const message = call.amd?.message ?? ''
     const live = this.#opts.calls.get(call.id)
     try {
@@ -450,6 +518,7 @@ export class Telephony {
         return
       }
       if (live && live.agent.capabilities.canSay) {
+        run.via = 'agent'
         live.stopPlayback('voicemail')
         const agent = live.agent
         const done = new Promise<void>((resolve) => {
@@ -461,19 +530,69 @@ export class Telephony {
         })
         await agent.say(message)
         await done
+        if (run.cancelled) return
         // The session ends the call once what was sent has played.
+        run.hangupRequested = true
         agent.emit('hangup', 'voicemail_left')
         this.#timeline(call, 'voicemail.left', { via: 'agent' })
         return
       }
       // This engine cannot speak arbitrary text: Twilio's voice reads it, then the call ends.
+      run.via = 'twiml'
       const client = await this.client()
       await client.calls(call.callSid!).update({ twiml: sayAndHangupTwiml(message) })
       this.#timeline(call, 'voicemail.left', { via: 'twiml' })
     } catch (err) {
+      if (run.cancelled) return
       this.#log.warn('voicemail failed', { callId: call.id, err: err as Error })
       await this.hangup(call.id).catch(() => undefined)
     }
+  }
+
+  /**
+   * The operator's word on a call's AMD verdict. `human`: a voicemail being left through the agent stops (its audio
+   * cleared, the hang-up after it taken back) and the agent goes on; `voicemail`: the profile's message is left now,
+   * as the machine policy would; `hangup`: the call ends through Twilio.
+   */
+  async overrideAmd(idOrSid: string, action: AmdOverride): Promise<AmdOverrideResult> {
+    const call = this.tracker.find(idOrSid)
+    if (!call) throw new CallbenchError('call_not_found', 'No Twilio call with that id')
+    if (!call.machineDetection) throw new CallbenchError('unsupported', 'Answering-machine detection is not on for this call')
+    if (isTerminal(call.status)) throw new CallbenchError('call_ended', 'The call has already ended')
+    const run = this.#voicemails.get(call.id)
+    let stopped = false
+    if (action === 'human') {
+      if (run?.via === 'twiml') {
+        throw new CallbenchError('conflict', 'Twilio is already reading the voicemail on this call; it cannot be taken back')
+      }
+      const live = this.#opts.calls.get(call.id)
+      if (run && !run.cancelled) {
+        run.cancelled = true
+        stopped = true
+        if (run.hangupRequested) live?.cancelHangup()
+        live?.stopPlayback('amd_override')
+      }
+    } else if (action === 'voicemail') {
+      if (!call.amd?.message) throw new CallbenchError('not_configured', "This call's profile has no voicemail message")
+    } else if (run && !run.cancelled) {
+      run.cancelled = true
+    }
+    call.amdOverride = action
+    this.#log.info('amd override', { callId: call.id, action, stopped })
+    this.#timeline(call, 'amd.override', { action, stopped, ...(call.answeredBy ? { verdict: call.answeredBy } : {}) })
+    this.#publish(call, 'call.updated')
+    if (action === 'hangup') {
+      const result = await this.hangup(call.id)
+      return { callId: call.id, action, stopped, status: result.status }
+    }
+    if (action === 'voicemail') {
+      if (run && !run.cancelled) return { callId: call.id, action, stopped, status: call.status }
+      this.#voicemails.delete(call.id)
+      void this.#leaveVoicemail(call)
+    } else {
+      this.#voicemails.delete(call.id)
+    }
+    return { callId: call.id, action, stopped, status: call.status }
   }
 
   /** `/twilio/recording`: Twilio-side recording is ready (or absent); the call-records feature takes it from the hub. */

@@ -1,6 +1,6 @@
 /** Telephony wiring: signature gate and Twilio webhooks on the public listener, calls/token/tunnel/contacts on the control API. */
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { PlaceCallSchema } from '../../../shared/telephony.js'
+import { AmdOverrideSchema, PlaceCallSchema } from '../../../shared/telephony.js'
 import type { App } from '../../app.js'
 import { createVoiceToken } from '../../telephony/access-token.js'
 import { InMemoryContacts, NO_PROFILES, type ContactsLookup, type ProfileSource } from '../../telephony/contacts.js'
@@ -110,6 +110,10 @@ export function registerTelephony(app: App, opts: TelephonyWiringOptions): Telep
     sendJson(res, 201, await t.placeCall(input))
   })
   r.post('/api/calls/:id/hangup', async ({ res, params }) => sendJson(res, 200, await t.hangup(params.id!)))
+  r.post('/api/calls/:id/amd', async ({ req, res, params }) => {
+    const { action } = parseWith(AmdOverrideSchema, await readJson(req))
+    sendJson(res, 200, await t.overrideAmd(params.id!, action))
+  })
   r.get('/api/calls/:id/twilio', async ({ res, params }) => sendJson(res, 200, await t.view(params.id!)))
   r.get('/api/twilio/calls', ({ res, url }) => sendJson(res, 200, { calls: t.trackedCalls({ active: url.searchParams.get('active') === '1' }) }))
   r.post('/api/voice-token', async ({ res }) =>
