@@ -90,4 +90,44 @@ describe('console: phone call through the fake Twilio', () => {
     await page.getByTestId('recent-numbers').getByText('+1 555 010 2030').waitFor()
     expect(await page.getByTestId('test-call').textContent()).toBe('Test call +1 555 010 2030')
   })
+
+  it('shows the answering-machine verdict with its timing, and the operator overrides it from the keyboard', async () => {
+    const twilio = server.twilio!
+    const res = await fetch(`${server.controlUrl}/api/calls`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ to: CALLEE, mode: 'echo', machineDetection: 'enable' })
+    })
+    const { callId, callSid } = (await res.json()) as { callId: string; callSid: string }
+    const live = page.locator(`[data-testid="live-call"][data-call-id="${callId}"]`)
+    await live.waitFor()
+    // The verdict while the echo greeting plays.
+    await twilio.runCall(callSid, {
+      answeredBy: 'machine_start',
+      amdAfterMs: 500,
+      machineDetectionMs: 2200,
+      stayOnLine: true
+    })
+    const badge = live.getByTestId('amd-badge')
+    await badge.filter({ hasText: 'AMD: Machine' }).waitFor({ timeout: 10_000 })
+    expect(await live.getByTestId('amd-timing').textContent()).toMatch(
+      /^decided in 2\.2 s · \d+\.\d s into the greeting/
+    )
+
+    // Keyboard: Tab reaches the override buttons in order; Enter on "Human" tells the core a person answered.
+    const human = live.getByTestId('amd-human')
+    await human.focus()
+    await page.keyboard.press('Enter')
+    await live.getByTestId('amd-outcome').filter({ hasText: 'you said human' }).waitFor()
+    expect(await human.getAttribute('aria-pressed')).toBe('true')
+    await page.keyboard.press('Tab')
+    expect(await live.getByTestId('amd-voicemail').evaluate((el) => el === el.ownerDocument.activeElement)).toBe(true)
+    await page.screenshot({ path: join(RESULTS_DIR, 'console-amd.png') })
+    expect(twilio.calls.get(callSid)!.status).toBe('in-progress')
+
+    await page.keyboard.press('Tab')
+    await page.keyboard.press('Enter')
+    await live.getByTestId('call-state').filter({ hasText: 'Ended' }).waitFor({ timeout: 10_000 })
+    expect(twilio.requestsTo('POST', `/Calls/${callSid}.json`).map((r) => r.params)).toEqual([{ Status: 'completed' }])
+  })
 })

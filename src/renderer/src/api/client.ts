@@ -16,6 +16,8 @@ import {
   type VoiceSettingsPatch,
   ErrorBodySchema,
   HangupResultSchema,
+  AmdOverrideResultSchema,
+  type AmdOverrideResult,
   HealthSchema,
   PlaceCallResultSchema,
   ProfileListSchema,
@@ -93,6 +95,8 @@ export interface ApiClient {
   addNote(id: string, note: CallNoteInput, signal?: AbortSignal): Promise<CallNoteResult>
   placeCall(request: PlaceCallRequest, signal?: AbortSignal): Promise<PlaceCallResult>
   hangup(id: string, signal?: AbortSignal): Promise<HangupResult>
+  /** The operator's word on a call's answering-machine verdict. */
+  overrideAmd(id: string, action: AmdOverrideResult['action'], signal?: AbortSignal): Promise<AmdOverrideResult>
   voiceToken(signal?: AbortSignal): Promise<VoiceToken>
   tunnel(signal?: AbortSignal): Promise<TunnelView>
   startTunnel(signal?: AbortSignal): Promise<TunnelState>
@@ -188,6 +192,8 @@ export function createApiClient(conn: Connection, fetchImpl: FetchLike = (i, ini
       request('POST', `/api/calls/${id(callId)}/notes`, CallNoteResultSchema, { body, signal }),
     placeCall: (body, signal) => request('POST', '/api/calls', PlaceCallResultSchema, { body, signal }),
     hangup: (callId, signal) => request('POST', `/api/calls/${id(callId)}/hangup`, HangupResultSchema, { signal }),
+    overrideAmd: (callId, action, signal) =>
+      request('POST', `/api/calls/${id(callId)}/amd`, AmdOverrideResultSchema, { body: { action }, signal }),
     voiceToken: (signal) => request('POST', '/api/voice-token', VoiceTokenSchema, { signal }),
     tunnel: (signal) => request('GET', '/api/tunnel', TunnelViewSchema, { signal }),
     startTunnel: async (signal) => (await request('POST', '/api/tunnel/start', TunnelResultSchema, { signal })).tunnel,

@@ -5,6 +5,7 @@ import { useAppStore } from '../../store/index.js'
 import { LoopbackStats } from '../loopback/LoopbackStats.js'
 import { NoteForm } from '../notes/NoteForm.js'
 import { VerdictForm } from '../notes/VerdictForm.js'
+import { AmdPanel } from './AmdPanel.js'
 import { CallControls, type LocalLeg } from './CallControls.js'
 import { CallTimer } from './CallTimer.js'
 import { LevelMeter } from './LevelMeter.js'
@@ -59,6 +60,7 @@ export function LiveCall({ callId }: { callId: string }) {
         <LevelMeter callId={callId} side="agent" />
       </div>
       {loopback && <LoopbackStats />}
+      {call?.amd && <AmdPanel callId={callId} ended={ended} />}
       {!ended && <CallControls callId={callId} local={local} />}
       <NoteForm callId={callId} />
       {!ended && state === 'active' && <SayBox callId={callId} />}

@@ -29,6 +29,9 @@ const KIND_LABELS: Record<string, string> = {
   note: 'Bookmark',
   'twilio.status': 'Twilio status',
   amd: 'Answering machine detection',
+  'amd.override': 'AMD override',
+  'voicemail.left': 'Voicemail left',
+  'hangup.cancelled': 'Hang-up taken back',
   truncate: 'Reply truncated',
   speech_started: 'Caller speaking',
   'response.created': 'Response started',
@@ -54,7 +57,12 @@ export function timelineDetail(entry: TimelineEntry): string {
     case 'call.end':
     case 'clear':
     case 'hangup.requested':
+    case 'hangup.cancelled':
       return typeof d.reason === 'string' ? d.reason : ''
+    case 'amd.override':
+      return typeof d.action === 'string' ? d.action : ''
+    case 'voicemail.left':
+      return typeof d.via === 'string' ? `via ${d.via}` : ''
     case 'barge_in':
       return d.playing === true ? 'cut the agent' : 'agent was silent'
     case 'dtmf':
