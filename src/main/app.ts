@@ -19,6 +19,7 @@ import { registerRecords } from './server/routes/records.js'
 import { registerVoices } from './server/routes/voices.js'
 import { registerGather } from './server/routes/gather.js'
 import { registerEngines } from './server/routes/engines.js'
+import { registerListen } from './server/routes/listen.js'
 import type { CallRegistry } from './calls/registry.js'
 import { findResourcesDir } from './resources.js'
 import { SettingsStore } from './settings/settings-store.js'
@@ -183,6 +184,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
   registerTelephony(app, { tunnel: opts.tunnel ?? !opts.publicUrl, cloudflaredPath: opts.cloudflaredPath })
   registerGather(app)
   registerEngines(app)
+  registerListen(app)
   await registerRecords(app)
   registerVoices(app)
 

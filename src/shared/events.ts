@@ -1,6 +1,7 @@
 /** Messages on the events WebSocket (`/api/events`): what the core publishes and what the console may send. */
 import { z } from 'zod'
 import { CallSummarySchema, TranscriptRoleSchema, TurnMetricsSchema, UploadStateSchema } from './calls.js'
+import { CallCostSchema } from './cost.js'
 
 export const LevelsSchema = z.object({
   /** RMS and peak, dBFS, of the last 20 ms–50 ms window. */
@@ -51,6 +52,11 @@ export const ServerEventSchema = z.discriminatedUnion('type', [
   }),
   z.object({ type: z.literal('call.turn'), callId: z.string(), metrics: TurnMetricsSchema }),
   z.object({ type: z.literal('call.timeline'), callId: z.string(), entry: TimelineEntrySchema }),
+  /**
+   * A call's running cost estimate (shared/cost.ts): at most once a second while it changes, and once more with
+   * `final` when the call ends (also kept in the call log as the timeline entry `cost`).
+   */
+  z.object({ type: z.literal('call.cost'), callId: z.string(), cost: CallCostSchema, final: z.boolean() }),
   z.object({ type: z.literal('tunnel.state'), tunnel: TunnelStateSchema }),
   /**
    * Twilio's recording status callback for a call (Twilio-side recording): the call-records feature downloads it.

@@ -42,6 +42,36 @@ export const OpenAiTurnDetectionSchema = z.discriminatedUnion('type', [
   })
 ])
 
+/**
+ * Prices used for the live cost estimate of a call. Defaults are public list prices (USD, 2025) and only an
+ * estimate: plans, regions, volume discounts and taxes change what is actually billed.
+ */
+export const CostRatesSchema = z.object({
+  /** Twilio voice, per minute (billed per started minute); loopback calls have none. US outbound local. */
+  telephonyPerMin: z.number().min(0).default(0.014),
+  /** Twilio Media Streams, per minute of stream (billed per started minute). */
+  mediaStreamPerMin: z.number().min(0).default(0.004),
+  /** OpenAI Realtime (gpt-realtime), per million tokens. */
+  openaiAudioInPer1M: z.number().min(0).default(32),
+  openaiAudioOutPer1M: z.number().min(0).default(64),
+  openaiTextInPer1M: z.number().min(0).default(4),
+  openaiTextOutPer1M: z.number().min(0).default(16),
+  /** Cached input (audio or text) of the Realtime model, per million tokens. */
+  openaiCachedInPer1M: z.number().min(0).default(0.4),
+  /** ElevenLabs Agents, per minute of conversation. */
+  elevenlabsPerMin: z.number().min(0).default(0.1),
+  /** Text to speech (cascade, hybrid), per 1000 characters sent. */
+  ttsPer1kChars: z.number().min(0).default(0.05),
+  /** Speech to text (cascade's Scribe, the Realtime caller transcription), per minute of audio. */
+  sttPerMin: z.number().min(0).default(0.0067),
+  /** The cascade's chat model (gpt-4o-mini), per million tokens. */
+  llmInPer1M: z.number().min(0).default(0.15),
+  llmOutPer1M: z.number().min(0).default(0.6),
+  /** ISO 4217 code the rates are in; shown, never converted. */
+  currency: z.string().min(1).max(8).default('USD')
+})
+export type CostRates = z.infer<typeof CostRatesSchema>
+
 export const SettingsSchema = z.object({
   defaultMode: z.enum(AGENT_MODES).default('echo'),
   vad: VadSettingsSchema.prefault({}),
@@ -98,7 +128,9 @@ export const SettingsSchema = z.object({
     })
     .prefault({}),
   /** IANA time zone for display; empty = the system's. */
-  timeZone: z.string().default('')
+  timeZone: z.string().default(''),
+  /** Rates of the per-call cost estimate. */
+  costs: CostRatesSchema.prefault({})
 })
 export type Settings = z.infer<typeof SettingsSchema>
 

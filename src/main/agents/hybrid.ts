@@ -35,6 +35,7 @@ export class HybridAgent extends EventEmitter<AgentEvents> implements Agent {
   readonly #tts: WarmTts
   readonly #log: Logger
   readonly #replies = new Map<string, SpokenReply>()
+  readonly #ttsReported = new WeakSet<SpokenReply>()
   #current: SpokenReply | undefined
   #call: CallContext | undefined
   #hangupReason: string | undefined
@@ -91,7 +92,10 @@ export class HybridAgent extends EventEmitter<AgentEvents> implements Agent {
 
   async close(): Promise<void> {
     this.#closed = true
-    for (const r of this.#replies.values()) r.cut()
+    for (const r of this.#replies.values()) {
+      r.cut()
+      this.#reportTts(r)
+    }
     this.#tts.close()
     await this.#realtime.close()
   }
@@ -109,10 +113,12 @@ export class HybridAgent extends EventEmitter<AgentEvents> implements Agent {
       this.emit('audio', chunk, reply.id)
     })
     reply.on('done', () => {
+      this.#reportTts(reply)
       if (reply.emittedMs > 0) this.emit('audioEnd', reply.id)
       this.#afterReply()
     })
     reply.on('failed', (err) => {
+      this.#reportTts(reply)
       if (reply.emittedMs > 0) this.emit('audioEnd', reply.id)
       if (!this.#closed) this.#emitError(err)
       this.#afterReply()
@@ -123,11 +129,19 @@ export class HybridAgent extends EventEmitter<AgentEvents> implements Agent {
     return r
   }
 
+  /** The characters sent to TTS are billed whether or not they were heard: once per reply, when it is over. */
+  #reportTts(r: SpokenReply): void {
+    if (this.#ttsReported.has(r)) return
+    this.#ttsReported.add(r)
+    if (r.sentText.length > 0) this.emit('event', 'usage', { replyId: r.id, ttsChars: r.sentText.length })
+  }
+
   #cut(bargeIn: boolean): void {
     const r = this.#current
     if (!r || !r.playing) return
     if (bargeIn) this.emit('interrupt')
     r.cut()
+    this.#reportTts(r)
     const heard = r.heardText()
     this.emit('event', 'reply.cut', {
       replyId: r.id,

@@ -14,6 +14,7 @@ import {
   buildSystemMessage,
   buildTruncate,
   isBenignError,
+  responseUsage,
   type RealtimeClientEvent,
   type RealtimeServerEvent,
   type TurnDetectionSettings
@@ -114,6 +115,7 @@ export class RealtimeConversation {
       case 'conversation.item.input_audio_transcription.delta':
         return this.#onCallerTranscript(ev.item_id, ev.delta ?? '', false)
       case 'conversation.item.input_audio_transcription.completed':
+        this.#onTranscriptionUsage(ev)
         return this.#onCallerTranscript(ev.item_id, ev.transcript, true)
       case 'conversation.item.input_audio_transcription.failed':
         return this.#timeline('transcription.failed', { itemId: ev.item_id, code: ev.error.code })
@@ -342,6 +344,8 @@ export class RealtimeConversation {
       status: r.status,
       ...(r.status_details?.reason ? { reason: r.status_details.reason } : {})
     })
+    const usage = responseUsage(r.usage, r.output_modalities)
+    if (usage) this.#timeline('usage', { responseId: id, ...usage })
     if (this.#active?.id === id) this.#active = undefined
     this.#dueSinceMs = undefined
     if (r.status === 'failed') {
@@ -367,6 +371,13 @@ export class RealtimeConversation {
     }
     if (next && !this.#hungUp && !this.#active) this.requestResponse(next.instructions, next.toolChoice)
     this.#prune()
+  }
+
+  /** The caller transcription's own usage; billed by duration for some models (by tokens for others: not counted). */
+  #onTranscriptionUsage(ev: Event<'conversation.item.input_audio_transcription.completed'>): void {
+    const u = ev.usage as { type?: string; seconds?: number } | undefined
+    if (u?.type === 'duration' && typeof u.seconds === 'number' && u.seconds > 0)
+      this.#timeline('usage', { itemId: ev.item_id, sttMs: u.seconds * 1000 })
   }
 
   #onServerError(ev: Event<'error'>): void {

@@ -6,6 +6,7 @@ import type {
   RealtimeClientEvent,
   RealtimeError,
   RealtimeFunctionTool,
+  RealtimeResponseUsage,
   RealtimeServerEvent,
   RealtimeSessionCreateRequest,
   ResponseCancelEvent,
@@ -170,4 +171,48 @@ export function parseServerEvent(text: string): RealtimeServerEvent | undefined 
  */
 export function isBenignError(err: RealtimeError): boolean {
   return err.code === 'response_cancel_not_active' || err.message.startsWith('Cancellation failed')
+}
+
+/**
+ * A response's `usage` as cost usage keys (shared/cost.ts). Input token details count cached tokens within
+ * audio and text, so those are taken out and counted apart. Without details (some services and fakes send only
+ * totals) input counts as audio, as our sessions take the caller's audio, and output goes by the response's
+ * modality.
+ */
+export function responseUsage(
+  usage: RealtimeResponseUsage | undefined,
+  outputModalities: ReadonlyArray<'text' | 'audio'> | undefined
+): Record<string, number> | undefined {
+  if (!usage) return undefined
+  const inD = usage.input_token_details
+  const outD = usage.output_token_details
+  const cached = inD?.cached_tokens ?? 0
+  let audioIn: number
+  let textIn: number
+  if (inD && (inD.audio_tokens !== undefined || inD.text_tokens !== undefined)) {
+    const cachedAudio = inD.cached_tokens_details?.audio_tokens ?? 0
+    const cachedText = inD.cached_tokens_details?.text_tokens ?? Math.max(0, cached - cachedAudio)
+    audioIn = Math.max(0, (inD.audio_tokens ?? 0) - cachedAudio)
+    textIn = Math.max(0, (inD.text_tokens ?? 0) - cachedText)
+  } else {
+    audioIn = Math.max(0, (usage.input_tokens ?? 0) - cached)
+    textIn = 0
+  }
+  let audioOut: number
+  let textOut: number
+  if (outD && (outD.audio_tokens !== undefined || outD.text_tokens !== undefined)) {
+    audioOut = outD.audio_tokens ?? 0
+    textOut = outD.text_tokens ?? 0
+  } else {
+    const textOnly = outputModalities !== undefined && !outputModalities.includes('audio')
+    audioOut = textOnly ? 0 : (usage.output_tokens ?? 0)
+    textOut = textOnly ? (usage.output_tokens ?? 0) : 0
+  }
+  return {
+    openaiAudioInTokens: audioIn,
+    openaiTextInTokens: textIn,
+    openaiCachedInTokens: cached,
+    openaiAudioOutTokens: audioOut,
+    openaiTextOutTokens: textOut
+  }
 }

@@ -4,6 +4,8 @@ import { CallbenchError } from '../../shared/errors.js'
 import type { AgentMode } from '../../shared/modes.js'
 import type { CallState, CallSummary, TurnMetrics } from '../../shared/calls.js'
 import type { TimelineEntry } from '../../shared/events.js'
+import type { CallCost } from '../../shared/cost.js'
+import { CostRatesSchema, type CostRates } from '../../shared/settings.js'
 import type { Agent, TranscriptEvent } from '../agents/agent.js'
 import { TWILIO_FRAME_BYTES } from '../audio/format.js'
 import { Framer } from '../audio/framer.js'
@@ -14,6 +16,7 @@ import { buildClear, buildMark, buildMedia, type ParsedMessage } from '../teleph
 import { agentToCaller, callerToAgent, type Converter } from './convert.js'
 import { Playout } from './playout.js'
 import type { CallRecorder } from './recorder.js'
+import { UsageMeter } from './usage.js'
 
 /** The socket side of a Media Stream, as the session needs it. */
 export interface MediaTransport {
@@ -40,6 +43,18 @@ export interface CallSessionOptions {
   meta?: Record<string, unknown>
   /** Called once the call has fully ended. */
   onEnded?: (session: CallSession) => void
+  /** Rates of the cost estimate, read when it is computed (default: the settings' defaults). */
+  costRates?: () => CostRates
+}
+
+/**
+ * Hears the call as the recorder does: each caller frame with the agent frame playing at that moment (undefined
+ * when none). Called synchronously on the media path with buffers it must not keep: copy what it needs.
+ */
+export interface AudioListener {
+  frame(callerFrame: Uint8Array, agentFrame: Uint8Array | undefined, frameIndex: number): void
+  /** The call ended; the listener has been removed. */
+  end(): void
 }
 
 /** Levels go to the console at most this often (ms of caller audio). */
@@ -86,6 +101,8 @@ export class CallSession {
   readonly #timeline: TimelineEntry[] = []
   readonly #unpublished: TimelineEntry[] = []
   readonly #turns: TurnMetrics[] = []
+  readonly #listeners = new Set<AudioListener>()
+  readonly #usage: UsageMeter
   #state: CallState = 'active'
   #endReason: string | undefined
   #endedAt: Date | undefined
@@ -110,9 +127,17 @@ export class CallSession {
     this.#log = opts.log.child({ callId: opts.id })
     this.#toAgent = callerToAgent(opts.agent.input)
     this.#toCaller = agentToCaller(opts.agent.output)
+    const defaultRates = opts.costRates ? undefined : CostRatesSchema.parse({})
+    this.#usage = new UsageMeter({
+      clock: this.clock,
+      telephony: opts.direction !== 'loopback',
+      rates: opts.costRates ?? (() => defaultRates!),
+      publish: (cost, final) => opts.hub.publish({ type: 'call.cost', callId: this.id, cost, final })
+    })
     this.#bindAgent()
     opts.hub.publish({ type: 'call.started', call: this.summary() })
     this.#record('call.start', { mode: opts.mode, direction: opts.direction, ...(opts.meta ?? {}) })
+    this.#usage.start()
   }
 
   /** Milliseconds since the call started: the one clock of the timeline and the metrics. */
@@ -133,6 +158,24 @@ export class CallSession {
 
   get turns(): readonly TurnMetrics[] {
     return this.#turns
+  }
+
+  /** The cost estimate so far (final once the call has ended). */
+  cost(): CallCost {
+    return this.#usage.cost()
+  }
+
+  /** Starts feeding `listener` the call's audio (listen-in); nothing is done per frame while there is none. */
+  addAudioListener(listener: AudioListener): void {
+    if (this.#state === 'ended') {
+      listener.end()
+      return
+    }
+    this.#listeners.add(listener)
+  }
+
+  removeAudioListener(listener: AudioListener): void {
+    this.#listeners.delete(listener)
   }
 
   summary(): CallSummary {
@@ -217,6 +260,16 @@ export class CallSession {
     }
     await Promise.allSettled([this.agent.close(), this.#opts.recorder?.close()])
     this.agent.removeAllListeners()
+    // After the engine closed (its last usage is in), before call.ended: the call log keeps it.
+    this.#record('cost', { ...this.#usage.finish() })
+    for (const l of this.#listeners) {
+      try {
+        l.end()
+      } catch (err) {
+        this.#log.warn('audio listener failed at call end', { err: err as Error })
+      }
+    }
+    this.#listeners.clear()
     this.#state = 'ended'
     this.#endedAt = new Date()
     this.#log.info('call ended', { reason, turns: this.#turns.length, framesIn: this.stats.framesIn, framesLost: this.stats.framesLost })
@@ -231,6 +284,7 @@ export class CallSession {
     // One caller frame of time has passed: Twilio played one agent frame meanwhile.
     const agentFrame = this.#playout.take()
     this.#opts.recorder?.write(payload, agentFrame)
+    if (this.#listeners.size > 0) this.#tellListeners(payload, agentFrame)
     this.#callerMeter.addUlaw(payload)
     if (agentFrame) this.#agentMeter.addUlaw(agentFrame)
     else this.#agentMeter.addSilence(payload.length)
@@ -240,6 +294,18 @@ export class CallSession {
       this.agent.pushAudio(this.#toAgent ? this.#toAgent(payload) : payload)
     } catch (err) {
       this.#agentError(err)
+    }
+  }
+
+  #tellListeners(callerFrame: Uint8Array, agentFrame: Uint8Array | undefined): void {
+    for (const l of this.#listeners) {
+      try {
+        l.frame(callerFrame, agentFrame, this.stats.framesIn)
+      } catch (err) {
+        // A broken listener must not break the call: drop it.
+        this.#listeners.delete(l)
+        this.#log.warn('audio listener failed', { err: err as Error })
+      }
     }
   }
 
@@ -262,7 +328,10 @@ export class CallSession {
     a.on('interrupt', () => this.#bargeIn())
     a.on('transcript', (t) => this.#transcript(t))
     a.on('turn', (m) => this.#turn(m))
-    a.on('event', (name, data) => this.#record(name, data))
+    a.on('event', (name, data) => {
+      if (name === 'usage') this.#usage.add(data)
+      this.#record(name, data)
+    })
     a.on('error', (err) => this.#agentError(err))
     a.on('failed', (err) => this.#fail(err))
     a.on('hangup', (reason) => this.hangupAfterPlayout(reason))

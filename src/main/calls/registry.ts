@@ -274,6 +274,7 @@ export class CallRegistry extends EventEmitter<{ started: [CallSession]; ended: 
       apologyPrompt: await loadPrompt(this.#opts.resourcesDir, 'apology').catch(() => new Uint8Array(0)),
       ...(recorder ? { recorder } : {}),
       meta,
+      costRates: () => this.#opts.settings().costs,
       onEnded: (ended) => {
         this.#sessions.delete(callId)
         this.#recent.unshift(ended.summary())

@@ -1,13 +1,21 @@
 /** One HTTP listener with a router, WebSocket upgrade routes and per-request error handling. */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import { WebSocketServer, type WebSocket } from 'ws'
-import { CallbenchError } from '../../shared/errors.js'
+import { CallbenchError, httpStatusOf } from '../../shared/errors.js'
 import type { Logger } from '../log.js'
 import { sendError } from './http.js'
 import { Router } from './router.js'
 
-export type UpgradeHandler = (ws: WebSocket, req: IncomingMessage, url: URL) => void
+export type UpgradeHandler = (ws: WebSocket, req: IncomingMessage, url: URL, params: Record<string, string>) => void
+
+/** Runs after the gate and before the upgrade; throws a CallbenchError (404…) to refuse it with that status. */
+export type UpgradeCheck = (req: IncomingMessage, url: URL, params: Record<string, string>) => void | Promise<void>
+
+interface UpgradeRoute {
+  handler: UpgradeHandler
+  check: UpgradeCheck | undefined
+}
 
 /** Decides whether a request may proceed; throws a CallbenchError (401/403…) if not. */
 export type Gate = (req: IncomingMessage, url: URL, kind: 'http' | 'upgrade') => void | Promise<void>
@@ -29,7 +37,9 @@ export interface ListenerOptions {
 
 export class Listener {
   readonly router = new Router()
-  readonly #upgrades = new Map<string, UpgradeHandler>()
+  readonly #upgrades = new Map<string, UpgradeRoute>()
+  /** Upgrade paths with `:param` segments. */
+  readonly #upgradeRoutes = new Router<UpgradeRoute>()
   readonly #server: Server
   readonly #wss: WebSocketServer
   readonly #opts: ListenerOptions
@@ -51,8 +61,10 @@ export class Listener {
     })
   }
 
-  ws(path: string, handler: UpgradeHandler): this {
-    this.#upgrades.set(path, handler)
+  /** A WebSocket endpoint; `path` may have `:param` segments (exact paths win). */
+  ws(path: string, handler: UpgradeHandler, check?: UpgradeCheck): this {
+    if (path.includes('/:')) this.#upgradeRoutes.get(path, { handler, check })
+    else this.#upgrades.set(path, { handler, check })
     return this
   }
 
@@ -108,15 +120,19 @@ export class Listener {
     socket.on('error', () => socket.destroy())
     try {
       const url = this.#url(req)
-      const handler = this.#upgrades.get(url.pathname)
-      if (!handler) throw new CallbenchError('not_found', 'Not found')
+      const exact = this.#upgrades.get(url.pathname)
+      const match = exact ? undefined : this.#upgradeRoutes.match('GET', url.pathname)
+      const route = exact ?? (typeof match === 'object' ? match.handler : undefined)
+      if (!route) throw new CallbenchError('not_found', 'Not found')
+      const params = typeof match === 'object' ? match.params : {}
       await this.#opts.gate?.(req, url, 'upgrade')
-      this.#wss.handleUpgrade(req, socket, head, (ws) => handler(ws, req, url))
+      await route.check?.(req, url, params)
+      this.#wss.handleUpgrade(req, socket, head, (ws) => route.handler(ws, req, url, params))
     } catch (err) {
       const e = err instanceof CallbenchError ? err : new CallbenchError('internal', 'Internal error')
-      const status = { unauthorized: 401, forbidden: 403, not_found: 404, rate_limited: 429 }[e.code as string] ?? 400
+      const status = httpStatusOf(e.code)
       this.#opts.log.warn('upgrade refused', { listener: this.#opts.name, status, path: req.url?.split('?')[0] })
-      const text = { 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 429: 'Too Many Requests' }[status] ?? 'Bad Request'
+      const text = STATUS_CODES[status] ?? 'Bad Request'
       socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`)
     }
   }

@@ -10,34 +10,35 @@ export interface RouteContext {
 
 export type RouteHandler = (ctx: RouteContext) => Promise<void> | void
 
-interface Route {
+interface Route<H> {
   method: string
   parts: string[]
-  handler: RouteHandler
+  handler: H
 }
 
-export class Router {
-  readonly #routes: Route[] = []
+/** `H` is the handler type: HTTP handlers by default, WebSocket upgrade handlers on the listeners' upgrade table. */
+export class Router<H = RouteHandler> {
+  readonly #routes: Route<H>[] = []
 
-  add(method: string, path: string, handler: RouteHandler): this {
+  add(method: string, path: string, handler: H): this {
     this.#routes.push({ method: method.toUpperCase(), parts: path.split('/').filter(Boolean), handler })
     return this
   }
-  get(path: string, h: RouteHandler): this {
+  get(path: string, h: H): this {
     return this.add('GET', path, h)
   }
-  post(path: string, h: RouteHandler): this {
+  post(path: string, h: H): this {
     return this.add('POST', path, h)
   }
-  put(path: string, h: RouteHandler): this {
+  put(path: string, h: H): this {
     return this.add('PUT', path, h)
   }
-  delete(path: string, h: RouteHandler): this {
+  delete(path: string, h: H): this {
     return this.add('DELETE', path, h)
   }
 
   /** The matching handler and params, `'method'` when only the method is wrong, or undefined. */
-  match(method: string, pathname: string): { handler: RouteHandler; params: Record<string, string> } | 'method' | undefined {
+  match(method: string, pathname: string): { handler: H; params: Record<string, string> } | 'method' | undefined {
     const segs = pathname.split('/').filter(Boolean)
     let methodMismatch = false
     for (const route of this.#routes) {
