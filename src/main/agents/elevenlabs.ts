@@ -229,6 +229,8 @@ export class ElevenLabsAgent extends EventEmitter<AgentEvents> implements Agent 
       inputFormat: inName,
       outputFormat: outName
     })
+    // Agents are billed per minute of conversation: the bridge meters it by the call clock from here to the end.
+    this.#queueOrEmit('event', 'usage', { clocked: 'elevenlabsAgentMs' })
     if (inName !== ULAW_8000 || outName !== ULAW_8000) {
       this.#log.warn('elevenlabs agent formats need conversion', { inputFormat: inName, outputFormat: outName })
       this.#queueOrEmit('event', 'elevenlabs.format_warning', {
