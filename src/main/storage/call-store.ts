@@ -1,17 +1,35 @@
 /** The call log in SQLite (node:sqlite, WAL): the one module that writes it. Live-call writes are queued and batched. */
 import { randomUUID } from 'node:crypto'
-import { DatabaseSync, type StatementSync } from 'node:sqlite'
-import type { CallSummary, TurnMetrics, UploadState } from '../../shared/calls.js'
+import type { DatabaseSync, StatementSync } from 'node:sqlite'
+import type { CallList } from '../../shared/api.js'
+import type { CallSummary, TurnMetrics } from '../../shared/calls.js'
+import { CallbenchError } from '../../shared/errors.js'
 import type { TimelineEntry } from '../../shared/events.js'
 import type { Profile, ProfileInput } from '../../shared/profiles.js'
-import type { CallList } from '../../shared/api.js'
 import type { CallListFilter, Contact, TranscriptSegment } from '../../shared/records.js'
-import { CallbenchError } from '../../shared/errors.js'
 import type { Logger } from '../log.js'
+import { CallQueries, type CallRecord } from './call-queries.js'
+import {
+  openCallLogDatabase,
+  type CallMeta,
+  type RecordingRow,
+  type Row,
+  type TwilioRecordingRow,
+  type UploadRow
+} from './call-store-schema.js'
 import { numberKey } from './contacts-csv.js'
-import { buildHistoryWhere, digitsOf } from './history-query.js'
-import { migrate } from './migrations.js'
+import { digitsOf } from './history-query.js'
 import { outcomeOf } from './outcome.js'
+import { WriteQueue } from './write-queue.js'
+
+export type { CallRecord } from './call-queries.js'
+export type {
+  CallMeta,
+  RecordingRow,
+  TwilioRecordingRow,
+  TwilioRecordingState,
+  UploadRow
+} from './call-store-schema.js'
 
 export interface CallStoreOptions {
   /** Database file; `:memory:` for tests that need no file. */
@@ -19,51 +37,6 @@ export interface CallStoreOptions {
   /** Queued live-call writes are committed this often, in one transaction. Default 200 ms. */
   flushIntervalMs?: number
   log?: Logger
-}
-
-/** A call's local recording as stored. `path` is relative to the data folder. */
-export interface RecordingRow {
-  callId: string
-  path: string
-  state: 'recording' | 'complete' | 'repaired' | 'missing'
-  bytes: number
-  durationMs: number
-  channels: number
-  sampleRateHz: number
-}
-
-/** Upload bookkeeping beyond what the console sees: where the objects go and the multipart in flight. */
-export interface UploadRow extends UploadState {
-  callId: string
-  keyPrefix?: string
-  /** `{key, uploadId}` of a multipart upload that may be left on the server, aborted before a retry. */
-  multipart?: { key: string; uploadId: string }
-}
-
-export type TwilioRecordingState = 'pending' | 'downloaded' | 'uploaded' | 'done' | 'failed'
-
-export interface TwilioRecordingRow {
-  recordingSid: string
-  callSid: string
-  callId?: string
-  state: TwilioRecordingState
-  localPath?: string
-  bytes?: number
-  s3Key?: string
-  error?: string
-  attempts: number
-}
-
-/** What the history detail reads for one call. */
-export interface CallRecord {
-  call: CallSummary
-  turns: TurnMetrics[]
-  transcript: TranscriptSegment[]
-  events: TimelineEntry[]
-  settings?: Record<string, unknown>
-  profile?: Record<string, unknown>
-  recording?: RecordingRow
-  upload?: UploadRow
 }
 
 type Op =
@@ -75,50 +48,28 @@ type Op =
   | { t: 'meta'; callId: string; meta: CallMeta }
   | { t: 'answered'; callId: string; answeredBy: string }
 
-type Row = Record<string, unknown>
-
-/** What a call runs with, captured at its start. */
-export interface CallMeta {
-  /** Effective settings (profile overrides applied). */
-  settings?: Record<string, unknown>
-  profileId?: string
-  /** The profile as it was when the call started. */
-  profile?: Record<string, unknown>
-}
-
-const SUMMARY_COLUMNS = `c.*, r.path AS rec_path, u.state AS up_state, u.percent AS up_percent, u.url AS up_url,
-  u.error AS up_error, u.attempts AS up_attempts, u.updated_at AS up_updated_at`
-const SUMMARY_JOINS = 'LEFT JOIN recordings r ON r.call_id = c.id LEFT JOIN uploads u ON u.call_id = c.id'
-
 export class CallStore {
   readonly db: DatabaseSync
   readonly #log: Logger | undefined
-  readonly #flushIntervalMs: number
   readonly #stmts = new Map<string, StatementSync>()
-  #queue: Op[] = []
-  #timer: NodeJS.Timeout | undefined
+  readonly #writes: WriteQueue<Op>
+  readonly #queries: CallQueries
   #closed = false
   #failedWrites = 0
 
   private constructor(db: DatabaseSync, opts: CallStoreOptions) {
     this.db = db
     this.#log = opts.log
-    this.#flushIntervalMs = opts.flushIntervalMs ?? 200
+    this.#writes = new WriteQueue<Op>({
+      intervalMs: opts.flushIntervalMs ?? 200,
+      commit: (ops) => this.#commit(ops),
+      canCommit: () => this.db.isOpen
+    })
+    this.#queries = new CallQueries((sql) => this.#stmt(sql))
   }
 
   static open(opts: CallStoreOptions): CallStore {
-    const db = new DatabaseSync(opts.path, { timeout: 5_000 })
-    try {
-      db.exec('PRAGMA journal_mode = WAL')
-      // WAL + NORMAL: a commit survives a process crash; only an OS crash may lose the last transactions.
-      db.exec('PRAGMA synchronous = NORMAL')
-      db.exec('PRAGMA foreign_keys = ON')
-      migrate(db)
-    } catch (err) {
-      db.close()
-      throw err
-    }
-    return new CallStore(db, opts)
+    return new CallStore(openCallLogDatabase(opts.path), opts)
   }
 
   #stmt(sql: string): StatementSync {
@@ -146,59 +97,42 @@ export class CallStore {
 
   /** call.started / call.updated. */
   queueCall(call: CallSummary): void {
-    this.#enqueue({ t: 'call', call })
+    this.#writes.push({ t: 'call', call })
   }
 
   /** call.ended: the call row's end state. Committed with everything queued before it, at the next flush. */
   queueEnd(call: CallSummary): void {
-    this.#enqueue({ t: 'end', call })
-    this.#scheduleFlush(0)
+    this.#writes.push({ t: 'end', call }, true)
   }
 
   queueEvent(callId: string, entry: TimelineEntry): void {
-    this.#enqueue({ t: 'event', callId, entry })
+    this.#writes.push({ t: 'event', callId, entry })
   }
 
   queueTranscript(callId: string, seg: TranscriptSegment): void {
-    this.#enqueue({ t: 'transcript', callId, seg })
+    this.#writes.push({ t: 'transcript', callId, seg })
   }
 
   queueTurn(callId: string, metrics: TurnMetrics): void {
-    this.#enqueue({ t: 'turn', callId, metrics })
+    this.#writes.push({ t: 'turn', callId, metrics })
   }
 
   /** The settings snapshot and profile a call runs with (from its `call.start` timeline entry). */
   queueMeta(callId: string, meta: CallMeta): void {
-    this.#enqueue({ t: 'meta', callId, meta })
+    this.#writes.push({ t: 'meta', callId, meta })
   }
 
   /** Twilio's answering-machine verdict (AnsweredBy). */
   queueAnsweredBy(callId: string, answeredBy: string): void {
-    this.#enqueue({ t: 'answered', callId, answeredBy })
-  }
-
-  #enqueue(op: Op): void {
-    if (this.#closed) return
-    this.#queue.push(op)
-    this.#scheduleFlush(this.#flushIntervalMs)
-  }
-
-  #scheduleFlush(delayMs: number): void {
-    if (this.#timer && delayMs > 0) return
-    clearTimeout(this.#timer)
-    // Even "now" is a timer: call.ended is published from inside the session, never write on its stack.
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined
-      this.flush()
-    }, delayMs)
-    this.#timer.unref()
+    this.#writes.push({ t: 'answered', callId, answeredBy })
   }
 
   /** Commits every queued write in one transaction. Reads call it first, so they always see what was published. */
   flush(): void {
-    if (this.#queue.length === 0 || !this.db.isOpen) return
-    const ops = this.#queue
-    this.#queue = []
+    this.#writes.flush()
+  }
+
+  #commit(ops: Op[]): void {
     this.#tx(() => {
       for (const op of ops) {
         try {
@@ -338,87 +272,38 @@ export class CallStore {
     return (r?.answered_by as string | null) ?? undefined
   }
 
-  // ---- queries ----
+  // ---- history and detail (reads see every write published before them) ----
 
   listCalls(filter: CallListFilter): CallList {
     this.flush()
-    const { where, params } = buildHistoryWhere(filter)
-    const total = Number((this.#stmt(`SELECT COUNT(*) AS n FROM calls c ${where}`).get(...params) as Row).n)
-    const rows = this.#stmt(
-      `SELECT ${SUMMARY_COLUMNS} FROM calls c ${SUMMARY_JOINS} ${where} ORDER BY c.started_at_ms DESC, c.id DESC LIMIT ? OFFSET ?`
-    ).all(...params, filter.pageSize, (filter.page - 1) * filter.pageSize) as Row[]
-    return { calls: rows.map(toSummary), total, page: filter.page, pageSize: filter.pageSize }
+    return this.#queries.listCalls(filter)
   }
 
   getCallSummary(id: string): CallSummary | undefined {
     this.flush()
-    const row = this.#stmt(`SELECT ${SUMMARY_COLUMNS} FROM calls c ${SUMMARY_JOINS} WHERE c.id = ?`).get(id) as
-      Row | undefined
-    return row ? toSummary(row) : undefined
+    return this.#queries.getCallSummary(id)
   }
 
   /** The call with the given Twilio CallSid, most recent first. */
   findByCallSid(callSid: string): CallSummary | undefined {
     this.flush()
-    const row = this.#stmt(
-      `SELECT ${SUMMARY_COLUMNS} FROM calls c ${SUMMARY_JOINS} WHERE c.call_sid = ? ORDER BY c.started_at_ms DESC LIMIT 1`
-    ).get(callSid) as Row | undefined
-    return row ? toSummary(row) : undefined
+    return this.#queries.findByCallSid(callSid)
   }
 
   getCall(id: string): CallRecord | undefined {
-    const call = this.getCallSummary(id)
-    if (!call) return undefined
-    const base = this.#stmt('SELECT settings_json, profile_json FROM calls WHERE id = ?').get(id) as Row
-    const turns = (this.#stmt('SELECT metrics_json FROM turns WHERE call_id = ? ORDER BY turn').all(id) as Row[]).map(
-      (r) => JSON.parse(r.metrics_json as string) as TurnMetrics
-    )
-    const events = (
-      this.#stmt('SELECT at_ms, kind, data_json FROM events WHERE call_id = ? ORDER BY at_ms, id').all(id) as Row[]
-    ).map((r): TimelineEntry => ({
-      atMs: r.at_ms as number,
-      kind: r.kind as string,
-      ...(r.data_json ? { data: JSON.parse(r.data_json as string) as Record<string, unknown> } : {})
-    }))
-    const recording = this.getRecording(id)
-    const upload = this.getUpload(id)
-    return {
-      call,
-      turns,
-      transcript: this.getTranscript(id),
-      events,
-      ...(base.settings_json ? { settings: JSON.parse(base.settings_json as string) as Record<string, unknown> } : {}),
-      ...(base.profile_json ? { profile: JSON.parse(base.profile_json as string) as Record<string, unknown> } : {}),
-      ...(recording ? { recording } : {}),
-      ...(upload ? { upload } : {})
-    }
+    this.flush()
+    return this.#queries.getCall(id)
   }
 
   getTranscript(id: string): TranscriptSegment[] {
     this.flush()
-    return (
-      this.#stmt('SELECT at_ms, role, text, correction FROM transcript WHERE call_id = ? ORDER BY id').all(id) as Row[]
-    ).map((r): TranscriptSegment => ({
-      atMs: r.at_ms as number,
-      role: r.role as TranscriptSegment['role'],
-      text: r.text as string,
-      ...(r.correction ? { correction: true } : {})
-    }))
+    return this.#queries.getTranscript(id)
   }
 
   /** Calls a crash left open (no end written): to be marked interrupted at startup. */
   openCalls(): Array<{ id: string; startedAtMs: number; lastEventAtMs: number }> {
     this.flush()
-    return (
-      this.#stmt(
-        `SELECT c.id, c.started_at_ms, (SELECT MAX(at_ms) FROM events e WHERE e.call_id = c.id) AS last_ms
-         FROM calls c WHERE c.state <> 'ended'`
-      ).all() as Row[]
-    ).map((r) => ({
-      id: r.id as string,
-      startedAtMs: r.started_at_ms as number,
-      lastEventAtMs: (r.last_ms as number | null) ?? 0
-    }))
+    return this.#queries.openCalls()
   }
 
   markInterrupted(id: string, durationMs: number): void {
@@ -465,24 +350,12 @@ export class CallStore {
   }
 
   getRecording(callId: string): RecordingRow | undefined {
-    const r = this.#stmt('SELECT * FROM recordings WHERE call_id = ?').get(callId) as Row | undefined
-    if (!r) return undefined
-    return {
-      callId,
-      path: r.path as string,
-      state: r.state as RecordingRow['state'],
-      bytes: r.bytes as number,
-      durationMs: r.duration_ms as number,
-      channels: r.channels as number,
-      sampleRateHz: r.sample_rate_hz as number
-    }
+    return this.#queries.getRecording(callId)
   }
 
   /** Recordings still marked as being written (a crash left them open). */
   openRecordings(): RecordingRow[] {
-    return (this.#stmt("SELECT call_id FROM recordings WHERE state = 'recording'").all() as Row[])
-      .map((r) => this.getRecording(r.call_id as string))
-      .filter((r): r is RecordingRow => !!r)
+    return this.#queries.openRecordings()
   }
 
   // ---- uploads ----
@@ -509,15 +382,12 @@ export class CallStore {
   }
 
   getUpload(callId: string): UploadRow | undefined {
-    const r = this.#stmt('SELECT * FROM uploads WHERE call_id = ?').get(callId) as Row | undefined
-    return r ? toUploadRow(r) : undefined
+    return this.#queries.getUpload(callId)
   }
 
   /** Uploads a restart must take up again: queued, cut off while uploading, or failed on a retryable error. */
   pendingUploads(): UploadRow[] {
-    return (
-      this.#stmt("SELECT * FROM uploads WHERE state IN ('queued', 'uploading') ORDER BY updated_at").all() as Row[]
-    ).map(toUploadRow)
+    return this.#queries.pendingUploads()
   }
 
   // ---- Twilio-side recordings ----
@@ -546,29 +416,21 @@ export class CallStore {
   }
 
   getTwilioRecording(recordingSid: string): TwilioRecordingRow | undefined {
-    const r = this.#stmt('SELECT * FROM twilio_recordings WHERE recording_sid = ?').get(recordingSid) as Row | undefined
-    return r ? toTwilioRow(r) : undefined
+    return this.#queries.getTwilioRecording(recordingSid)
   }
 
   twilioRecordingsOf(callId: string): TwilioRecordingRow[] {
-    return (this.#stmt('SELECT * FROM twilio_recordings WHERE call_id = ?').all(callId) as Row[]).map(toTwilioRow)
+    return this.#queries.twilioRecordingsOf(callId)
   }
 
   pendingTwilioRecordings(): TwilioRecordingRow[] {
-    return (
-      this.#stmt(
-        "SELECT * FROM twilio_recordings WHERE state NOT IN ('done', 'failed') ORDER BY created_at"
-      ).all() as Row[]
-    ).map(toTwilioRow)
+    return this.#queries.pendingTwilioRecordings()
   }
 
   // ---- contacts ----
 
   lookupContact(number: string): Contact | undefined {
-    const key = numberKey(number)
-    if (!key) return undefined
-    const r = this.#stmt('SELECT * FROM contacts WHERE number = ?').get(key) as Row | undefined
-    return r ? toContact(r) : undefined
+    return this.#queries.lookupContact(number)
   }
 
   /** Inserts or replaces contacts by number, in one transaction. */
@@ -594,9 +456,7 @@ export class CallStore {
   }
 
   listContacts(limit = 500, offset = 0): Contact[] {
-    return (this.#stmt('SELECT * FROM contacts ORDER BY name LIMIT ? OFFSET ?').all(limit, offset) as Row[]).map(
-      toContact
-    )
+    return this.#queries.listContacts(limit, offset)
   }
 
   deleteContact(number: string): boolean {
@@ -606,12 +466,11 @@ export class CallStore {
   // ---- agent profiles ----
 
   listProfiles(): Profile[] {
-    return (this.#stmt('SELECT * FROM profiles ORDER BY name, id').all() as Row[]).map(toProfile)
+    return this.#queries.listProfiles()
   }
 
   getProfile(id: string): Profile | undefined {
-    const r = this.#stmt('SELECT * FROM profiles WHERE id = ?').get(id) as Row | undefined
-    return r ? toProfile(r) : undefined
+    return this.#queries.getProfile(id)
   }
 
   createProfile(input: ProfileInput): Profile {
@@ -645,109 +504,12 @@ export class CallStore {
   /** Commits what is queued and closes the database. */
   close(): void {
     if (this.#closed) return
-    clearTimeout(this.#timer)
+    this.#writes.close()
     try {
       this.flush()
     } finally {
       this.#closed = true
       this.db.close()
     }
-  }
-}
-
-function toSummary(r: Row): CallSummary {
-  const opt = <T>(v: unknown): T | undefined => (v === null || v === undefined ? undefined : (v as T))
-  const s: CallSummary = {
-    id: r.id as string,
-    direction: r.direction as CallSummary['direction'],
-    mode: r.mode as CallSummary['mode'],
-    state: r.state as CallSummary['state'],
-    startedAt: r.started_at as string,
-    turns: r.turn_count as number,
-    hasRecording: r.rec_path !== null && r.rec_path !== undefined
-  }
-  const callSid = opt<string>(r.call_sid)
-  if (callSid) s.callSid = callSid
-  const from = opt<string>(r.from_number)
-  if (from) s.from = from
-  const to = opt<string>(r.to_number)
-  if (to) s.to = to
-  const endedAt = opt<string>(r.ended_at)
-  if (endedAt) s.endedAt = endedAt
-  const endReason = opt<string>(r.end_reason)
-  if (endReason) s.endReason = endReason
-  const median = opt<number>(r.median_turn_ms)
-  if (median !== undefined) s.medianTurnMs = median
-  const profileId = opt<string>(r.profile_id)
-  if (profileId) s.profileId = profileId
-  const answeredBy = opt<string>(r.answered_by)
-  if (answeredBy) s.answeredBy = answeredBy
-  const outcome = opt<CallSummary['outcome']>(r.outcome)
-  if (outcome) s.outcome = outcome
-  const durationMs = opt<number>(r.duration_ms)
-  if (durationMs !== undefined) s.durationMs = durationMs
-  if (r.up_state) {
-    s.upload = {
-      state: r.up_state as UploadState['state'],
-      updatedAt: r.up_updated_at as string,
-      attempts: r.up_attempts as number,
-      ...(r.up_percent !== null ? { percent: r.up_percent as number } : {}),
-      ...(r.up_url ? { url: r.up_url as string } : {}),
-      ...(r.up_error ? { error: r.up_error as string } : {})
-    }
-  }
-  return s
-}
-
-function toUploadRow(r: Row): UploadRow {
-  return {
-    callId: r.call_id as string,
-    state: r.state as UploadState['state'],
-    updatedAt: r.updated_at as string,
-    attempts: r.attempts as number,
-    ...(r.percent !== null ? { percent: r.percent as number } : {}),
-    ...(r.url ? { url: r.url as string } : {}),
-    ...(r.error ? { error: r.error as string } : {}),
-    ...(r.key_prefix ? { keyPrefix: r.key_prefix as string } : {}),
-    ...(r.multipart_json ? { multipart: JSON.parse(r.multipart_json as string) as UploadRow['multipart'] } : {})
-  }
-}
-
-function toTwilioRow(r: Row): TwilioRecordingRow {
-  return {
-    recordingSid: r.recording_sid as string,
-    callSid: r.call_sid as string,
-    state: r.state as TwilioRecordingState,
-    attempts: r.attempts as number,
-    ...(r.call_id ? { callId: r.call_id as string } : {}),
-    ...(r.local_path ? { localPath: r.local_path as string } : {}),
-    ...(r.bytes !== null ? { bytes: r.bytes as number } : {}),
-    ...(r.s3_key ? { s3Key: r.s3_key as string } : {}),
-    ...(r.error ? { error: r.error as string } : {})
-  }
-}
-
-function toContact(r: Row): Contact {
-  const { '@number': display, ...fields } = r.fields_json
-    ? (JSON.parse(r.fields_json as string) as Record<string, string>)
-    : {}
-  return {
-    number: display ?? (r.number as string),
-    name: r.name as string,
-    ...(r.company ? { company: r.company as string } : {}),
-    ...(r.notes ? { notes: r.notes as string } : {}),
-    ...(Object.keys(fields).length ? { fields } : {})
-  }
-}
-
-function toProfile(r: Row): Profile {
-  return {
-    id: r.id as string,
-    name: r.name as string,
-    mode: r.mode as Profile['mode'],
-    settings: JSON.parse(r.settings_json as string) as Profile['settings'],
-    amd: JSON.parse(r.amd_json as string) as Profile['amd'],
-    createdAt: r.created_at as string,
-    updatedAt: r.updated_at as string
   }
 }

@@ -1,0 +1,53 @@
+/** Writes held and committed in batches: one commit per interval, never on the stack of the code that queued them. */
+
+export interface WriteQueueOptions<Op> {
+  /** Queued writes are committed this often, ms. */
+  intervalMs: number
+  /** Commits one batch (one transaction), the ops in the order they were queued. */
+  commit: (ops: Op[]) => void
+  /** False keeps the ops queued (the database is not open). */
+  canCommit: () => boolean
+}
+
+export class WriteQueue<Op> {
+  readonly #opts: WriteQueueOptions<Op>
+  #ops: Op[] = []
+  #timer: NodeJS.Timeout | undefined
+  #closed = false
+
+  constructor(opts: WriteQueueOptions<Op>) {
+    this.#opts = opts
+  }
+
+  /** Queues a write for the next batch; `soon` commits the batch at the next turn of the event loop instead. */
+  push(op: Op, soon = false): void {
+    if (this.#closed) return
+    this.#ops.push(op)
+    this.#schedule(soon ? 0 : this.#opts.intervalMs)
+  }
+
+  /** Commits what is queued now. */
+  flush(): void {
+    if (this.#ops.length === 0 || !this.#opts.canCommit()) return
+    const ops = this.#ops
+    this.#ops = []
+    this.#opts.commit(ops)
+  }
+
+  /** Stops the timer and takes no more writes; what is queued stays for a last `flush()`. */
+  close(): void {
+    clearTimeout(this.#timer)
+    this.#closed = true
+  }
+
+  #schedule(delayMs: number): void {
+    if (this.#timer && delayMs > 0) return
+    clearTimeout(this.#timer)
+    // Even "now" is a timer: call.ended is published from inside the session, never write on its stack.
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined
+      this.flush()
+    }, delayMs)
+    this.#timer.unref()
+  }
+}
