@@ -7,7 +7,7 @@ import { decodeUlaw } from '../audio/g711.js'
 import type { Logger } from '../log.js'
 import { elevenLabsFrom, hasElevenLabsKey, type ElevenLabsConnection } from '../speech/elevenlabs-client.js'
 import { DEFAULT_TTS_MODEL, DEFAULT_VOICE_ID, TtsInputStream } from '../speech/elevenlabs-tts.js'
-import { ChatConversation, openAiFrom } from '../speech/llm.js'
+import { ChatConversation, openAiFrom, type ChatUsage } from '../speech/llm.js'
 import { SpokenReply, WarmTts } from '../speech/spoken-reply.js'
 import { ScribeTranscriber } from '../speech/stt.js'
 import { createVad, type CreateVadOptions, type VadStream } from '../vad/index.js'
@@ -27,6 +27,7 @@ interface Reply {
   abort: AbortController
   llmText: string
   historyDone: boolean
+  ttsReported: boolean
 }
 
 export interface CascadeDeps {
@@ -58,6 +59,8 @@ export class CascadeAgent extends EventEmitter<AgentEvents> implements Agent {
   #turns = 0
   /** Bumped at each speech start: a turn whose transcript comes back after it is merged into the next. */
   #turnToken = 0
+  /** Stream time the current turn's STT audio starts at (the padded onset), ms. */
+  #sttFromMs = 0
   #closed = false
 
   constructor(deps: AgentDeps, io: CascadeDeps) {
@@ -140,6 +143,7 @@ export class CascadeAgent extends EventEmitter<AgentEvents> implements Agent {
     if (r) {
       r.abort.abort()
       r.spoken.cut()
+      this.#reportTts(r)
     }
     this.#tts.close()
     this.#stt.close()
@@ -177,6 +181,7 @@ export class CascadeAgent extends EventEmitter<AgentEvents> implements Agent {
     const r = this.#reply
     // Speech over a reply still playing or still being generated: the caller wins.
     if (r && r.spoken.playing) this.#cut(r, 'barge_in', true)
+    this.#sttFromMs = Math.max(e.paddedStartMs, this.#streamBytes / BYTES_PER_MS - RING_MS, 0)
     this.#stt.begin(this.#recall(e.paddedStartMs))
     void this.#tts.ensure().catch(() => undefined)
   }
@@ -188,6 +193,7 @@ export class CascadeAgent extends EventEmitter<AgentEvents> implements Agent {
     const nowStreamMs = this.#streamBytes / BYTES_PER_MS
     this.emit('event', 'vad.speech_end', { onsetMs: e.onsetMs, lastSpeechMs: e.lastSpeechMs, speechMs: e.speechMs })
     const token = this.#turnToken
+    if (this.#stt.inTurn) this.emit('event', 'usage', { sttMs: Math.max(0, nowStreamMs - this.#sttFromMs) })
     const metrics: Partial<TurnMetrics> = {
       // The caller's stream time mapped onto the call clock at the moment of the decision.
       callerStoppedAtMs: endOfTurnAtMs - (nowStreamMs - e.lastSpeechMs),
@@ -223,7 +229,7 @@ export class CascadeAgent extends EventEmitter<AgentEvents> implements Agent {
 
   #newReply(kind: string): Reply {
     const spoken = new SpokenReply(`${kind}-${++this.#replySeq}`, this.#tts.take(), () => this.#now())
-    const reply: Reply = { spoken, abort: new AbortController(), llmText: '', historyDone: false }
+    const reply: Reply = { spoken, abort: new AbortController(), llmText: '', historyDone: false, ttsReported: false }
     spoken.on('audio', (chunk) => this.emit('audio', chunk, spoken.id))
     spoken.on('done', () => this.#finish(reply))
     spoken.on('failed', (err) => this.#abandon(reply, err))
@@ -243,7 +249,14 @@ export class CascadeAgent extends EventEmitter<AgentEvents> implements Agent {
     })
     const llmStartAtMs = this.#now()
     try {
-      for await (const delta of chat.stream(r.abort.signal)) {
+      const onUsage = (u: ChatUsage) =>
+        this.emit('event', 'usage', {
+          replyId: spoken.id,
+          llmInTokens: u.promptTokens,
+          llmOutTokens: u.completionTokens,
+          ...(u.estimated ? { estimated: true } : {})
+        })
+      for await (const delta of chat.stream(r.abort.signal, { onUsage })) {
         if (spoken.isCut) return
         if (!r.llmText) {
           metrics.llmFirstTokenMs = this.#now() - llmStartAtMs
@@ -320,7 +333,16 @@ export class CascadeAgent extends EventEmitter<AgentEvents> implements Agent {
     if (this.#reply === r) this.#reply = undefined
   }
 
+  /** The characters sent to TTS are billed whether or not they were heard: once per reply, when it is over. */
+  #reportTts(r: Reply): void {
+    if (r.ttsReported) return
+    r.ttsReported = true
+    const chars = r.spoken.sentText.length
+    if (chars > 0) this.emit('event', 'usage', { replyId: r.spoken.id, ttsChars: chars })
+  }
+
   #keepInHistory(r: Reply, text: string): void {
+    this.#reportTts(r)
     if (r.historyDone) return
     r.historyDone = true
     if (text && this.#chat) this.#chat.add('assistant', text)

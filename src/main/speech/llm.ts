@@ -41,6 +41,16 @@ export interface ChatOptions {
 
 export type ChatRole = 'user' | 'assistant' | 'system'
 
+/** Tokens one streamed reply used: as the service reported them, or estimated when the stream was cut first. */
+export interface ChatUsage {
+  promptTokens: number
+  completionTokens: number
+  /** Cut before the service's usage chunk: about 4 characters a token. */
+  estimated: boolean
+}
+
+const CHARS_PER_TOKEN = 4
+
 /** One call's conversation with the model. */
 export class ChatConversation {
   readonly #client: OpenAI
@@ -77,8 +87,9 @@ export class ChatConversation {
    * Streams the model's reply to the conversation so far, as text deltas. The reply is not added to the history:
    * the caller adds what was actually spoken (all of it, or the heard part after a barge-in). Aborting `signal`
    * ends the iteration quietly and closes the HTTP request; other failures throw a CallbenchError.
+   * `onUsage` gets the tokens the reply used once it ends, however it ends (the service bills a cut reply too).
    */
-  async *stream(signal: AbortSignal): AsyncGenerator<string> {
+  async *stream(signal: AbortSignal, opts: { onUsage?: (usage: ChatUsage) => void } = {}): AsyncGenerator<string> {
     const messages: ChatCompletionMessageParam[] = [
       { role: 'system', content: this.#opts.instructions },
       ...this.#history.map((m) => ({ role: m.role, content: m.content }) as ChatCompletionMessageParam)
@@ -90,6 +101,7 @@ export class ChatConversation {
           model: this.#opts.model,
           messages,
           stream: true,
+          ...(opts.onUsage ? { stream_options: { include_usage: true } } : {}),
           max_completion_tokens: this.#opts.maxTokens,
           ...(this.#opts.temperature !== undefined ? { temperature: this.#opts.temperature } : {})
         },
@@ -99,14 +111,25 @@ export class ChatConversation {
       if (signal.aborted) return
       throw llmError(err)
     }
+    let reported: ChatUsage | undefined
+    let replyChars = 0
     try {
       for await (const chunk of stream) {
+        if (chunk.usage) {
+          const u = chunk.usage
+          reported = { promptTokens: u.prompt_tokens, completionTokens: u.completion_tokens, estimated: false }
+        }
         const delta = chunk.choices[0]?.delta?.content
-        if (delta) yield delta
+        if (delta) {
+          replyChars += delta.length
+          yield delta
+        }
       }
     } catch (err) {
       if (signal.aborted) return
       throw llmError(err)
+    } finally {
+      opts.onUsage?.(reported ?? estimateUsage(messages, replyChars))
     }
   }
 
@@ -122,6 +145,16 @@ export class ChatConversation {
     } finally {
       signal?.removeEventListener('abort', onAbort)
     }
+  }
+}
+
+function estimateUsage(messages: readonly ChatCompletionMessageParam[], replyChars: number): ChatUsage {
+  let promptChars = 0
+  for (const m of messages) promptChars += typeof m.content === 'string' ? m.content.length : 0
+  return {
+    promptTokens: Math.ceil(promptChars / CHARS_PER_TOKEN),
+    completionTokens: Math.ceil(replyChars / CHARS_PER_TOKEN),
+    estimated: true
   }
 }
 
