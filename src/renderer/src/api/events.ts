@@ -221,6 +221,12 @@ export class EventsConnection {
         state.addTimeline(event.callId, event.entry)
         this.log(event.type, 'debug', `Call ${event.callId}: ${event.entry.kind}`)
         return
+      case 'call.cost':
+        // Up to once a second per call: into the store, into the log only at the end.
+        state.setCost(event.callId, event.cost)
+        if (event.final)
+          this.log(event.type, 'debug', `Call ${event.callId}: estimated cost ${event.cost.total.toFixed(4)}`)
+        return
       case 'upload.progress':
         state.setUpload(event.callId, event.upload)
         this.log(

@@ -3,6 +3,7 @@
 import type { StateCreator } from 'zustand/vanilla'
 import type { CallSummary, TurnMetrics, UploadState } from '../../../shared/calls.js'
 import type { Levels, TimelineEntry } from '../../../shared/events.js'
+import type { CallCost } from '../../../shared/cost.js'
 import type { AppState } from './index.js'
 import {
   addNote,
@@ -21,6 +22,8 @@ export interface CallsSlice {
   live: Record<string, LiveCallData>
   /** Upload progress by call id (upload.progress events). */
   uploads: Record<string, UploadState>
+  /** The latest cost estimate by call id (call.cost events). */
+  costs: Record<string, CallCost>
   /** The call the call view shows. */
   focusCallId: string | null
   upsertCall(call: CallSummary): void
@@ -30,6 +33,7 @@ export interface CallsSlice {
   addTurn(callId: string, metrics: TurnMetrics): void
   addNote(callId: string, note: CallNote): void
   setUpload(callId: string, upload: UploadState): void
+  setCost(callId: string, cost: CallCost): void
   focusCall(callId: string | null): void
 }
 
@@ -42,6 +46,7 @@ export const createCallsSlice: StateCreator<AppState, [], [], CallsSlice> = (set
   levels: {},
   live: {},
   uploads: {},
+  costs: {},
   focusCallId: null,
   upsertCall: (call) =>
     set((s) => ({
@@ -57,5 +62,6 @@ export const createCallsSlice: StateCreator<AppState, [], [], CallsSlice> = (set
   addTurn: (callId, metrics) => set((s) => withLive(s, callId, (d) => applyTurn(d, metrics))),
   addNote: (callId, note) => set((s) => withLive(s, callId, (d) => addNote(d, note))),
   setUpload: (callId, upload) => set((s) => ({ uploads: { ...s.uploads, [callId]: upload } })),
+  setCost: (callId, cost) => set((s) => ({ costs: { ...s.costs, [callId]: cost } })),
   focusCall: (callId) => set({ focusCallId: callId })
 })

@@ -1,4 +1,4 @@
-// One call: facts, the recording with its timeline, the transcript (a line seeks), events, notes, export and S3.
+// One call: facts, cost, the recording with its timeline, the transcript (a line seeks), events, notes, export and S3.
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react'
 import type { CallDetail } from '../../../../shared/api.js'
 import type { TimelineEntry } from '../../../../shared/events.js'
@@ -6,6 +6,8 @@ import { AGENT_MODE_LABELS } from '../../../../shared/modes.js'
 import { formatDateTime } from '../../../../shared/time-format.js'
 import { useConsole } from '../../console-context.js'
 import { appStore, useAppStore } from '../../store/index.js'
+import { CallCostSchema, formatCost, type CallCost } from '../../../../shared/cost.js'
+import { CostBreakdown, costTitle } from '../live-call/CostLine.js'
 import { formatOffsetMs, timelineDetail, timelineLabel } from '../live-call/format.js'
 import { DIRECTION_LABELS, formatDuration, otherParty, outcomeLabel } from './call-format.js'
 import { CallNotes } from './CallNotes.js'
@@ -63,6 +65,7 @@ export function CallPage({ callId }: { callId: string }) {
   // Notes added on this page arrive as events before the call log has written them: show them at once.
   const liveTimeline = useAppStore((s) => s.live[callId]?.timeline)
   const events = useMemo(() => mergeNotes(detail?.events ?? [], liveTimeline ?? []), [detail, liveTimeline])
+  const cost = useMemo(() => costOf(events), [events])
   const model = useMemo(
     () => (detail ? buildTimeline({ ...detail, events }, wav?.durationMs ?? detail.recording?.durationMs) : null),
     [detail, events, wav]
@@ -136,6 +139,15 @@ export function CallPage({ callId }: { callId: string }) {
               </>
             )}
           </dl>
+          {cost && (
+            <details className="cost-line" data-testid="call-page-cost" data-total={cost.total}>
+              <summary title={costTitle(cost)}>
+                Estimated cost <strong>{formatCost(cost.total, cost.currency)}</strong>
+              </summary>
+              <CostBreakdown cost={cost} />
+              <p className="muted">Priced with the rates in Settings when the call ended; an estimate, not a bill.</p>
+            </details>
+          )}
           <UploadControl callId={callId} upload={detail.upload ?? call.upload} />
         </section>
       )}
@@ -189,6 +201,16 @@ export function CallPage({ callId }: { callId: string }) {
       )}
     </div>
   )
+}
+
+/** The call's final cost estimate: its last `cost` timeline entry. */
+function costOf(events: readonly TimelineEntry[]): CallCost | null {
+  for (let i = events.length - 1; i >= 0; i--) {
+    if (events[i]!.kind !== 'cost') continue
+    const parsed = CallCostSchema.safeParse(events[i]!.data)
+    return parsed.success ? parsed.data : null
+  }
+  return null
 }
 
 /** The call log's events plus notes and verdicts seen live and not yet in it, in time order. */

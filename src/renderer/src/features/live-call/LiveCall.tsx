@@ -1,4 +1,4 @@
-// The call shown: state and timer, both level meters, controls, notes, the say box, and the verdict once it ends.
+// The call shown: state, timer, cost, meters, controls, listen-in, notes, the say box, and the verdict once it ends.
 import { useShallow } from 'zustand/react/shallow'
 import { AGENT_MODE_LABELS } from '../../../../shared/modes.js'
 import { useAppStore } from '../../store/index.js'
@@ -8,7 +8,9 @@ import { VerdictForm } from '../notes/VerdictForm.js'
 import { AmdPanel } from './AmdPanel.js'
 import { CallControls, type LocalLeg } from './CallControls.js'
 import { CallTimer } from './CallTimer.js'
+import { CostLine } from './CostLine.js'
 import { LevelMeter } from './LevelMeter.js'
+import { ListenIn } from './ListenIn.js'
 import { SayBox } from './SayBox.js'
 
 const STATE_LABELS = {
@@ -50,6 +52,7 @@ export function LiveCall({ callId }: { callId: string }) {
           <span className="muted">{call.direction === 'inbound' ? call.from : call.to}</span>
         )}
       </div>
+      <CostLine callId={callId} />
       {loopback?.detail && loopback.status === 'failed' && (
         <p className="notice notice-error" role="alert">
           {loopback.detail}
@@ -62,6 +65,7 @@ export function LiveCall({ callId }: { callId: string }) {
       {loopback && <LoopbackStats />}
       {call?.amd && <AmdPanel callId={callId} ended={ended} />}
       {!ended && <CallControls callId={callId} local={local} />}
+      {!ended && state === 'active' && <ListenIn callId={callId} />}
       <NoteForm callId={callId} />
       {!ended && state === 'active' && <SayBox callId={callId} />}
       {ended && call?.endReason && <p className="muted">Ended: {call.endReason}</p>}

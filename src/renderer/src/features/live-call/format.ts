@@ -1,5 +1,6 @@
 // Display helpers for the live call: call-clock offsets and timeline entries in a few words.
 import type { TimelineEntry } from '../../../../shared/events.js'
+import { formatCost, usageFromData } from '../../../../shared/cost.js'
 
 /** Call clock ms → `m:ss.s`. */
 export function formatOffsetMs(ms: number): string {
@@ -40,7 +41,9 @@ const KIND_LABELS: Record<string, string> = {
   verdict: 'Verdict',
   'mark.played': 'Mark played',
   'mark.sent': 'Mark sent',
-  'mark.cleared': 'Mark cleared'
+  'mark.cleared': 'Mark cleared',
+  usage: 'Usage',
+  cost: 'Cost estimate'
 }
 
 export function timelineLabel(entry: TimelineEntry): string {
@@ -79,7 +82,33 @@ export function timelineDetail(entry: TimelineEntry): string {
     case 'engine.failed':
     case 'protocol.error':
       return typeof d.code === 'string' ? d.code : ''
+    case 'cost':
+      return typeof d.total === 'number' && typeof d.currency === 'string' ? formatCost(d.total, d.currency) : ''
+    case 'usage':
+      return usageDetail(d)
     default:
       return ''
   }
+}
+
+const USAGE_UNITS: Record<string, string> = {
+  openaiAudioInTokens: 'audio tokens in',
+  openaiTextInTokens: 'text tokens in',
+  openaiCachedInTokens: 'cached tokens in',
+  openaiAudioOutTokens: 'audio tokens out',
+  openaiTextOutTokens: 'text tokens out',
+  ttsChars: 'TTS chars',
+  llmInTokens: 'LLM tokens in',
+  llmOutTokens: 'LLM tokens out'
+}
+
+/** An engine's usage report in a few words (`120 audio tokens out, 45 TTS chars`, `3.2 s STT`). */
+function usageDetail(d: Record<string, unknown>): string {
+  const parts: string[] = []
+  for (const [key, value] of Object.entries(usageFromData(d))) {
+    if (key === 'sttMs') parts.push(`${(value / 1000).toFixed(1)} s STT`)
+    else if (USAGE_UNITS[key]) parts.push(`${Math.round(value)} ${USAGE_UNITS[key]}`)
+  }
+  if (d.clocked === 'elevenlabsAgentMs') parts.push('agent minutes metered')
+  return parts.join(', ')
 }

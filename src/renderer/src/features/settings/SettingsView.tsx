@@ -1,7 +1,8 @@
-// Settings: keys (never shown back), tunnel, uploads and time zone; and diagnostics (health, event log).
+// Settings: keys (never shown back), cost rates, tunnel, uploads and time zone; and diagnostics (health, event log).
 import type { ReactNode } from 'react'
 import { EventLog } from '../event-log/EventLog.js'
 import { HealthPanel } from '../health/HealthPanel.js'
+import { CostsSection } from './CostsSection.js'
 import { KeysSection } from './KeysSection.js'
 import { StorageSection } from './StorageSection.js'
 import { TunnelSection } from './TunnelSection.js'
@@ -24,6 +25,9 @@ export function SettingsView() {
             Keys are stored by the core and never sent back to this window: you see whether each is set, not what it is.
           </p>
           <KeysSection />
+        </Card>
+        <Card id="costs-title" title="Cost estimate">
+          <CostsSection />
         </Card>
       </div>
       <div className="column">
