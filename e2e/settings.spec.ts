@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { launchChromium } from './support/chromium.js'
-import { startServe, type ServeHandle } from './support/serve.js'
+import { E2E_TWILIO_NUMBER, startServe, type ServeHandle } from './support/serve.js'
 
 const RESULTS_DIR = join(import.meta.dirname, '..', 'test-results')
 const SECRET = 'sk-e2e-never-shown-0123456789wxyz'
@@ -99,5 +99,52 @@ describe('console: settings', () => {
     expect(view.settings.timeZone).toBe('Asia/Tokyo')
     expect(view.settings.s3.autoUpload).toBe(true)
     expect(await page.getByTestId('time-zone').inputValue()).toBe('Asia/Tokyo')
+  })
+})
+
+describe('console: settings, test connection', () => {
+  let server: ServeHandle
+  let browser: Browser
+  let page: Page
+
+  beforeAll(async () => {
+    await mkdir(RESULTS_DIR, { recursive: true })
+    server = await startServe({ twilio: true })
+    server.twilio!.addNumber(E2E_TWILIO_NUMBER)
+    browser = await launchChromium()
+    page = await browser.newPage({ viewport: { width: 1280, height: 1100 } })
+  })
+
+  afterAll(async () => {
+    await browser?.close()
+    await server?.stop()
+  })
+
+  it('tests each service from its key group and says exactly what is wrong, inline', async () => {
+    await page.goto(server.consoleUrl)
+    await page.getByRole('navigation', { name: 'Views' }).getByRole('button', { name: 'Settings' }).click()
+
+    await page.getByRole('button', { name: 'Test Twilio connection' }).click()
+    const twilio = page.getByTestId('test-twilio').getByRole('status')
+    await twilio.waitFor()
+    expect(await page.getByTestId('test-twilio-message').textContent()).toBe(
+      `Connected to Twilio “Callbench test account”; ${E2E_TWILIO_NUMBER} is on the account`
+    )
+    expect(server.twilio!.requestsTo('GET', `/Accounts/${server.twilio!.accountSid}.json`)).toHaveLength(1)
+
+    // Keyboard: the S3 test is a button like any other; no bucket is set, and it says so.
+    const s3 = page.getByRole('button', { name: 'Test S3 connection' })
+    await s3.focus()
+    await page.keyboard.press('Enter')
+    await page.getByTestId('test-s3').getByRole('alert').waitFor()
+    expect(await page.getByTestId('test-s3-message').textContent()).toBe('No S3 bucket is set')
+
+    await page.getByRole('button', { name: 'Test OpenAI connection' }).click()
+    await page.getByTestId('test-openai').getByRole('alert').waitFor()
+    expect(await page.getByTestId('test-openai-message').textContent()).toBe(
+      'OpenAI is not configured: set the API key'
+    )
+    await page.getByRole('heading', { name: 'Keys' }).scrollIntoViewIfNeeded()
+    await page.screenshot({ path: join(RESULTS_DIR, 'console-settings-test-connection.png') })
   })
 })

@@ -20,6 +20,7 @@ import { registerVoices } from './server/routes/voices.js'
 import { registerGather } from './server/routes/gather.js'
 import { registerEngines } from './server/routes/engines.js'
 import { registerListen } from './server/routes/listen.js'
+import { registerServiceTests } from './server/routes/service-test.js'
 import type { CallRegistry } from './calls/registry.js'
 import { findResourcesDir } from './resources.js'
 import { SettingsStore } from './settings/settings-store.js'
@@ -187,6 +188,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
   registerListen(app)
   await registerRecords(app)
   registerVoices(app)
+  registerServiceTests(app)
 
   await publicListener.listen()
   await controlListener.listen()

@@ -433,6 +433,8 @@ export class FakeElevenLabs extends EventEmitter<{ conversation: [FakeConversati
   readonly ttsSockets: TtsSocketRecord[] = []
   /** Scribe speech to text on the same base URL. */
   readonly stt: FakeScribe
+  /** The account's subscription as `GET /v1/user` shows it. */
+  readonly subscription = { tier: 'creator', characterCount: 1234, characterLimit: 100_000, status: 'active' }
   /** What the next TTS stream does: play out, drop after the first chunk, or stall after it. */
   ttsBehaviour: 'normal' | 'drop' | 'stall' = 'normal'
   readonly #opts: ResolvedOptions
@@ -584,6 +586,7 @@ export class FakeElevenLabs extends EventEmitter<{ conversation: [FakeConversati
       } else if (m !== 'GET') return json(res, 405, { detail: 'method not allowed' })
       return json(res, 200, agentView(agent))
     }
+    if (m === 'GET' && url.pathname === '/v1/user') return json(res, 200, this.#user())
     if (m === 'GET' && url.pathname === '/v1/voices') return json(res, 200, { voices: this.voices })
     if (m === 'GET' && parts[0] === 'v1' && parts[1] === 'voices' && parts.length === 3) {
       const voice = this.voices.find((v) => v.voice_id === parts[2])
@@ -594,6 +597,39 @@ export class FakeElevenLabs extends EventEmitter<{ conversation: [FakeConversati
       return this.#tts(res, parts[2]!, parts.length === 4 ? 'stream' : 'convert', query, b)
     }
     json(res, 404, { detail: 'not found' })
+  }
+
+  /** `GET /v1/user`: every field the SDK requires (serialization/types/User, SubscriptionResponse). */
+  #user(): Record<string, unknown> {
+    return {
+      user_id: 'user_fake',
+      workspace_id: 'workspace_fake',
+      subscription: {
+        tier: this.subscription.tier,
+        character_count: this.subscription.characterCount,
+        character_limit: this.subscription.characterLimit,
+        max_credit_limit_extension: 0,
+        can_extend_character_limit: false,
+        allowed_to_extend_character_limit: false,
+        voice_slots_used: 0,
+        professional_voice_slots_used: 0,
+        professional_voice_slots_used_in_workspace: 0,
+        voice_limit: 30,
+        voice_add_edit_counter: 0,
+        professional_voice_limit: 1,
+        can_extend_voice_limit: false,
+        can_use_instant_voice_cloning: true,
+        can_use_professional_voice_cloning: false,
+        current_overage: { amount: '0', currency: 'usd' },
+        status: this.subscription.status
+      },
+      is_new_user: false,
+      can_use_delayed_payment_methods: false,
+      is_onboarding_completed: true,
+      is_onboarding_checklist_completed: true,
+      created_at: 1_700_000_000,
+      seat_type: 'workspace_admin'
+    }
   }
 
   async #tts(res: ServerResponse, voiceId: string, kind: TtsRecord['kind'], query: Record<string, string>, body: Record<string, unknown>): Promise<void> {

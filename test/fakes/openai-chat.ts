@@ -20,6 +20,8 @@ export interface FakeChatOptions {
   firstTokenDelayMs?: number
   /** Time between later tokens, ms. Default 0. */
   tokenIntervalMs?: number
+  /** Model ids `GET /v1/models` lists. Default gpt-4o-mini, gpt-realtime and a few others. */
+  models?: string[]
   /** The reply to request `index` (0-based), given its messages. Default "You said: <last user text>." */
   reply?: (messages: ChatMessage[], index: number) => string
 }
@@ -55,6 +57,8 @@ export class FakeOpenAiChat extends EventEmitter<{
   readonly rejected: string[] = []
   firstTokenDelayMs: number
   tokenIntervalMs: number
+  /** What `GET /v1/models` lists; change it to take a model away. */
+  models: string[]
   reply: (messages: ChatMessage[], index: number) => string
   readonly #apiKey: string
   readonly #server: Server
@@ -65,6 +69,7 @@ export class FakeOpenAiChat extends EventEmitter<{
     this.#apiKey = opts.apiKey ?? 'test-key'
     this.firstTokenDelayMs = opts.firstTokenDelayMs ?? 0
     this.tokenIntervalMs = opts.tokenIntervalMs ?? 0
+    this.models = opts.models ?? ['gpt-4o-mini', 'gpt-4o', 'gpt-realtime', 'gpt-realtime-mini', 'whisper-1']
     this.reply =
       opts.reply ??
       ((messages) => `You said: ${[...messages].reverse().find((m) => m.role === 'user')?.content ?? ''}.`)
@@ -134,6 +139,12 @@ export class FakeOpenAiChat extends EventEmitter<{
           code: 'invalid_api_key',
           param: null
         }
+      })
+    }
+    if (req.method === 'GET' && url.pathname === '/v1/models') {
+      return json(res, 200, {
+        object: 'list',
+        data: this.models.map((id) => ({ id, object: 'model', created: 1_700_000_000, owned_by: 'system' }))
       })
     }
     if (req.method !== 'POST' || url.pathname !== '/v1/chat/completions') {

@@ -133,6 +133,8 @@ export class FakeTwilio extends EventEmitter<{
   readonly numbers = new Map<string, FakeNumber>()
   readonly applications = new Map<string, FakeApplication>()
   readonly recordings = new Map<string, Record<string, unknown>>()
+  /** The account as `GET /Accounts/{sid}.json` shows it. */
+  readonly account = { friendlyName: 'Callbench test account', status: 'active' as 'active' | 'suspended' | 'closed', type: 'Full' as 'Full' | 'Trial' }
   /** The next create answers with this error instead (status, Twilio code, message). */
   failNextCreate: { status: number; code: number; message: string } | undefined
   readonly #opts: FakeTwilioOptions
@@ -532,6 +534,20 @@ export class FakeTwilio extends EventEmitter<{
     const expected = 'Basic ' + Buffer.from(`${this.accountSid}:${this.authToken}`).toString('base64')
     if (auth !== expected) return error(401, 20003, 'Authenticate')
 
+    if (url.pathname === `/2010-04-01/Accounts/${this.accountSid}.json` && req.method === 'GET') {
+      return send(200, {
+        sid: this.accountSid,
+        owner_account_sid: this.accountSid,
+        friendly_name: this.account.friendlyName,
+        status: this.account.status,
+        type: this.account.type,
+        auth_token: this.authToken,
+        date_created: rfc2822(new Date(0)),
+        date_updated: rfc2822(new Date(0)),
+        uri: `/2010-04-01/Accounts/${this.accountSid}.json`,
+        subresource_uris: { calls: `/2010-04-01/Accounts/${this.accountSid}/Calls.json` }
+      })
+    }
     const prefix = `/2010-04-01/Accounts/${this.accountSid}/`
     if (!url.pathname.startsWith(prefix)) return notFound()
     const rest = url.pathname.slice(prefix.length)

@@ -18,6 +18,9 @@ import {
   HangupResultSchema,
   AmdOverrideResultSchema,
   type AmdOverrideResult,
+  ServiceTestResultSchema,
+  type ServiceTestResult,
+  type TestableService,
   HealthSchema,
   PlaceCallResultSchema,
   ProfileListSchema,
@@ -82,6 +85,8 @@ export interface ApiClient {
   health(signal?: AbortSignal): Promise<Health>
   settings(signal?: AbortSignal): Promise<SettingsView>
   updateSettings(update: SettingsUpdate, signal?: AbortSignal): Promise<SettingsView>
+  /** Checks one service's saved keys and configuration against the service ("Test connection"). */
+  testService(service: TestableService, signal?: AbortSignal): Promise<ServiceTestResult>
   calls(query?: CallListQuery, signal?: AbortSignal): Promise<CallList>
   call(id: string, signal?: AbortSignal): Promise<CallDetail>
   liveCall(id: string, signal?: AbortSignal): Promise<LiveRegistryView>
@@ -173,6 +178,8 @@ export function createApiClient(conn: Connection, fetchImpl: FetchLike = (i, ini
     health: (signal) => request('GET', '/api/health', HealthSchema, { signal }),
     settings: (signal) => request('GET', '/api/settings', SettingsViewSchema, { signal }),
     updateSettings: (update, signal) => request('PUT', '/api/settings', SettingsViewSchema, { body: update, signal }),
+    testService: (service, signal) =>
+      request('POST', '/api/settings/test', ServiceTestResultSchema, { body: { service }, signal }),
     calls: (query = {}, signal) => {
       const params = new URLSearchParams()
       for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== '') params.set(k, String(v))

@@ -1,15 +1,19 @@
 // Keys by service, entered masked and never shown back (the API only says whether each is set), with what each
-// service needs beside them and a connection test where the API has one.
+// service needs beside them and a connection test that says exactly what is wrong.
 import { useState } from 'react'
 import type { SecretName, Settings } from '../../../../shared/settings.js'
 import { loadEngines, loadVoices, saveSettings } from '../../api/load.js'
 import { useConsole } from '../../console-context.js'
 import { appStore, useAppStore } from '../../store/index.js'
+import type { TestableService } from '../../../../shared/service-test.js'
+import { ConnectionTest } from './ConnectionTest.js'
 import { SecretField } from './SecretField.js'
 
 interface Service {
   id: 'twilio' | 'openai' | 'elevenlabs' | 'aws'
   title: string
+  /** What "Test connection" checks for this group. */
+  test: { service: TestableService; label: string }
   secrets: readonly { name: SecretName; label: string }[]
 }
 
@@ -17,6 +21,7 @@ const SERVICES: readonly Service[] = [
   {
     id: 'twilio',
     title: 'Twilio',
+    test: { service: 'twilio', label: 'Twilio' },
     secrets: [
       { name: 'TWILIO_ACCOUNT_SID', label: 'Account SID' },
       { name: 'TWILIO_AUTH_TOKEN', label: 'Auth token' },
@@ -24,11 +29,22 @@ const SERVICES: readonly Service[] = [
       { name: 'TWILIO_API_KEY_SECRET', label: 'API key secret' }
     ]
   },
-  { id: 'openai', title: 'OpenAI', secrets: [{ name: 'OPENAI_API_KEY', label: 'API key' }] },
-  { id: 'elevenlabs', title: 'ElevenLabs', secrets: [{ name: 'ELEVENLABS_API_KEY', label: 'API key' }] },
+  {
+    id: 'openai',
+    title: 'OpenAI',
+    test: { service: 'openai', label: 'OpenAI' },
+    secrets: [{ name: 'OPENAI_API_KEY', label: 'API key' }]
+  },
+  {
+    id: 'elevenlabs',
+    title: 'ElevenLabs',
+    test: { service: 'elevenlabs', label: 'ElevenLabs' },
+    secrets: [{ name: 'ELEVENLABS_API_KEY', label: 'API key' }]
+  },
   {
     id: 'aws',
     title: 'AWS (S3 uploads)',
+    test: { service: 's3', label: 'S3' },
     secrets: [
       { name: 'AWS_ACCESS_KEY_ID', label: 'Access key id' },
       { name: 'AWS_SECRET_ACCESS_KEY', label: 'Secret access key' },
@@ -62,20 +78,6 @@ export function KeysSection() {
       setStatus((s) => ({
         ...s,
         [service.id]: { kind: 'error', message: err instanceof Error ? err.message : 'Not saved' }
-      }))
-    }
-  }
-
-  const test = async (service: Service) => {
-    setStatus((s) => ({ ...s, [service.id]: { kind: 'ok', message: 'Testing…' } }))
-    try {
-      const list = await api.voices(true)
-      await loadVoices(api, appStore)
-      setStatus((s) => ({ ...s, [service.id]: { kind: 'ok', message: `Connected: ${list.voices.length} voices` } }))
-    } catch (err) {
-      setStatus((s) => ({
-        ...s,
-        [service.id]: { kind: 'error', message: err instanceof Error ? err.message : 'Connection failed' }
       }))
     }
   }
@@ -116,15 +118,14 @@ export function KeysSection() {
               <button type="submit" disabled={Object.keys(pending).length === 0}>
                 Save {service.title} keys
               </button>
-              {service.id === 'elevenlabs' && (
-                <button
-                  type="button"
-                  onClick={() => void test(service)}
-                  disabled={!view.secrets.ELEVENLABS_API_KEY?.set}
-                >
-                  Test connection
-                </button>
-              )}
+              <ConnectionTest
+                service={service.test.service}
+                label={service.test.label}
+                onResult={(r) => {
+                  // A working key lists its voices: the pickers get them at once.
+                  if (r.ok && r.service === 'elevenlabs') void loadVoices(api, appStore)
+                }}
+              />
               {st && (
                 <span
                   className={st.kind === 'ok' ? 'muted' : 'error-text'}
