@@ -13,9 +13,14 @@ export function isBenchMode(value: string): value is BenchMode {
   return (BENCH_MODES as readonly string[]).includes(value)
 }
 
+/** `zero`: the fakes answer at once, so what is left of a turn is ours. `realistic`: they take about as long as the services. */
+export type FakeDelays = 'zero' | 'realistic'
+
 export interface EngineOptions {
   /** End-of-turn silence the server is told to use, ms (the ElevenLabs agent fake uses it too). */
   silenceMs: number
+  /** How long the cascade's fakes take to answer. Default `zero`. */
+  fakeDelays?: FakeDelays
 }
 
 /** What the figures of a mode are computed from, besides the per-call results. */
@@ -40,6 +45,8 @@ export interface EngineFakes {
   figures?(results: readonly CallResult[], ctx: FigureContext): Promise<EngineFigures>
   /** One line on what the fakes have seen so far, for progress during long runs. */
   progress?(): string
+  /** Options every simulated call gets (e.g. a marker byte for audio that must never be heard). */
+  simOptions?: { markerByte?: number }
 }
 
 export async function startEngineFakes(mode: BenchMode, opts: EngineOptions): Promise<EngineFakes> {

@@ -9,6 +9,8 @@ import {
 } from '../test/fakes/twilio-media-sim.js'
 
 export interface LoadOptions {
+  /** Extra simulator options from the engine's fakes. */
+  simOptions?: { markerByte?: number }
   mediaUrl: string
   controlUrl: string
   token: string
@@ -38,6 +40,10 @@ export interface ServerCallStats {
 
 /** The server's own view of one turn (TurnMetrics, call clock ms). */
 export interface ServerTurn {
+  turn?: number
+  endOfTurnAtMs?: number
+  /** When the first agent frame left for Twilio. */
+  firstAudioOutAtMs?: number
   totalMs?: number
   endOfSpeechWaitMs?: number
   bridgeMs?: number
@@ -53,12 +59,20 @@ export interface ServerDecision {
   decidedAtMs: number
 }
 
+/** A timeline entry of the call (marks left out: they are many and no figure reads them). */
+export interface ServerEvent {
+  atMs: number
+  kind: string
+  data?: Record<string, unknown>
+}
+
 export interface CallResult {
   index: number
   sim: SimStats
   server: ServerCallStats | undefined
   serverTurns: ServerTurn[]
   serverDecisions: ServerDecision[]
+  serverEvents: ServerEvent[]
   error: string | undefined
 }
 
@@ -98,16 +112,19 @@ async function getJson(url: string, token: string): Promise<unknown> {
 async function serverViewOf(
   opts: LoadOptions,
   callId: string
-): Promise<{ stats: ServerCallStats; turns: ServerTurn[]; decisions: ServerDecision[] } | undefined> {
+): Promise<
+  { stats: ServerCallStats; turns: ServerTurn[]; decisions: ServerDecision[]; events: ServerEvent[] } | undefined
+> {
   const live = (await getJson(`${opts.controlUrl}/api/calls/${encodeURIComponent(callId)}/live`, opts.token)) as {
     stats?: ServerCallStats
     turns?: ServerTurn[]
-    timeline?: Array<{ kind: string; data?: Record<string, unknown> }>
+    timeline?: ServerEvent[]
   }
   const decisions = (live.timeline ?? [])
     .filter((e) => e.kind === 'vad.speech_end' && typeof e.data?.decidedAtMs === 'number')
     .map((e) => ({ lastSpeechMs: e.data!.lastSpeechMs as number, decidedAtMs: e.data!.decidedAtMs as number }))
-  return live.stats ? { stats: live.stats, turns: live.turns ?? [], decisions } : undefined
+  const events = (live.timeline ?? []).filter((e) => !e.kind.startsWith('mark.'))
+  return live.stats ? { stats: live.stats, turns: live.turns ?? [], decisions, events } : undefined
 }
 
 /** Waits until the simulator has received as many agent frames as the server says it sent (bounded). */
@@ -136,11 +153,12 @@ async function runCall(opts: LoadOptions, index: number): Promise<CallResult> {
   const callId = callIdOf(opts.runId, index)
   const params: Record<string, string> = { mode: opts.mode, silenceMs: String(opts.silenceMs), callId }
   if (opts.vad) params.vad = opts.vad
-  const sim = new TwilioMediaSim({ url: opts.mediaUrl, customParameters: params })
+  const sim = new TwilioMediaSim({ url: opts.mediaUrl, customParameters: params, ...opts.simOptions })
   let error: string | undefined
   let server: ServerCallStats | undefined
   let serverTurns: ServerTurn[] = []
   let serverDecisions: ServerDecision[] = []
+  let serverEvents: ServerEvent[] = []
   try {
     await sim.connect()
     const endAtMs = performance.now() + opts.durationMs
@@ -161,6 +179,7 @@ async function runCall(opts: LoadOptions, index: number): Promise<CallResult> {
       server = view?.stats
       serverTurns = view?.turns ?? []
       serverDecisions = view?.decisions ?? []
+      serverEvents = view?.events ?? []
       if (server) await settle(sim, server.framesOut)
     } else {
       error = `server closed the call (${sim.stats().closeCode})`
@@ -170,7 +189,7 @@ async function runCall(opts: LoadOptions, index: number): Promise<CallResult> {
   } finally {
     await sim.hangup()
   }
-  return { index, sim: sim.stats(), server, serverTurns, serverDecisions, error }
+  return { index, sim: sim.stats(), server, serverTurns, serverDecisions, serverEvents, error }
 }
 
 export async function runLoad(opts: LoadOptions): Promise<CallResult[]> {

@@ -20,6 +20,7 @@ const USAGE = `usage: npm run bench -- [options]
   --vad V            silero | energy | webrtc (default: the server's setting)
   --silence-ms MS    end-of-turn silence the server is told to use (default 500)
   --barge-every K    every K-th turn barges in on the reply (default 3, 0 = never)
+  --fake-delays D    cascade fakes: zero (default; the turn is all ours) | realistic (STT 40, LLM 60 + 40/token, TTS 50 ms)
   --ramp-ms MS       open the calls over this long (default 2000)
   --quick            a few calls for a few seconds (CI smoke)
   --no-micro         skip the micro-benchmarks
@@ -96,6 +97,7 @@ async function main(): Promise<number> {
       vad: { type: 'string' },
       'silence-ms': { type: 'string' },
       'barge-every': { type: 'string' },
+      'fake-delays': { type: 'string', default: 'zero' },
       'ramp-ms': { type: 'string' },
       quick: { type: 'boolean', default: false },
       'no-micro': { type: 'boolean', default: false },
@@ -126,6 +128,8 @@ async function main(): Promise<number> {
 
   const mode = values.mode
   if (!isBenchMode(mode)) throw new Error(`--mode must be one of ${BENCH_MODES.join(', ')}`)
+  const fakeDelays = values['fake-delays']
+  if (fakeDelays !== 'zero' && fakeDelays !== 'realistic') throw new Error('--fake-delays must be zero or realistic')
   const token = randomBytes(18).toString('hex')
   let server: ServerHandle | undefined
   let fakes: EngineFakes | undefined
@@ -139,7 +143,7 @@ async function main(): Promise<number> {
     })
   }
   try {
-    fakes = await startEngineFakes(mode, { silenceMs })
+    fakes = await startEngineFakes(mode, { silenceMs, fakeDelays })
     server = await startServer({
       cliPath: values.cli ?? join(ROOT, 'out', 'main', 'cli.js'),
       cwd: ROOT,
@@ -176,6 +180,7 @@ async function main(): Promise<number> {
     progressTimer?.unref()
     const runId = `bench-${Date.now().toString(36)}`
     const results = await runLoad({
+      ...(fakes.simOptions ? { simOptions: fakes.simOptions } : {}),
       mediaUrl: server.mediaUrl,
       controlUrl: server.controlUrl,
       token,
@@ -199,7 +204,15 @@ async function main(): Promise<number> {
     const peakRssBytes = server.peakRssBytes()
     const summary = summarize(
       results,
-      { calls, durationS, mode, vad: values.vad ?? 'server default', silenceMs, quick },
+      {
+        calls,
+        durationS,
+        mode,
+        vad: values.vad ?? 'server default',
+        silenceMs,
+        quick,
+        ...(mode === 'cascade' ? { fakeDelays } : {})
+      },
       { cpuSeconds, peakRssBytes, runQueueWaitSeconds: serverWait },
       {
         cpuSeconds: (benchCpu.user + benchCpu.system) / 1e6,

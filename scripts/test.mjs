@@ -9,7 +9,12 @@ const steps = [
   ['build', [node, 'node_modules/electron-vite/bin/electron-vite.js', 'build']],
   ['unit and integration tests', [node, 'node_modules/vitest/vitest.mjs', 'run']],
   ['e2e', [node, 'scripts/e2e.mjs']],
-  ['startup time', [node, 'scripts/startup-time.mjs']]
+  ['startup time', [node, 'scripts/startup-time.mjs']],
+  // The benchmark itself must keep working: a few calls per engine against the fakes (figures are not judged here).
+  ...['echo', 'openai-realtime', 'elevenlabs', 'cascade', 'hybrid'].map((mode) => [
+    `bench smoke (${mode})`,
+    [node, 'scripts/bench.mjs', '--quick', '--no-micro', '--mode', mode]
+  ])
 ]
 const only = process.argv.slice(2)
 for (const [name, [cmd, ...args]] of steps) {

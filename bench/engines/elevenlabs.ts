@@ -1,8 +1,8 @@
 /** The elevenlabs mode: the ElevenLabs Agents fake, and its figures (bridge-added latency, interruption → clear, ping → pong). */
-import { FakeElevenLabs, type FakeElevenLabsOptions } from '../../test/fakes/elevenlabs.js'
+import { FakeElevenLabs, LATE_AUDIO_BYTE, type FakeElevenLabsOptions } from '../../test/fakes/elevenlabs.js'
 import type { EngineFakes, EngineOptions } from '../engines.js'
 import { distribution } from '../report.js'
-import { firstFrameTimes, framesAfterClear, matchFirstFrames, MATCH_WINDOW_MS, settled } from './match.js'
+import { firstFrameTimes, matchFirstFrames, MATCH_WINDOW_MS, settled } from './match.js'
 
 /** A pong slower than this delays the service's view of the connection. */
 const SLOW_PONG_MS = 50
@@ -39,6 +39,7 @@ export async function startElevenLabsAgent(opts: EngineOptions): Promise<EngineF
   })
   return {
     env,
+    simOptions: { markerByte: LATE_AUDIO_BYTE },
     close: () => fake.stop(),
     progress: () => {
       const open = fake.conversations.filter((c) => !c.closed).length
@@ -68,7 +69,8 @@ export async function startElevenLabsAgent(opts: EngineOptions): Promise<EngineF
           if (c !== undefined) clear.push(c - t)
         }
         lateAudioSent += conv.interruptions.filter((id) => id >= 0).length
-        afterClear += framesAfterClear(r.sim)
+        // The fake's late audio is made of one marker byte: any such frame heard is audio of an interrupted reply.
+        afterClear += r.sim.markerFrames
       }
       const failures: string[] = []
       if (afterClear > 0)
@@ -82,7 +84,7 @@ export async function startElevenLabsAgent(opts: EngineOptions): Promise<EngineF
           'replies unmatched': unmatched,
           'interruption → clear ms': distribution(clear),
           'late audio events (id ≤ interruption)': lateAudioSent,
-          'interrupted frames after clear': afterClear,
+          'interrupted frames heard (late audio)': afterClear,
           'ping → pong ms': distribution(pongs),
           [`pongs over ${SLOW_PONG_MS} ms`]: pongs.filter((ms) => ms > SLOW_PONG_MS).length
         },

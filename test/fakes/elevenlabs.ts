@@ -10,6 +10,9 @@ import { FakeScribe, type SttTurnInfo } from './elevenlabs-stt.js'
 // Protocol facts: PROTOCOLS.md §5. This file speaks the wire itself and imports nothing from src/, so a
 // bug in our client cannot hide behind the same bug here.
 
+/** The byte the late audio after an interruption is made of (a quiet μ-law value no tone or fixture fills a frame with). */
+export const LATE_AUDIO_BYTE = 0x7e
+
 export type FakeAudioFormat = 'ulaw_8000' | 'pcm_8000' | 'pcm_16000' | 'pcm_22050' | 'pcm_24000' | 'pcm_44100' | 'pcm_48000'
 
 export interface FakeAgent {
@@ -96,6 +99,8 @@ export interface TtsSocketRecord {
   finalSent: boolean
   /** The client's `X-Client-Request-Id` (the app sends its call id). */
   requestId?: string
+  /** When the first text message after the init arrived (performance.now()). */
+  firstTextAtMs?: number
   /** When the first audio message went out (performance.now()). */
   firstAudioSentAtMs?: number
   /** When the socket closed (performance.now()), and whether the client closed it before `isFinal`. */
@@ -231,8 +236,10 @@ export class FakeConversation extends EventEmitter<{ message: [Record<string, un
     this.interruptionsSentAtMs.push(performance.now())
     this.#send({ type: 'interruption', interruption_event: { event_id: id } })
     if (this.#opts.lateAudioAfterInterruption && id >= 0) {
-      // In flight when the interruption was decided: the client must drop it.
-      this.#send({ type: 'audio', audio_event: { audio_base_64: this.#audio(this.#opts.chunkMs).toString('base64'), event_id: id } })
+      // In flight when the interruption was decided: the client must drop it. Made of one marker byte, so a
+      // simulated caller can tell if any of it was ever played.
+      const late = Buffer.alloc(Math.round(this.#opts.chunkMs * 8), LATE_AUDIO_BYTE)
+      this.#send({ type: 'audio', audio_event: { audio_base_64: late.toString('base64'), event_id: id } })
     }
     return id
   }
@@ -755,6 +762,7 @@ export class FakeElevenLabs extends EventEmitter<{ conversation: [FakeConversati
         return
       }
       const text = typeof msg.text === 'string' ? msg.text : ''
+      if (text.trim()) record.firstTextAtMs ??= performance.now()
       if (text === '' && msg.flush !== true) {
         const rest = buffered
         buffered = ''

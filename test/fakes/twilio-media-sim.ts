@@ -50,6 +50,8 @@ export interface SimOptions {
   accountSid?: string
   /** Gaps in agent audio shorter than this, within one reply, count as underruns (default 500 ms). */
   underrunWindowMs?: number
+  /** Count received frames made only of this byte (`markerFrames`): audio a fake sent that must never be heard. */
+  markerByte?: number
 }
 
 /** One speech segment as it actually went out, and what the agent did about it. All times are performance.now() ms. */
@@ -116,6 +118,8 @@ export interface SimStats {
   /** Messages from the server that were not valid Media Streams JSON. */
   badMessages: number
   unknownEvents: number
+  /** Frames made only of `markerByte` (0 when no marker is set). */
+  markerFrames: number
 }
 
 interface PendingMark {
@@ -220,6 +224,7 @@ export class TwilioMediaSim extends EventEmitter<{
   private underrunMs = 0
   private badMessages = 0
   private unknownEvents = 0
+  private markerFrames = 0
   private connectedAtMs: number | undefined
   private closedAtMs: number | undefined
   private closeCode: number | undefined
@@ -365,7 +370,8 @@ export class TwilioMediaSim extends EventEmitter<{
       underruns: this.underruns,
       underrunMs: this.underrunMs,
       badMessages: this.badMessages,
-      unknownEvents: this.unknownEvents
+      unknownEvents: this.unknownEvents,
+      markerFrames: this.markerFrames
     }
   }
 
@@ -494,6 +500,7 @@ export class TwilioMediaSim extends EventEmitter<{
           this.badMessages++
           return
         }
+        if (this.opts.markerByte !== undefined && isMarker(payload, this.opts.markerByte)) this.markerFrames++
         this.onMedia(Buffer.byteLength(payload, 'base64'), nowMs)
         return
       }
@@ -648,4 +655,11 @@ export function loadSpeechClips(dir = FIXTURE_DIR): SpeechClip[] {
 /** A speech segment for a clip, carrying its measured onset and offset. */
 export function speechOf(clip: SpeechClip): SpeechSegment {
   return { kind: 'speech', audio: clip.audio, onsetMs: clip.onsetMs, offsetMs: clip.offsetMs, label: clip.file }
+}
+
+function isMarker(payloadB64: string, byte: number): boolean {
+  const bytes = Buffer.from(payloadB64, 'base64')
+  if (bytes.length === 0) return false
+  for (const b of bytes) if (b !== byte) return false
+  return true
 }
