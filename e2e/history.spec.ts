@@ -75,6 +75,11 @@ describe('console: history', () => {
 
     await row.click()
     await page.getByTestId('call-page').waitFor()
+    // The final cost estimate kept in the call log: the echo agent and a loopback call cost nothing.
+    const cost = page.getByTestId('call-page-cost')
+    await cost.waitFor()
+    expect(await cost.getAttribute('data-total')).toBe('0')
+    expect(await cost.locator('summary').textContent()).toContain('$0.0000')
   })
 
   it('plays the recording and seeks to a transcript line', async () => {

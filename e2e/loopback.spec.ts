@@ -72,6 +72,14 @@ describe('console: loopback call', () => {
     expect(live.stats.marksPlayed).toBeGreaterThan(0)
     expect(live.stats.framesLost).toBe(0)
 
+    // Listen in: the call's audio comes back on its listen socket and plays in the window; the echo costs nothing.
+    await page.getByTestId('listen-toggle').click()
+    await page.locator('[data-testid="listen-in"][data-state="on"]').waitFor({ timeout: 10_000 })
+    await page.getByRole('radio', { name: 'Agent' }).check()
+    const heard = await numberAbove(page, '[data-testid="listen-in"]', 'data-frames', 25)
+    expect(heard).toBeGreaterThan(25)
+    expect(await page.getByTestId('listen-in').getAttribute('data-lost')).toBe('0')
+    expect(await page.getByTestId('call-cost').getAttribute('data-total')).toBe('0')
     await page.screenshot({ path: join(RESULTS_DIR, 'loopback-call.png') })
 
     await page.keyboard.press('Escape')

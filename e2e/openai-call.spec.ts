@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { launchChromium } from './support/chromium.js'
+import { numberAbove } from './support/page-values.js'
 import { startServe, type ServeHandle } from './support/serve.js'
 import { writeSpeechWav } from './support/speech-wav.js'
 
@@ -59,6 +60,13 @@ describe('console: OpenAI Realtime call', () => {
     await page.locator('[data-testid="call-events"] li[data-kind="clear"]').first().waitFor()
     await page.getByTestId('latency-badge').first().waitFor()
     await page.screenshot({ path: join(RESULTS_DIR, 'console-openai-call.png') })
+
+    // The running cost estimate: priced from the service's usage, broken down when opened.
+    const total = await numberAbove(page, '[data-testid="call-cost"]', 'data-total', 0)
+    expect(total).toBeGreaterThan(0)
+    await page.getByTestId('call-cost').locator('summary').click()
+    await page.locator('[data-testid="call-cost"] tr[data-key="openaiAudioOut"]').waitFor()
+    await page.screenshot({ path: join(RESULTS_DIR, 'console-openai-cost.png') })
 
     // The service saw our truncation at what the window had played.
     const session = server.openai!.sessions[0]!

@@ -144,7 +144,7 @@ export function CallPage({ callId }: { callId: string }) {
               <summary title={costTitle(cost)}>
                 Estimated cost <strong>{formatCost(cost.total, cost.currency)}</strong>
               </summary>
-              <CostBreakdown cost={cost} />
+              <CostBreakdown cost={cost} showRates />
               <p className="muted">Priced with the rates in Settings when the call ended; an estimate, not a bill.</p>
             </details>
           )}

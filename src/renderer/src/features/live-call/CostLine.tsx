@@ -1,20 +1,20 @@
 // The call's cost estimate: a running total on the live call, the breakdown on hover or when opened.
-import { formatCost, formatQuantity, type CallCost } from '../../../../shared/cost.js'
+import { formatCost, formatQuantity, type CallCost, type CostItem } from '../../../../shared/cost.js'
 import { useAppStore } from '../../store/index.js'
 
-/** One line per service: what was used, the rate, the amount. */
-export function CostBreakdown({ cost }: { cost: CallCost }) {
+/** One line per service: what was used and the amount; the rate on hover, or as a column where there is room. */
+export function CostBreakdown({ cost, showRates = false }: { cost: CallCost; showRates?: boolean }) {
   if (cost.items.length === 0) return <p className="muted">Nothing billable so far.</p>
+  const rateOf = (item: CostItem) =>
+    `${formatCost(item.rate, cost.currency)}/${item.per === 1 ? item.unit : `${perLabel(item.per)} ${item.unit}`}`
   return (
     <table className="cost-breakdown" aria-label="Cost breakdown">
       <tbody>
         {cost.items.map((item) => (
-          <tr key={item.key} data-key={item.key}>
+          <tr key={item.key} data-key={item.key} title={showRates ? undefined : rateOf(item)}>
             <th scope="row">{item.label}</th>
             <td>{formatQuantity(item)}</td>
-            <td className="muted">
-              {formatCost(item.rate, cost.currency)}/{item.per === 1 ? item.unit : `${perLabel(item.per)} ${item.unit}`}
-            </td>
+            {showRates && <td className="muted">{rateOf(item)}</td>}
             <td className="num">{formatCost(item.amount, cost.currency)}</td>
           </tr>
         ))}

@@ -63,27 +63,27 @@ export function ListenIn({ callId }: { callId: string }) {
           {on ? 'Stop listening' : 'Listen in'}
         </button>
         {listening && (
-          <>
-            <div className="segmented listen-channels" role="radiogroup" aria-label="Hear">
-              {CHANNELS.map((c) => (
-                <label key={c} className={channel === c ? 'seg seg-on' : 'seg'}>
-                  <input
-                    type="radio"
-                    name={`listen-${callId}`}
-                    value={c}
-                    checked={channel === c}
-                    onChange={() => setChannel(c)}
-                  />
-                  {LISTEN_CHANNEL_LABELS[c]}
-                </label>
-              ))}
-            </div>
-            <button type="button" aria-pressed={muted} onClick={() => setMuted(!muted)}>
-              {muted ? 'Unmute' : 'Mute'}
-            </button>
-          </>
+          <button type="button" aria-pressed={muted} onClick={() => setMuted(!muted)}>
+            {muted ? 'Unmute listening' : 'Mute listening'}
+          </button>
         )}
       </div>
+      {listening && (
+        <div className="segmented listen-channels" role="radiogroup" aria-label="Hear">
+          {CHANNELS.map((c) => (
+            <label key={c} className={channel === c ? 'seg seg-on' : 'seg'}>
+              <input
+                type="radio"
+                name={`listen-${callId}`}
+                value={c}
+                checked={channel === c}
+                onChange={() => setChannel(c)}
+              />
+              {LISTEN_CHANNEL_LABELS[c]}
+            </label>
+          ))}
+        </div>
+      )}
       {listening && (
         <Slider
           label="Listen volume"
