@@ -3,6 +3,7 @@ import type { EngineFakes, EngineOptions } from '../engines.js'
 import { distribution } from '../report.js'
 import { BENCH_REPLY } from './cascade.js'
 import { startElevenLabsFake } from './elevenlabs.js'
+import { LATE_AUDIO_BYTE } from '../../test/fakes/elevenlabs.js'
 import { firstFrameTimes, matchFirstFrames } from './match.js'
 import { realtimeBargeIn, sessionsClosed, sessionsProgress, startRealtimeFake } from './openai-realtime.js'
 
@@ -11,6 +12,8 @@ export async function startHybrid(opts: EngineOptions): Promise<EngineFakes> {
   const rt = await startRealtimeFake({ replyText: BENCH_REPLY, lateDeltasAfterCancel: 2 })
   return {
     env: { ...el.env, OPENAI_API_KEY: 'sk-bench', OPENAI_BASE_URL: rt.baseUrl },
+    // Late text of a cancelled response is '~', which the TTS fake speaks as marker audio the caller counts.
+    simOptions: { markerByte: LATE_AUDIO_BYTE },
     close: async () => {
       await Promise.all([el.fake.stop(), rt.close()])
     },

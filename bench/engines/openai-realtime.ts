@@ -1,5 +1,6 @@
 /** The openai-realtime mode: the OpenAI Realtime fake, and its figures (bridge-added latency, barge-in, truncation, start-up loss). */
 import {
+  CANCELLED_AUDIO_BYTE,
   FakeRealtimeServer,
   type FakeRealtimeOptions,
   type FakeRealtimeSession
@@ -10,7 +11,6 @@ import { distribution } from '../report.js'
 import {
   clearsAfterCause,
   firstFrameTimes,
-  framesAfterClear,
   matchFirstFrames,
   MATCH_WINDOW_MS,
   settled
@@ -36,10 +36,13 @@ export function sessionsProgress(fake: FakeRealtimeServer): string {
   return `${fake.sessions.length} sessions (${open} open), ${replies} replies`
 }
 
-/** Barge-in as the Realtime service drives it: `speech_started` sent → `clear` at Twilio; audio past the clear. */
+/**
+ * Barge-in as the Realtime service drives it: `speech_started` sent → `clear` at Twilio; and the frames of a
+ * cancelled response the caller heard (the fake makes them of a marker byte the simulated caller counts).
+ */
 export function realtimeBargeIn(s: FakeRealtimeSession, sim: SimStats, clearMs: number[]): number {
   clearsAfterCause(s.speechStartedSentAtMs, sim.clears, clearMs)
-  return framesAfterClear(sim)
+  return sim.markerFrames
 }
 
 /** Sent time of caller frame k: due at startAtMs + 20 k, late by lateness[k]. Frames sent before `atMs`. */
@@ -71,6 +74,7 @@ export async function startOpenAiRealtime(): Promise<EngineFakes> {
   const fake = await startRealtimeFake({ replyDurationMs: 3_000, speedFactor: 2, lateDeltasAfterCancel: 2 })
   return {
     env: { OPENAI_API_KEY: 'sk-bench', OPENAI_BASE_URL: fake.baseUrl },
+    simOptions: { markerByte: CANCELLED_AUDIO_BYTE },
     close: () => fake.close(),
     progress: () => sessionsProgress(fake),
     figures: async (results, ctx) => {

@@ -13,6 +13,14 @@ import { FakeScribe, type SttTurnInfo } from './elevenlabs-stt.js'
 /** The byte the late audio after an interruption is made of (a quiet μ-law value no tone or fixture fills a frame with). */
 export const LATE_AUDIO_BYTE = 0x7e
 
+/** Text made only of this character is spoken as LATE_AUDIO_BYTE audio (text a client should never have sent). */
+export const MARKER_TEXT_CHAR = '~'
+
+function isMarkerText(text: string): boolean {
+  const t = text.trim()
+  return t.length > 0 && [...t].every((c) => c === MARKER_TEXT_CHAR)
+}
+
 export type FakeAudioFormat = 'ulaw_8000' | 'pcm_8000' | 'pcm_16000' | 'pcm_22050' | 'pcm_24000' | 'pcm_44100' | 'pcm_48000'
 
 export interface FakeAgent {
@@ -731,6 +739,7 @@ export class FakeElevenLabs extends EventEmitter<{ conversation: [FakeConversati
           const ms = Math.min(this.#opts.ttsChunkMs, totalMs - at)
           let bytes: Buffer
           if (format.startsWith('mp3')) bytes = fakeMp3(ms)
+          else if (format === 'ulaw_8000' && isMarkerText(text)) bytes = Buffer.alloc(ms * 8, LATE_AUDIO_BYTE)
           else {
             const t = tone(format as FakeAudioFormat, ms, phase)
             phase = t.phase

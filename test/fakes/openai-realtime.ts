@@ -18,6 +18,9 @@ import type {
 // nothing from src/main, so a bug in our client cannot hide behind the same bug here.
 
 /** Options for every session the server opens; the `options` object stays mutable between sessions. */
+/** What the audio deltas of a cancelled response are made of (a quiet μ-law value no reply fills a frame with). */
+export const CANCELLED_AUDIO_BYTE = 0x7e
+
 export interface FakeRealtimeOptions {
   /** Reply length when a script does not say, ms. Default 1500. Ignored with `replyAudio`. */
   replyDurationMs?: number
@@ -828,7 +831,11 @@ export class FakeRealtimeSession extends EventEmitter<{ received: [ReceivedEvent
     if (reply.textOnly) return this.#sendTextDelta(reply)
     const r = reply.record
     const i = reply.next++
-    const chunk = reply.chunks[i]!
+    // A delta of a cancelled response is made of one marker byte, so a simulated caller can tell if it was heard.
+    const chunk =
+      r.status === 'cancelled'
+        ? Buffer.alloc(Buffer.byteLength(reply.chunks[i]!, 'base64'), CANCELLED_AUDIO_BYTE).toString('base64')
+        : reply.chunks[i]!
     const chunkMs = Buffer.byteLength(chunk, 'base64') / bytesPerMs(this.config.audio?.output?.format)
     const delta: ResponseAudioDeltaEvent = {
       type: 'response.output_audio.delta',
@@ -871,7 +878,9 @@ export class FakeRealtimeSession extends EventEmitter<{ received: [ReceivedEvent
 
   #sendTextDelta(reply: ActiveReply): void {
     const r = reply.record
-    const delta = reply.chunks[reply.next++]!
+    const text = reply.chunks[reply.next++]!
+    // Text of a cancelled response is made of marker characters (the TTS fake speaks them as marker audio).
+    const delta = r.status === 'cancelled' ? '~'.repeat(Math.max(1, text.trim().length)) + ' ' : text
     if (this.#stalled || this.#ws.readyState !== WebSocket.OPEN) return
     this.#ws.send(
       JSON.stringify({
