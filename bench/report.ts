@@ -22,7 +22,16 @@ export type FigureValue = Distribution | number
 export type FigureRows = Record<string, FigureValue>
 
 export interface BenchSummary {
-  config: { calls: number; durationS: number; mode: string; vad: string; silenceMs: number; quick: boolean }
+  config: {
+    calls: number
+    durationS: number
+    mode: string
+    vad: string
+    silenceMs: number
+    quick: boolean
+    /** The cascade fakes' delays (`--fake-delays`). */
+    fakeDelays?: string
+  }
   calls: { requested: number; completed: number; failed: number; errors: string[] }
   turns: {
     utterances: number
@@ -253,7 +262,8 @@ export function formatTable(s: BenchSummary): string {
   const rows: Array<[string, string]> = [
     [
       'config',
-      `${s.config.calls} calls × ${s.config.durationS} s, mode ${s.config.mode}, vad ${s.config.vad}, silence ${s.config.silenceMs} ms`
+      `${s.config.calls} calls × ${s.config.durationS} s, mode ${s.config.mode}, vad ${s.config.vad}, silence ${s.config.silenceMs} ms` +
+        (s.config.fakeDelays ? `, fake delays ${s.config.fakeDelays}` : '')
     ],
     ['calls', `${s.calls.completed} completed, ${s.calls.failed} failed`],
     ['turns', `${s.turns.answered}/${s.turns.utterances} answered`],

@@ -34,6 +34,8 @@ export interface SttSessionRecord {
   chunks: number
   audioBytes: number
   commits: number
+  /** Per commit, in order: when it arrived and when its `committed_transcript` went out (performance.now()). */
+  commitTimes: Array<{ receivedAtMs: number; sentAtMs: number | undefined }>
   transcripts: string[]
   /** Sample rates the client declared on its chunks. */
   sampleRates: Set<number>
@@ -114,6 +116,7 @@ export class FakeScribe extends EventEmitter<{
       chunks: 0,
       audioBytes: 0,
       commits: 0,
+      commitTimes: [],
       transcripts: [],
       sampleRates: new Set(),
       openedAtMs: performance.now(),
@@ -157,6 +160,11 @@ export class FakeScribe extends EventEmitter<{
           send({ message_type: 'partial_transcript', text: '…' })
       }
       if (msg.commit === true) {
+        const times: { receivedAtMs: number; sentAtMs: number | undefined } = {
+          receivedAtMs: performance.now(),
+          sentAtMs: undefined
+        }
+        record.commitTimes.push(times)
         record.commits++
         if (this.commitError !== undefined) {
           pending = []
@@ -167,7 +175,10 @@ export class FakeScribe extends EventEmitter<{
         const text = this.transcribe({ index: this.#count++, audio: turnAudio, via: 'realtime' })
         record.transcripts.push(text)
         this.emit('commit', record)
-        const reply = () => send({ message_type: 'committed_transcript', text })
+        const reply = () => {
+          send({ message_type: 'committed_transcript', text })
+          times.sentAtMs = performance.now()
+        }
         if (this.delayMs > 0) setTimeout(reply, this.delayMs)
         else reply()
       }

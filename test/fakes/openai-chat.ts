@@ -33,9 +33,13 @@ export interface ChatRequestRecord {
   temperature: number | undefined
   messages: ChatMessage[]
   body: Record<string, unknown>
+  /** The client's `X-Client-Request-Id` header, if it sent one (the app sends `<callId>:<replyId>`). */
+  clientRequestId: string | undefined
   receivedAtMs: number
   firstTokenAtMs: number | undefined
   tokensSent: number
+  /** When each content token went out (performance.now()), in order. */
+  tokenSentAtMs: number[]
   /** The client went away before the reply was complete (an AbortSignal, a closed socket). */
   aborted: boolean
   abortedAtMs: number | undefined
@@ -186,9 +190,12 @@ export class FakeOpenAiChat extends EventEmitter<{
         content: typeof m.content === 'string' ? m.content : JSON.stringify(m.content)
       })),
       body,
+      clientRequestId:
+        typeof req.headers['x-client-request-id'] === 'string' ? req.headers['x-client-request-id'] : undefined,
       receivedAtMs: performance.now(),
       firstTokenAtMs: undefined,
       tokensSent: 0,
+      tokenSentAtMs: [],
       aborted: false,
       abortedAtMs: undefined,
       completed: false
@@ -244,9 +251,11 @@ export class FakeOpenAiChat extends EventEmitter<{
       if (res.destroyed) return
       if (i > 0 && this.tokenIntervalMs > 0) await delay(this.tokenIntervalMs)
       if (res.destroyed) return
-      record.firstTokenAtMs ??= performance.now()
-      record.tokensSent++
       res.write(chunk({ content: tokens[i] }, null))
+      const sentAtMs = performance.now()
+      record.firstTokenAtMs ??= sentAtMs
+      record.tokenSentAtMs.push(sentAtMs)
+      record.tokensSent++
     }
     if (res.destroyed) return
     res.write(chunk({}, 'stop'))

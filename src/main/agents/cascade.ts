@@ -1,5 +1,6 @@
 /** The cascade engine: local VAD → ElevenLabs Scribe → OpenAI chat (streamed) → ElevenLabs TTS over a pre-opened socket. */
 import { EventEmitter } from 'node:events'
+import { performance } from 'node:perf_hooks'
 import { CallbenchError } from '../../shared/errors.js'
 import type { TurnMetrics } from '../../shared/calls.js'
 import { TWILIO_FORMAT, type AudioFormat } from '../audio/format.js'
@@ -9,7 +10,7 @@ import { elevenLabsFrom, hasElevenLabsKey, type ElevenLabsConnection } from '../
 import { DEFAULT_TTS_MODEL, DEFAULT_VOICE_ID, TtsInputStream } from '../speech/elevenlabs-tts.js'
 import { ChatConversation, openAiFrom, type ChatUsage } from '../speech/llm.js'
 import { SpokenReply, WarmTts } from '../speech/spoken-reply.js'
-import { ScribeTranscriber } from '../speech/stt.js'
+import { ScribeTranscriber, type SttTrace } from '../speech/stt.js'
 import { createVad, type CreateVadOptions, type VadStream } from '../vad/index.js'
 import type { SpeechEndEvent, SpeechStartEvent } from '../vad/segmenter.js'
 import type { Agent, AgentCapabilities, AgentEvents, CallContext } from './agent.js'
@@ -18,8 +19,42 @@ import type { AgentDeps, EngineDefinition } from './engines.js'
 const BYTES_PER_MS = 8
 /** Caller audio kept for the pre-speech pad, ms. */
 const RING_MS = 4_000
+/** Caller chunks whose arrival is remembered (about 1.3 s of 20 ms frames), to time the VAD's decisions. */
+const ARRIVALS = 64
 /** A warm TTS socket idles this long before the service closes it (the service allows up to 180 s). */
 const TTS_IDLE_TIMEOUT_S = 180
+
+/**
+ * Where one turn's time went, as offsets from the end-of-turn decision (call clock, ms): the timeline's
+ * `turn.stages`, with the ids that tie each step to the service's own record of it. The first frame to Twilio
+ * is the turn metrics' `firstAudioOutAtMs`.
+ */
+interface TurnStages {
+  turn: number
+  replyId: string
+  /** Wall-clock time of the end-of-turn decision (performance.timeOrigin based, ms), to line up other processes' records. */
+  decidedAtEpochMs: number
+  /**
+   * The deciding window ended this long (stream ms) before the chunk that carried its end did: Twilio's 20 ms
+   * packets, not a wait of ours.
+   */
+  vadFrameTailMs?: number
+  /** That chunk arrived → the decision reached us (inference and its queue), call clock ms. */
+  vadDecisionMs: number
+  sttVia: 'realtime' | 'batch'
+  sttSessionId?: string
+  sttCommitIndex?: number
+  sttRequestMs?: number
+  sttTranscriptMs?: number
+  llmRequestId: string
+  llmRequestMs?: number
+  llmFirstTokenMs?: number
+  /** The first speakable piece formed, then written to the TTS socket. */
+  firstPieceMs?: number
+  firstPieceSentMs?: number
+  ttsRequestId?: string
+  ttsFirstAudioMs?: number
+}
 
 /** One agent reply: the model's stream and the speech made of it. */
 interface Reply {
@@ -35,7 +70,7 @@ export interface CascadeDeps {
   chat: () => Promise<ChatConversation>
   elevenlabs: () => Promise<ElevenLabsConnection>
   vadOptions?: CreateVadOptions
-  /** Traces the TTS sockets to the call (the call id). */
+  /** Traces the TTS sockets to the call: the call id (each socket's id is `<callId>:tts-<n>`). */
   requestId?: string
 }
 
@@ -52,6 +87,10 @@ export class CascadeAgent extends EventEmitter<AgentEvents> implements Agent {
   readonly #ring = new Uint8Array(RING_MS * BYTES_PER_MS)
   #pcm = new Int16Array(160)
   #streamBytes = 0
+  /** Per caller chunk: its end (stream ms) and when it arrived (call clock), in a ring. */
+  readonly #arrivalEndMs = new Float64Array(ARRIVALS)
+  readonly #arrivalAtMs = new Float64Array(ARRIVALS)
+  #arrivals = 0
   #call: CallContext | undefined
   #chat: ChatConversation | undefined
   #reply: Reply | undefined
@@ -69,6 +108,7 @@ export class CascadeAgent extends EventEmitter<AgentEvents> implements Agent {
     this.#log = deps.log
     this.#getChat = io.chat
     const voice = deps.settings.voice
+    let ttsSeq = 0
     this.#tts = new WarmTts(
       async () =>
         TtsInputStream.connect(await io.elevenlabs(), {
@@ -77,11 +117,12 @@ export class CascadeAgent extends EventEmitter<AgentEvents> implements Agent {
           voiceSettings: voice.settings,
           modelId: DEFAULT_TTS_MODEL,
           inactivityTimeoutS: TTS_IDLE_TIMEOUT_S,
-          ...(io.requestId ? { requestId: io.requestId } : {})
+          // One id per socket: each speaks one reply, so the id traces a reply to the service's record of it.
+          ...(io.requestId ? { requestId: `${io.requestId}:tts-${++ttsSeq}` } : {})
         }),
       this.#log
     )
-    this.#stt = new ScribeTranscriber(io.elevenlabs, { mode: 'realtime', log: this.#log })
+    this.#stt = new ScribeTranscriber(io.elevenlabs, { mode: 'realtime', log: this.#log, clock: () => this.#now() })
     this.#stt.on('partial', (text) => this.emit('transcript', { role: 'caller', text, final: false }))
     this.#stt.on('fallback', (err) => this.emit('event', 'stt.fallback', { code: err.code }))
     this.#vad = createVad(deps.settings.vad, io.vadOptions)
@@ -113,6 +154,9 @@ export class CascadeAgent extends EventEmitter<AgentEvents> implements Agent {
     if (this.#closed) return
     const startMs = this.#streamBytes / BYTES_PER_MS
     this.#remember(chunk)
+    const slot = this.#arrivals++ % ARRIVALS
+    this.#arrivalEndMs[slot] = this.#streamBytes / BYTES_PER_MS
+    this.#arrivalAtMs[slot] = this.#now()
     if (this.#stt.inTurn) this.#stt.push(chunk)
     if (this.#pcm.length !== chunk.length) this.#pcm = new Int16Array(chunk.length)
     decodeUlaw(chunk, this.#pcm)
@@ -165,6 +209,17 @@ export class CascadeAgent extends EventEmitter<AgentEvents> implements Agent {
     this.#streamBytes += chunk.length
   }
 
+  /** The remembered chunk that carried stream time `streamMs`. */
+  #arrivalOf(streamMs: number): { endMs: number; atMs: number } | undefined {
+    let found: number | undefined
+    for (let k = 1; k <= Math.min(this.#arrivals, ARRIVALS); k++) {
+      const slot = (this.#arrivals - k) % ARRIVALS
+      if (this.#arrivalEndMs[slot]! < streamMs) break
+      found = slot
+    }
+    return found === undefined ? undefined : { endMs: this.#arrivalEndMs[found]!, atMs: this.#arrivalAtMs[found]! }
+  }
+
   /** The caller's audio from `fromMs` (stream time) to now. */
   #recall(fromMs: number): Uint8Array {
     const size = this.#ring.length
@@ -191,9 +246,19 @@ export class CascadeAgent extends EventEmitter<AgentEvents> implements Agent {
     if (!call || this.#closed) return
     const endOfTurnAtMs = call.clock()
     const nowStreamMs = this.#streamBytes / BYTES_PER_MS
-    this.emit('event', 'vad.speech_end', { onsetMs: e.onsetMs, lastSpeechMs: e.lastSpeechMs, speechMs: e.speechMs })
+    const arrival = this.#arrivalOf(e.decidedAtMs)
+    const sttInTurn = this.#stt.inTurn
+    // The commit goes out first (synchronously, inside finish): the timeline and the usage can wait for it.
+    const trace: SttTrace = {}
+    const transcript = this.#stt.finish(undefined, trace)
+    this.emit('event', 'vad.speech_end', {
+      onsetMs: e.onsetMs,
+      lastSpeechMs: e.lastSpeechMs,
+      decidedAtMs: e.decidedAtMs,
+      speechMs: e.speechMs
+    })
     const token = this.#turnToken
-    if (this.#stt.inTurn) this.emit('event', 'usage', { sttMs: Math.max(0, nowStreamMs - this.#sttFromMs) })
+    if (sttInTurn) this.emit('event', 'usage', { sttMs: Math.max(0, nowStreamMs - this.#sttFromMs) })
     const metrics: Partial<TurnMetrics> = {
       // The caller's stream time mapped onto the call clock at the moment of the decision.
       callerStoppedAtMs: endOfTurnAtMs - (nowStreamMs - e.lastSpeechMs),
@@ -201,9 +266,11 @@ export class CascadeAgent extends EventEmitter<AgentEvents> implements Agent {
       endOfSpeechWaitMs: e.decidedAtMs - e.lastSpeechMs
     }
     let text: string
+    let via: TurnStages['sttVia']
     try {
-      const t = await this.#stt.finish()
+      const t = await transcript
       text = t.text.trim()
+      via = t.via
       metrics.sttMs = call.clock() - endOfTurnAtMs
       this.emit('event', 'stt.done', { via: t.via, sttMs: Math.round(metrics.sttMs) })
     } catch (err) {
@@ -221,8 +288,20 @@ export class CascadeAgent extends EventEmitter<AgentEvents> implements Agent {
     chat.add('user', text)
     // The caller spoke again while this turn was being transcribed: answer both together at the next end.
     if (token !== this.#turnToken) return
-    metrics.turn = ++this.#turns
-    void this.#respond(chat, metrics)
+    const turn = (metrics.turn = ++this.#turns)
+    const since = (atMs: number | undefined) => (atMs === undefined ? undefined : atMs - endOfTurnAtMs)
+    void this.#respond(chat, metrics, (replyId) => ({
+      turn,
+      replyId,
+      decidedAtEpochMs: performance.timeOrigin + performance.now() - (call.clock() - endOfTurnAtMs),
+      ...(arrival ? { vadFrameTailMs: arrival.endMs - e.decidedAtMs } : {}),
+      vadDecisionMs: arrival ? endOfTurnAtMs - arrival.atMs : nowStreamMs - e.decidedAtMs,
+      sttVia: via,
+      ...(trace.sessionId !== undefined ? { sttSessionId: trace.sessionId, sttCommitIndex: trace.commitIndex } : {}),
+      sttRequestMs: since(trace.requestAtMs),
+      sttTranscriptMs: since(trace.transcriptAtMs),
+      llmRequestId: `${call.callId}:${replyId}`
+    }))
   }
 
   // ---- replies ----
@@ -238,16 +317,33 @@ export class CascadeAgent extends EventEmitter<AgentEvents> implements Agent {
   }
 
   /** Streams the model's answer into TTS piece by piece, as it comes. */
-  async #respond(chat: ChatConversation, metrics: Partial<TurnMetrics>): Promise<void> {
+  async #respond(
+    chat: ChatConversation,
+    metrics: Partial<TurnMetrics>,
+    stagesOf: (replyId: string) => TurnStages
+  ): Promise<void> {
     const r = this.#newReply('reply')
     const spoken = r.spoken
+    const stages = stagesOf(spoken.id)
+    const endOfTurnAtMs = metrics.endOfTurnAtMs ?? 0
+    const since = (atMs: number | undefined) => (atMs === undefined ? undefined : atMs - endOfTurnAtMs)
     // Sent just before the first audio, so the bridge closes the turn on the frame that follows.
     spoken.prependOnceListener('audio', () => {
       if (spoken.firstPieceAtMs !== undefined && spoken.firstAudioAtMs !== undefined)
         metrics.ttsFirstByteMs = spoken.firstAudioAtMs - spoken.firstPieceAtMs
       this.emit('turn', metrics)
     })
+    // After the audio has gone to the bridge: the breakdown is bookkeeping, not on the caller's path.
+    spoken.once('audio', () => {
+      stages.firstPieceMs = since(spoken.firstPieceAtMs)
+      stages.firstPieceSentMs = since(spoken.firstPieceSentAtMs)
+      const ttsRequestId = spoken.ttsRequestId
+      if (ttsRequestId !== undefined) stages.ttsRequestId = ttsRequestId
+      stages.ttsFirstAudioMs = since(spoken.firstAudioAtMs)
+      this.emit('event', 'turn.stages', { ...stages })
+    })
     const llmStartAtMs = this.#now()
+    stages.llmRequestMs = since(llmStartAtMs)
     try {
       const onUsage = (u: ChatUsage) =>
         this.emit('event', 'usage', {
@@ -256,17 +352,18 @@ export class CascadeAgent extends EventEmitter<AgentEvents> implements Agent {
           llmOutTokens: u.completionTokens,
           ...(u.estimated ? { estimated: true } : {})
         })
-      for await (const delta of chat.stream(r.abort.signal, { onUsage })) {
+      for await (const delta of chat.stream(r.abort.signal, { onUsage, requestId: stages.llmRequestId })) {
         if (spoken.isCut) return
-        if (!r.llmText) {
-          metrics.llmFirstTokenMs = this.#now() - llmStartAtMs
-          this.emit('event', 'llm.first_token', {
-            replyId: spoken.id,
-            llmFirstTokenMs: Math.round(metrics.llmFirstTokenMs)
-          })
+        const firstTokenMs = r.llmText ? undefined : this.#now() - llmStartAtMs
+        if (firstTokenMs !== undefined) {
+          metrics.llmFirstTokenMs = firstTokenMs
+          stages.llmFirstTokenMs = since(llmStartAtMs + firstTokenMs)
         }
         r.llmText += delta
+        // Text to TTS first: the timeline entry can follow it.
         spoken.push(delta)
+        if (firstTokenMs !== undefined)
+          this.emit('event', 'llm.first_token', { replyId: spoken.id, llmFirstTokenMs: Math.round(firstTokenMs) })
       }
       if (spoken.isCut) return
       spoken.end()

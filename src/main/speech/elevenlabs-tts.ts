@@ -204,11 +204,14 @@ export interface TtsInputStreamEvents {
 
 /** One stream-input session: text in as it comes (an LLM's tokens), audio out as it is generated. */
 export class TtsInputStream extends EventEmitter<TtsInputStreamEvents> {
+  /** The `X-Client-Request-Id` the socket was opened with. */
+  readonly requestId: string | undefined
   readonly #ws: WebSocket
   #closed = false
 
-  private constructor(ws: WebSocket) {
+  private constructor(ws: WebSocket, requestId: string | undefined) {
     super()
+    this.requestId = requestId
     this.#ws = ws
     ws.on('message', (data, isBinary) => {
       if (isBinary) return
@@ -236,7 +239,13 @@ export class TtsInputStream extends EventEmitter<TtsInputStreamEvents> {
     // The key goes in the upgrade header: the first-message field's spelling is uncertain (§5.5).
     const headers: Record<string, string> = { 'xi-api-key': conn.apiKey }
     if (opts.requestId) headers['X-Client-Request-Id'] = opts.requestId
-    const ws = new WebSocket(url, { headers, handshakeTimeout: opts.connectTimeoutMs ?? 10_000 })
+    // No permessage-deflate: base64 audio hardly compresses, and ws inflates on the libuv thread pool, which
+    // queues every audio message behind other calls' zlib work.
+    const ws = new WebSocket(url, {
+      headers,
+      handshakeTimeout: opts.connectTimeoutMs ?? 10_000,
+      perMessageDeflate: false
+    })
     await new Promise<void>((resolve, reject) => {
       const onError = (err: Error) => {
         ws.off('open', onOpen)
@@ -263,7 +272,7 @@ export class TtsInputStream extends EventEmitter<TtsInputStreamEvents> {
       ws.once('error', onError)
       ws.once('unexpected-response', onUnexpected)
     })
-    const stream = new TtsInputStream(ws)
+    const stream = new TtsInputStream(ws, opts.requestId)
     const init: InitMessage = { text: ' ' }
     if (opts.voiceSettings) init.voice_settings = toWireVoiceSettings(opts.voiceSettings)
     stream.#send(init)

@@ -1,6 +1,7 @@
 /** OpenAI Chat Completions, streamed through the `openai` SDK: one conversation per call, history kept, abortable. */
 import OpenAI, { APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai'
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions'
+import { Agent, fetch as undiciFetch } from 'undici'
 import { CallbenchError } from '../../shared/errors.js'
 import type { SecretStore } from '../settings/secrets.js'
 
@@ -14,6 +15,15 @@ export interface OpenAiSource {
 
 let cached: { key: string; client: OpenAI } | undefined
 
+/**
+ * Idle connections are kept this long, ms. Node's fetch drops them after 4 s, shorter than the gap between two
+ * turns of a call, so every turn paid a TCP and TLS handshake before its request could leave.
+ */
+const KEEP_ALIVE_MS = 120_000
+
+/** One connection pool for every call: a turn reuses the connection the previous turn (of any call) left open. */
+let keepAlive: Agent | undefined
+
 /** The SDK client for the current `OPENAI_API_KEY` and `OPENAI_BASE_URL`; `not_configured` without a key. */
 export async function openAiFrom(source: OpenAiSource): Promise<OpenAI> {
   const apiKey = await source.secrets.get('OPENAI_API_KEY')
@@ -21,8 +31,18 @@ export async function openAiFrom(source: OpenAiSource): Promise<OpenAI> {
   const baseURL = source.config('OPENAI_BASE_URL') || undefined
   const key = `${apiKey}\n${baseURL ?? ''}`
   if (cached?.key === key) return cached.client
+  keepAlive ??= new Agent({ keepAliveTimeout: KEEP_ALIVE_MS, keepAliveMaxTimeout: KEEP_ALIVE_MS })
   // Retries would replay a turn the caller is waiting on; one is enough to ride out a dropped keep-alive socket.
-  const client = new OpenAI({ apiKey, ...(baseURL ? { baseURL } : {}), maxRetries: 1, timeout: 30_000 })
+  // The dispatcher needs the fetch of its own undici package (the SDK's advice for a custom Agent).
+  const client = new OpenAI({
+    apiKey,
+    ...(baseURL ? { baseURL } : {}),
+    maxRetries: 1,
+    timeout: 30_000,
+    // Type-only mismatch between undici's and Node's bundled fetch typings; at runtime the SDK calls it as fetch.
+    fetch: undiciFetch as unknown as typeof globalThis.fetch,
+    fetchOptions: { dispatcher: keepAlive }
+  })
   cached = { key, client }
   return client
 }
@@ -87,9 +107,13 @@ export class ChatConversation {
    * Streams the model's reply to the conversation so far, as text deltas. The reply is not added to the history:
    * the caller adds what was actually spoken (all of it, or the heard part after a barge-in). Aborting `signal`
    * ends the iteration quietly and closes the HTTP request; other failures throw a CallbenchError.
+   * `requestId` goes out as `X-Client-Request-Id`, so the request can be traced to its call and reply.
    * `onUsage` gets the tokens the reply used once it ends, however it ends (the service bills a cut reply too).
    */
-  async *stream(signal: AbortSignal, opts: { onUsage?: (usage: ChatUsage) => void } = {}): AsyncGenerator<string> {
+  async *stream(
+    signal: AbortSignal,
+    opts: { requestId?: string; onUsage?: (usage: ChatUsage) => void } = {}
+  ): AsyncGenerator<string> {
     const messages: ChatCompletionMessageParam[] = [
       { role: 'system', content: this.#opts.instructions },
       ...this.#history.map((m) => ({ role: m.role, content: m.content }) as ChatCompletionMessageParam)
@@ -105,7 +129,7 @@ export class ChatConversation {
           max_completion_tokens: this.#opts.maxTokens,
           ...(this.#opts.temperature !== undefined ? { temperature: this.#opts.temperature } : {})
         },
-        { signal }
+        { signal, ...(opts.requestId ? { headers: { 'X-Client-Request-Id': opts.requestId } } : {}) }
       )
     } catch (err) {
       if (signal.aborted) return

@@ -60,7 +60,17 @@ export class WarmTts {
     }
     if (stream.closed) stream = await this.#connect()
     stream.removeAllListeners()
-    if (!this.#closed) this.ensure().catch(() => undefined)
+    // The next socket opens once this one has spoken (or closed): sooner, its handshake would sit in front of
+    // this reply's LLM request and first audio on the event loop.
+    const rewarm = () => {
+      stream.off('audio', rewarm)
+      stream.off('close', rewarm)
+      setImmediate(() => {
+        if (!this.#closed) this.ensure().catch(() => undefined)
+      })
+    }
+    stream.once('audio', rewarm)
+    stream.once('close', rewarm)
     return stream
   }
 
@@ -97,8 +107,9 @@ export class SpokenReply extends EventEmitter<SpokenReplyEvents> {
   playedMs = 0
   done = false
   isCut = false
-  /** Clock readings: the first piece ready to send, the first audio back. */
+  /** Clock readings: the first piece ready to send, written to the socket, the first audio back. */
   firstPieceAtMs: number | undefined
+  firstPieceSentAtMs: number | undefined
   firstAudioAtMs: number | undefined
   readonly #clock: () => number
   readonly #chunker = new TextChunker()
@@ -162,6 +173,11 @@ export class SpokenReply extends EventEmitter<SpokenReplyEvents> {
     this.playedMs = ms
   }
 
+  /** The request id of the TTS socket speaking this reply, once it is attached. */
+  get ttsRequestId(): string | undefined {
+    return this.#tts?.requestId
+  }
+
   /** Audio is still to come or still queued for the caller. */
   get playing(): boolean {
     return !this.isCut && (!this.done || this.playedMs < this.emittedMs)
@@ -193,6 +209,7 @@ export class SpokenReply extends EventEmitter<SpokenReplyEvents> {
       const tts = this.#tts
       if (this.isCut || !tts) return
       tts.sendText(piece, this.sentText === '')
+      this.firstPieceSentAtMs ??= this.#clock()
       this.sentText += (this.sentText ? ' ' : '') + piece
     })
   }

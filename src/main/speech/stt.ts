@@ -1,5 +1,6 @@
 /** ElevenLabs Scribe speech to text per caller turn: streamed over the realtime WebSocket, batch upload as the fallback. */
 import { EventEmitter } from 'node:events'
+import { performance } from 'node:perf_hooks'
 import type { RealtimeConnection } from '@elevenlabs/elevenlabs-js'
 import { CallbenchError } from '../../shared/errors.js'
 import type { Logger } from '../log.js'
@@ -30,12 +31,25 @@ export interface SttOptions {
   timeoutMs?: number
   /** Socket open → `session_started`, ms. Default 5000. */
   connectTimeoutMs?: number
+  /** The clock of {@link SttTrace} readings, ms. Default `performance.now()`. */
+  clock?: () => number
   log?: Logger
 }
 
 export interface TurnTranscript {
   text: string
   via: 'realtime' | 'batch'
+}
+
+/** Where one turn's transcript came from and when, filled in by `finish` (for the latency breakdown). */
+export interface SttTrace {
+  /** The realtime commit (or batch upload) went out, clock ms. */
+  requestAtMs?: number
+  /** The transcript came back, clock ms. */
+  transcriptAtMs?: number
+  /** The realtime session's id (`session_started.session_id`) and this commit's index in it (0-based). */
+  sessionId?: string
+  commitIndex?: number
 }
 
 export interface TranscriberEvents {
@@ -50,6 +64,9 @@ interface Session {
   ready: Promise<void>
   open: boolean
   closed: boolean
+  id: string | undefined
+  /** Commits sent so far. */
+  commitCount: number
   /** Waiters for `committed_transcript`, in commit order. */
   commits: Array<{ resolve: (text: string) => void; reject: (err: CallbenchError) => void }>
 }
@@ -60,8 +77,9 @@ interface Session {
  */
 export class ScribeTranscriber extends EventEmitter<TranscriberEvents> {
   readonly #connect: () => Promise<ElevenLabsConnection>
-  readonly #opts: Required<Omit<SttOptions, 'log' | 'languageCode'>> & Pick<SttOptions, 'languageCode'>
+  readonly #opts: Required<Omit<SttOptions, 'log' | 'languageCode' | 'clock'>> & Pick<SttOptions, 'languageCode'>
   readonly #log: Logger | undefined
+  readonly #clock: () => number
   #session: Session | undefined
   /** The current turn's audio (kept for the batch fallback), and how much of it went to the realtime session. */
   #turn = new Uint8Array(16_000)
@@ -74,6 +92,7 @@ export class ScribeTranscriber extends EventEmitter<TranscriberEvents> {
     super()
     this.#connect = connect
     this.#log = opts.log
+    this.#clock = opts.clock ?? (() => performance.now())
     this.#opts = {
       mode: opts.mode ?? 'realtime',
       realtimeModelId: opts.realtimeModelId || DEFAULT_REALTIME_STT_MODEL,
@@ -111,8 +130,11 @@ export class ScribeTranscriber extends EventEmitter<TranscriberEvents> {
     return this.#inTurn
   }
 
-  /** Ends the turn and resolves with its transcript (possibly empty); rejects only if batch failed too. */
-  async finish(signal?: AbortSignal): Promise<TurnTranscript> {
+  /**
+   * Ends the turn and resolves with its transcript (possibly empty); rejects only if batch failed too. `trace`,
+   * if given, is filled in with when the request went out and the transcript came back.
+   */
+  async finish(signal?: AbortSignal, trace?: SttTrace): Promise<TurnTranscript> {
     if (!this.#inTurn) return { text: '', via: this.#opts.mode }
     this.#inTurn = false
     // A copy: the next turn may begin (and reuse the buffer) while this one is still being transcribed.
@@ -123,7 +145,7 @@ export class ScribeTranscriber extends EventEmitter<TranscriberEvents> {
     if (session && session.open && !session.closed) this.#flushTo(session)
     if (session && session.open && !session.closed && this.#sentBytes === this.#turnBytes) {
       try {
-        return { text: await this.#commit(session), via: 'realtime' }
+        return { text: await this.#commit(session, trace), via: 'realtime' }
       } catch (err) {
         const e =
           err instanceof CallbenchError
@@ -143,7 +165,14 @@ export class ScribeTranscriber extends EventEmitter<TranscriberEvents> {
       )
       if (session) this.#drop(session)
     }
-    return { text: await this.#batch(audio, signal), via: 'batch' }
+    if (trace) {
+      trace.requestAtMs = this.#clock()
+      delete trace.sessionId
+      delete trace.commitIndex
+    }
+    const text = await this.#batch(audio, signal)
+    if (trace) trace.transcriptAtMs = this.#clock()
+    return { text, via: 'batch' }
   }
 
   close(): void {
@@ -188,6 +217,8 @@ export class ScribeTranscriber extends EventEmitter<TranscriberEvents> {
     const session = {} as Session
     session.open = false
     session.closed = false
+    session.id = undefined
+    session.commitCount = 0
     session.commits = []
     session.ready = (async () => {
       const conn = await this.#connect()
@@ -214,7 +245,8 @@ export class ScribeTranscriber extends EventEmitter<TranscriberEvents> {
             ),
           this.#opts.connectTimeoutMs
         )
-        connection.on(RealtimeEvents.SESSION_STARTED, () => {
+        connection.on(RealtimeEvents.SESSION_STARTED, (m) => {
+          session.id = m.session_id
           clearTimeout(timer)
           resolve()
         })
@@ -267,7 +299,7 @@ export class ScribeTranscriber extends EventEmitter<TranscriberEvents> {
     clearTimeout(timer)
   }
 
-  #commit(s: Session): Promise<string> {
+  #commit(s: Session, trace: SttTrace | undefined): Promise<string> {
     return new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => {
         const i = s.commits.indexOf(waiter)
@@ -281,6 +313,7 @@ export class ScribeTranscriber extends EventEmitter<TranscriberEvents> {
       const waiter = {
         resolve: (text: string) => {
           clearTimeout(timer)
+          if (trace) trace.transcriptAtMs = this.#clock()
           resolve(text)
         },
         reject: (err: CallbenchError) => {
@@ -289,8 +322,15 @@ export class ScribeTranscriber extends EventEmitter<TranscriberEvents> {
         }
       }
       s.commits.push(waiter)
+      const sentAtMs = this.#clock()
       try {
         s.connection.commit()
+        if (trace) {
+          trace.requestAtMs = sentAtMs
+          if (s.id !== undefined) trace.sessionId = s.id
+          trace.commitIndex = s.commitCount
+        }
+        s.commitCount++
       } catch (err) {
         s.commits.pop()
         clearTimeout(timer)

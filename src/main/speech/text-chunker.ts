@@ -22,9 +22,14 @@ function isSpace(ch: string | undefined): boolean {
   return ch === ' ' || ch === '\n' || ch === '\t' || ch === '\r'
 }
 
+function isLetter(ch: string | undefined): boolean {
+  return ch !== undefined && /\p{L}/u.test(ch)
+}
+
 /**
  * Feed it deltas with `push`, take the pieces it returns, and `flush` at the end for the rest. A boundary counts
- * only once the character after it is seen (so "3.5" and "e.g. this" stay whole), which costs at most one token.
+ * only once the character after it is seen (so "3.5" and "e.g. this" stay whole), which costs at most one token;
+ * the first piece's clause mark right after a word counts at once.
  */
 export class TextChunker {
   readonly #firstClauseMinChars: number
@@ -103,6 +108,17 @@ export class TextChunker {
       }
       if (CLAUSE_END.has(ch) && isSpace(buf[i + 1]) && buf.slice(0, i + 1).trim().length >= clauseMin) return i + 1
     }
+    // The first piece need not wait a token for the space after a clause mark that follows a word ("nine,"):
+    // only after a digit can it be inside something ("3,000", "10:30"). Every ms here delays the first audio.
+    const last = buf.length - 1
+    if (
+      this.#pieces === 0 &&
+      last > 0 &&
+      CLAUSE_END.has(buf[last]!) &&
+      isLetter(buf[last - 1]) &&
+      buf.trim().length >= clauseMin
+    )
+      return buf.length
     if (buf.length > this.#maxChars) {
       const cut = buf.lastIndexOf(' ', this.#maxChars)
       return cut > 0 ? cut : this.#maxChars
