@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { addUsage, computeCost, formatCost, formatQuantity, usageFromData } from '../../src/shared/cost.js'
 import { CostRatesSchema, SettingsSchema } from '../../src/shared/settings.js'
 import { UsageMeter } from '../../src/main/calls/usage.js'
@@ -130,5 +130,41 @@ describe('usage meter (calls/usage.ts)', () => {
     expect(published).toHaveLength(1)
     expect(published[0]!.final).toBe(true)
     expect(published[0]!.cost.total).toBeCloseTo(150 * 64e-6 + rates.elevenlabsPerMin, 10)
+  })
+})
+
+describe('usage meter publication', () => {
+  it('publishes at most once an interval while the cost changes, and repeats an unchanged one every 10 intervals', async () => {
+    vi.useFakeTimers()
+    try {
+      let nowMs = 0
+      const published: number[] = []
+      const m = new UsageMeter({
+        clock: () => nowMs,
+        telephony: false,
+        rates: () => rates,
+        publish: (cost) => published.push(cost.total)
+      })
+      m.start()
+      m.add({ ttsChars: 1000 })
+      m.add({ ttsChars: 1000 })
+      await vi.advanceTimersByTimeAsync(1000)
+      expect(published).toHaveLength(1)
+      expect(published[0]).toBeCloseTo(2 * rates.ttsPer1kChars, 12)
+      await vi.advanceTimersByTimeAsync(9000)
+      expect(published).toHaveLength(1)
+      await vi.advanceTimersByTimeAsync(1000)
+      expect(published).toHaveLength(2)
+      m.add({ ttsChars: 1000 })
+      nowMs = 12_000
+      await vi.advanceTimersByTimeAsync(1000)
+      expect(published).toHaveLength(3)
+      m.finish()
+      expect(published).toHaveLength(4)
+      await vi.advanceTimersByTimeAsync(20_000)
+      expect(published).toHaveLength(4)
+    } finally {
+      vi.useRealTimers()
+    }
   })
 })

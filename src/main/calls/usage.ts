@@ -10,6 +10,9 @@ import {
 } from '../../shared/cost.js'
 import type { CostRates } from '../../shared/settings.js'
 
+/** An unchanged cost is published again after this many intervals. */
+const REPEAT_EVERY_TICKS = 10
+
 export interface UsageMeterOptions {
   /** The call clock, ms. */
   clock: () => number
@@ -17,7 +20,10 @@ export interface UsageMeterOptions {
   telephony: boolean
   /** Read at every computation, so edited rates apply to the call going on. */
   rates: () => CostRates
-  /** Receives the cost when it changed (at most once per `intervalMs`) and once more, `final`, at the end. */
+  /**
+   * Receives the cost when it changed (at most once per `intervalMs`, and every 10 intervals even if not) and
+   * once more, `final`, at the end.
+   */
   publish: (cost: CallCost, final: boolean) => void
   /** Default 1000. */
   intervalMs?: number
@@ -30,6 +36,7 @@ export class UsageMeter {
   readonly #clocked = new Map<UsageKey, number>()
   #timer: NodeJS.Timeout | undefined
   #lastPublished = ''
+  #ticksSincePublish = 0
   #endedAtMs: number | undefined
 
   constructor(opts: UsageMeterOptions) {
@@ -87,8 +94,10 @@ export class UsageMeter {
     const cost = this.cost()
     // Cost items change only when a quantity does; telephony moves once a minute (billed per started minute).
     const key = `${cost.total}|${cost.items.length}`
-    if (key === this.#lastPublished) return
+    // Unchanged: sent again now and then all the same, for a console that connected since.
+    if (key === this.#lastPublished && ++this.#ticksSincePublish < REPEAT_EVERY_TICKS) return
     this.#lastPublished = key
+    this.#ticksSincePublish = 0
     this.#opts.publish(cost, false)
   }
 }
