@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest'
 import {
   ALAW_DECODE_TABLE,
   ULAW_DECODE_TABLE,
+  ULAW_SILENCE,
   alawToLinear,
   decodeAlaw,
   decodeUlaw,
@@ -136,7 +137,8 @@ describe('μ-law', () => {
       if (linearToUlaw(s) !== out[i]) mismatches++
     }
     expect(mismatches).toBe(0)
-    expect(linearToUlaw(0)).toBe(0xff)
+    expect(linearToUlaw(0)).toBe(ULAW_SILENCE)
+    expect(ULAW_SILENCE).toBe(0xff)
   })
 
   it('equals the classic Sun encoder, which differs only by negating rather than complementing negatives', () => {

@@ -1,6 +1,6 @@
 // Tone tests for the polyphase resampler: level kept, aliasing and images rejected, frames seamless.
 import { describe, expect, it } from 'vitest'
-import { Resampler, type ResamplerRateHz } from '../../src/main/audio/resampler.js'
+import { isResamplerRate, Resampler, type ResamplerRateHz } from '../../src/main/audio/resampler.js'
 import { CallbenchError } from '../../src/shared/errors.js'
 
 const RATES: ResamplerRateHz[] = [8000, 16000, 24000, 48000]
@@ -262,6 +262,31 @@ describe('Resampler', () => {
     const b = r.process(new Int16Array(160))
     expect(a.length).toBe(320)
     expect(b.buffer).toBe(a.buffer)
+  })
+
+  it('gathers float output of varying length at an offset, block by block, as processFloat gives it whole', () => {
+    const input = toneFloat(440, 48000, 0.2, 0.5)
+    const whole = new Resampler({ fromHz: 48000, toHz: 8000 }).processFloat(input).slice()
+    const r = new Resampler({ fromHz: 48000, toHz: 8000 })
+    const block = new Float32Array(200)
+    const out = new Float32Array(whole.length + 5).fill(7)
+    let written = 0
+    // 128 is one render quantum: 21 or 22 outputs at a time; `block` is longer than what is fed.
+    for (let i = 0; i < input.length; i += 128) {
+      const n = Math.min(128, input.length - i)
+      block.set(input.subarray(i, i + n))
+      expect(r.outputLengthFor(n)).toBeGreaterThanOrEqual(21)
+      written += r.processFloatInto(block, out, written, n)
+    }
+    expect(written).toBe(whole.length)
+    expect(out.subarray(0, written)).toEqual(whole)
+    expect([...out.subarray(written)]).toEqual([7, 7, 7, 7, 7])
+    expect(() => r.processFloatInto(block, out, out.length - 1, 128)).toThrow(/needs 2[12]/)
+  })
+
+  it('says which rates it has filters for', () => {
+    expect(RATES.every(isResamplerRate)).toBe(true)
+    expect([44100, 96000, 11025, 0].some(isResamplerRate)).toBe(false)
   })
 
   it('refuses an output buffer that is too small', () => {

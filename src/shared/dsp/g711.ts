@@ -15,6 +15,9 @@ const ALAW_INDEX_OFFSET = 2048
 const ULAW_ENCODE_TABLE = buildUlawEncodeTable()
 const ALAW_ENCODE_TABLE = buildAlawEncodeTable()
 
+/** μ-law silence: the code of a zero sample. */
+export const ULAW_SILENCE = 0xff
+
 /** μ-law code → linear sample. */
 export function ulawToLinear(code: number): number {
   return ULAW_DECODE_TABLE[code & 0xff]!

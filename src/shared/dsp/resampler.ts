@@ -19,6 +19,11 @@ export interface ResamplerOptions {
 
 const SUPPORTED_RATES_HZ: readonly number[] = [8000, 16000, 24000, 48000]
 
+/** Whether the resampler has filters for this rate (an audio device's 44.1 kHz, for one, it has not). */
+export function isResamplerRate(rateHz: number): rateHz is ResamplerRateHz {
+  return SUPPORTED_RATES_HZ.includes(rateHz)
+}
+
 /**
  * Converts mono 16-bit (or float) audio between two rates. Feeding a signal frame by frame gives
  * exactly the samples that feeding it whole gives. Output lags input by {@link groupDelayMs}.
@@ -45,7 +50,7 @@ export class Resampler {
 
   constructor(opts: ResamplerOptions) {
     for (const rate of [opts.fromHz, opts.toHz]) {
-      if (!SUPPORTED_RATES_HZ.includes(rate)) {
+      if (!isResamplerRate(rate)) {
         throw new CallbenchError('unsupported', `Resampler does not support ${rate} Hz`, { field: 'sampleRateHz' })
       }
     }
@@ -112,31 +117,39 @@ export class Resampler {
 
   /** Like {@link process} for float samples (any scale; nothing is clipped). */
   processFloat(input: Float32Array, output?: Float32Array): Float32Array {
-    const count = this.outputLengthFor(input.length)
-    let out: Float32Array
-    if (output !== undefined) {
-      checkRoom(output.length, count)
-      out = output
-    } else {
+    let out = output
+    if (out === undefined) {
+      const count = this.outputLengthFor(input.length)
       if (this.#scratchFloat.length < count)
         this.#scratchFloat = new Float32Array(Math.max(count, 2 * this.#scratchFloat.length))
       out = this.#scratchFloat
     }
-    const result = this.#result
-    let written = 0
-    for (let start = 0; start < input.length; start += this.#maxChunk) {
-      const end = Math.min(input.length, start + this.#maxChunk)
-      const into = this.#stages[0]!.input
-      for (let i = start; i < end; i++) into[i - start] = input[i]!
-      const n = this.#runStages(end - start)
-      for (let i = 0; i < n; i++) out[written++] = result[i]!
-    }
+    const written = this.processFloatInto(input, out)
     if (out.length === written) return out
     if (output !== undefined) return out.subarray(0, written)
     if (this.#scratchFloatView.buffer !== out.buffer || this.#scratchFloatView.length !== written) {
       this.#scratchFloatView = out.subarray(0, written)
     }
     return this.#scratchFloatView
+  }
+
+  /**
+   * Like {@link processFloat} on the first `inputLength` samples of `input`, written to `output` from
+   * `outputOffset` (room for {@link outputLengthFor} samples); returns how many were written. For
+   * callers that gather output of varying length in one buffer: nothing is allocated, not even a view.
+   */
+  processFloatInto(input: Float32Array, output: Float32Array, outputOffset = 0, inputLength = input.length): number {
+    checkRoom(output.length - outputOffset, this.outputLengthFor(inputLength))
+    const result = this.#result
+    let written = outputOffset
+    for (let start = 0; start < inputLength; start += this.#maxChunk) {
+      const end = Math.min(inputLength, start + this.#maxChunk)
+      const into = this.#stages[0]!.input
+      for (let i = start; i < end; i++) into[i - start] = input[i]!
+      const n = this.#runStages(end - start)
+      for (let i = 0; i < n; i++) output[written++] = result[i]!
+    }
+    return written - outputOffset
   }
 
   /**
