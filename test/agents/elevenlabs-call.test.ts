@@ -1,40 +1,28 @@
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startApp, type App } from '../../src/main/app.js'
+import type { App } from '../../src/main/app.js'
 import type { CallSession } from '../../src/main/calls/call-session.js'
 import type { ServerEvent } from '../../src/shared/events.js'
 import { FakeElevenLabs, type FakeConversation } from '../fakes/elevenlabs.js'
 import { loadSpeechClips, speechOf, TwilioMediaSim } from '../fakes/twilio-media-sim.js'
+import { startTestApp, type TestApp } from '../support/app.js'
 
-const TOKEN = 't'
 const GREETING_MS = 400
 
 describe('ElevenLabs calls through the bridge', () => {
   let fake: FakeElevenLabs
-  let app: App
-  let dataDir: string
   let agentId: string
+  let testApp: TestApp
+  let app: App
 
   beforeAll(async () => {
     fake = await FakeElevenLabs.start({ pingIntervalMs: 50, replyAudioMs: GREETING_MS, endOfTurnSilenceMs: 300 })
     agentId = fake.addAgent({ input: 'ulaw_8000', output: 'ulaw_8000', firstMessage: 'Hello, how can I help?' }).agentId
-    dataDir = mkdtempSync(join(tmpdir(), 'callbench-el-call-'))
-    app = await startApp({
-      dataDir,
-      publicPort: 0,
-      controlPort: 0,
-      tunnel: false,
-      token: TOKEN,
-      env: { ELEVENLABS_API_KEY: fake.apiKey, ELEVENLABS_BASE_URL: fake.url, ELEVENLABS_AGENT_ID: agentId },
-      logLevel: 'silent'
-    })
+    testApp = await startTestApp({ fakes: { elevenlabs: fake }, env: { ELEVENLABS_AGENT_ID: agentId } })
+    app = testApp.app
   })
   afterAll(async () => {
-    await app.stop()
+    await testApp.stop()
     await fake.stop()
-    rmSync(dataDir, { recursive: true, force: true })
   })
 
   function hubEvent(pred: (e: ServerEvent) => boolean): Promise<ServerEvent> {
@@ -60,7 +48,7 @@ describe('ElevenLabs calls through the bridge', () => {
   }
 
   async function open(callId: string): Promise<{ sim: TwilioMediaSim; session: CallSession; conv: FakeConversation }> {
-    const sim = new TwilioMediaSim({ url: `ws://127.0.0.1:${app.controlListener.port}/api/media?token=${TOKEN}`, customParameters: { mode: 'elevenlabs', callId } })
+    const sim = new TwilioMediaSim({ url: testApp.mediaUrl, customParameters: { mode: 'elevenlabs', callId } })
     const started = new Promise<CallSession>((resolve) => {
       const on = (s: CallSession) => {
         if (s.id !== callId) return
@@ -139,7 +127,7 @@ describe('ElevenLabs calls through the bridge', () => {
         resolve()
       }, 5)
     })
-    const sim = new TwilioMediaSim({ url: `ws://127.0.0.1:${app.controlListener.port}/api/media?token=${TOKEN}`, customParameters: { callId: 'el-pre-1' } })
+    const sim = new TwilioMediaSim({ url: testApp.mediaUrl, customParameters: { callId: 'el-pre-1' } })
     await sim.connect()
     await untilBytes(sim, GREETING_MS * 8)
     expect(fake.conversations.filter((x) => (x.initiation?.dynamic_variables as Record<string, string>).call_id === 'el-pre-1')).toHaveLength(1)

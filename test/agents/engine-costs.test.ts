@@ -1,21 +1,19 @@
 // Cost usage of the cascade (LLM tokens, TTS characters, STT minutes) and of an ElevenLabs agent (minutes), from the fakes.
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startApp, type App } from '../../src/main/app.js'
+import type { App } from '../../src/main/app.js'
 import type { ServerEvent } from '../../src/shared/events.js'
 import { FakeElevenLabs } from '../fakes/elevenlabs.js'
 import { FakeOpenAiChat, tokenize } from '../fakes/openai-chat.js'
 import { loadSpeechClips, speechOf, TwilioMediaSim } from '../fakes/twilio-media-sim.js'
+import { startTestApp, type TestApp } from '../support/app.js'
 
 type CostEvent = Extract<ServerEvent, { type: 'call.cost' }>
 
 describe('engine usage priced per call', () => {
-  let app: App
-  let dataDir: string
   let chat: FakeOpenAiChat
   let eleven: FakeElevenLabs
+  let testApp: TestApp
+  let app: App
   let agentId: string
   const clips = loadSpeechClips()
 
@@ -23,28 +21,16 @@ describe('engine usage priced per call', () => {
     chat = await FakeOpenAiChat.start()
     eleven = await FakeElevenLabs.start({ transcribe: () => clips[0]!.text, replyAudioMs: 400 })
     agentId = eleven.addAgent({ input: 'ulaw_8000', output: 'ulaw_8000', firstMessage: 'Hello.' }).agentId
-    dataDir = mkdtempSync(join(tmpdir(), 'callbench-engine-costs-'))
-    app = await startApp({
-      dataDir,
-      publicPort: 0,
-      controlPort: 0,
-      tunnel: false,
-      token: 't',
-      logLevel: 'silent',
-      env: {
-        OPENAI_API_KEY: chat.apiKey,
-        OPENAI_BASE_URL: chat.url,
-        ELEVENLABS_API_KEY: eleven.apiKey,
-        ELEVENLABS_BASE_URL: eleven.url,
-        ELEVENLABS_AGENT_ID: agentId
-      }
+    testApp = await startTestApp({
+      fakes: { openaiChat: chat, elevenlabs: eleven },
+      env: { ELEVENLABS_AGENT_ID: agentId }
     })
+    app = testApp.app
   })
   afterAll(async () => {
-    await app.stop()
+    await testApp.stop()
     await chat.stop()
     await eleven.stop()
-    rmSync(dataDir, { recursive: true, force: true })
   })
 
   function finalCost(callId: string): Promise<CostEvent> {
@@ -57,13 +43,11 @@ describe('engine usage priced per call', () => {
     })
   }
 
-  const mediaUrl = () => `ws://127.0.0.1:${app.controlListener.port}/api/media?token=t`
-
   it('cascade: the chat usage the service reports, the characters sent to TTS and the seconds sent to STT', async () => {
     const callId = 'cost-cascade'
     const cost = finalCost(callId)
     const sim = new TwilioMediaSim({
-      url: mediaUrl(),
+      url: testApp.mediaUrl,
       customParameters: { mode: 'cascade', vad: 'energy', silenceMs: '500', callId }
     })
     await sim.connect()
@@ -89,7 +73,7 @@ describe('engine usage priced per call', () => {
   it('ElevenLabs agent: minutes of conversation by the call clock', async () => {
     const callId = 'cost-elevenlabs'
     const cost = finalCost(callId)
-    const sim = new TwilioMediaSim({ url: mediaUrl(), customParameters: { mode: 'elevenlabs', callId } })
+    const sim = new TwilioMediaSim({ url: testApp.mediaUrl, customParameters: { mode: 'elevenlabs', callId } })
     await sim.connect()
     await sim.play([{ kind: 'waitForAgent', timeoutMs: 8000, until: 'done', afterMs: 500 }])
     const live = app.calls.get(callId)!

@@ -1,12 +1,10 @@
 // A hybrid call through the real bridge: simulated Twilio → /api/media → CallSession → Realtime (text) fake + ElevenLabs TTS fake.
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startApp, type App } from '../../src/main/app.js'
+import type { App } from '../../src/main/app.js'
 import { FakeElevenLabs } from '../fakes/elevenlabs.js'
 import { FakeRealtimeServer } from '../fakes/openai-realtime.js'
 import { loadSpeechClips, speechOf, TwilioMediaSim } from '../fakes/twilio-media-sim.js'
+import { startTestApp, type TestApp } from '../support/app.js'
 
 const SHORT = 'Let me check that for you.'
 const LONG =
@@ -14,31 +12,16 @@ const LONG =
   'while on Saturdays we open an hour later and close at four, and on Sundays we stay closed all day long.'
 
 describe('hybrid engine through the bridge (Realtime text → ElevenLabs voice)', () => {
-  let app: App
   let realtime: FakeRealtimeServer
   let eleven: FakeElevenLabs
-  let dataDir: string
+  let testApp: TestApp
+  let app: App
   const clips = loadSpeechClips()
-  const mediaUrl = () => `ws://127.0.0.1:${app.controlListener.port}/api/media?token=t`
-
   beforeAll(async () => {
     realtime = await FakeRealtimeServer.start({ callerText: 'Hello.', firstDeltaDelayMs: 20, textDeltaIntervalMs: 5 })
     eleven = await FakeElevenLabs.start({ ttsFirstByteDelayMs: 30 })
-    dataDir = mkdtempSync(join(tmpdir(), 'callbench-hybrid-'))
-    app = await startApp({
-      dataDir,
-      publicPort: 0,
-      controlPort: 0,
-      tunnel: false,
-      token: 't',
-      logLevel: 'silent',
-      env: {
-        OPENAI_API_KEY: 'test',
-        OPENAI_BASE_URL: realtime.baseUrl,
-        ELEVENLABS_API_KEY: eleven.apiKey,
-        ELEVENLABS_BASE_URL: eleven.url
-      }
-    })
+    testApp = await startTestApp({ fakes: { realtime, elevenlabs: eleven } })
+    app = testApp.app
     await app.settings.update({
       voice: {
         voiceId: 'voice-adam',
@@ -47,16 +30,15 @@ describe('hybrid engine through the bridge (Realtime text → ElevenLabs voice)'
     })
   })
   afterAll(async () => {
-    await app.stop()
+    await testApp.stop()
     await realtime.close()
     await eleven.stop()
-    rmSync(dataDir, { recursive: true, force: true })
   })
 
   it('asks the model for text and speaks it through TTS: the first audio reaches Twilio, turn metrics complete', async () => {
     realtime.options.replyText = SHORT
     const callId = 'hybrid-1'
-    const sim = new TwilioMediaSim({ url: mediaUrl(), customParameters: { mode: 'hybrid', callId } })
+    const sim = new TwilioMediaSim({ url: testApp.mediaUrl, customParameters: { mode: 'hybrid', callId } })
     const socketsBefore = eleven.ttsSockets.length
     await sim.connect()
     await sim.play([
@@ -98,7 +80,7 @@ describe('hybrid engine through the bridge (Realtime text → ElevenLabs voice)'
     // Slow text, so the response is still being written when the caller speaks over the first sentence.
     realtime.options.textDeltaIntervalMs = 120
     const callId = 'hybrid-2'
-    const sim = new TwilioMediaSim({ url: mediaUrl(), customParameters: { mode: 'hybrid', callId } })
+    const sim = new TwilioMediaSim({ url: testApp.mediaUrl, customParameters: { mode: 'hybrid', callId } })
     await sim.connect()
     await sim.play([
       { kind: 'silence', durationMs: 200 },

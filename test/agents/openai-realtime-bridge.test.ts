@@ -1,34 +1,16 @@
 // An OpenAI Realtime call through the real bridge: simulated Twilio → /api/media → CallSession → agent → GA fake.
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startApp, type App } from '../../src/main/app.js'
-import type { ServerEvent } from '../../src/shared/events.js'
+import type { App } from '../../src/main/app.js'
 import { FakeRealtimeServer } from '../fakes/openai-realtime.js'
 import { TwilioMediaSim, loadSpeechClips, speechOf } from '../fakes/twilio-media-sim.js'
+import { startTestApp, type TestApp } from '../support/app.js'
 
 const REPLY_MS = 2000
 
 describe('OpenAI Realtime call through the bridge', () => {
-  let app: App
   let fake: FakeRealtimeServer
-  let dataDir: string
-  const events: ServerEvent[] = []
-  const waiters = new Set<(e: ServerEvent) => void>()
-
-  function untilEvent(match: (e: ServerEvent) => boolean): Promise<ServerEvent> {
-    const found = events.find(match)
-    if (found) return Promise.resolve(found)
-    return new Promise((resolve) => {
-      const w = (e: ServerEvent): void => {
-        if (!match(e)) return
-        waiters.delete(w)
-        resolve(e)
-      }
-      waiters.add(w)
-    })
-  }
+  let testApp: TestApp
+  let app: App
 
   beforeAll(async () => {
     fake = await FakeRealtimeServer.start({
@@ -36,33 +18,20 @@ describe('OpenAI Realtime call through the bridge', () => {
       replyText: 'Let me check that for you.',
       callerText: 'Hello.'
     })
-    dataDir = mkdtempSync(join(tmpdir(), 'callbench-openai-'))
-    app = await startApp({
-      dataDir,
-      publicPort: 0,
-      controlPort: 0,
-      tunnel: false,
-      token: 't',
-      env: { OPENAI_API_KEY: 'test', OPENAI_BASE_URL: fake.baseUrl },
-      logLevel: 'silent'
-    })
-    app.hub.subscribe((e) => {
-      events.push(e)
-      for (const w of [...waiters]) w(e)
-    })
+    testApp = await startTestApp({ fakes: { realtime: fake } })
+    app = testApp.app
   })
 
   afterAll(async () => {
-    await app.stop()
+    await testApp.stop()
     await fake.close()
-    rmSync(dataDir, { recursive: true, force: true })
   })
 
   it('two turns, a barge-in into the second reply truncated at what the caller heard, no caller audio lost', async () => {
     const [first, second, third] = loadSpeechClips()
     const callId = 'rt-bridge-1'
     const sim = new TwilioMediaSim({
-      url: `ws://127.0.0.1:${app.controlListener.port}/api/media?token=t`,
+      url: testApp.mediaUrl,
       customParameters: { mode: 'openai-realtime', callId }
     })
     await sim.connect()
@@ -118,7 +87,7 @@ describe('OpenAI Realtime call through the bridge', () => {
       expect(t.llmFirstTokenMs).toBeGreaterThanOrEqual(0)
       expect(t.bridgeMs).toBeGreaterThanOrEqual(0)
     }
-    const transcripts = events.filter((e) => e.type === 'call.transcript' && e.callId === callId)
+    const transcripts = testApp.events.filter((e) => e.type === 'call.transcript' && e.callId === callId)
     expect(
       transcripts.some(
         (e) => e.type === 'call.transcript' && e.role === 'agent' && e.final && e.text === 'Let me check that for you.'
@@ -131,7 +100,7 @@ describe('OpenAI Realtime call through the bridge', () => {
     fake.options.script = (_s, index) => (index === 0 ? { dropAfterDeltas: 3 } : undefined)
     try {
       const [first] = loadSpeechClips()
-      const url = `ws://127.0.0.1:${app.controlListener.port}/api/media?token=t`
+      const url = testApp.mediaUrl
       const other = new TwilioMediaSim({ url, customParameters: { mode: 'echo' } })
       await other.connect()
       const sim = new TwilioMediaSim({ url, customParameters: { mode: 'openai-realtime', callId: 'rt-bridge-drop' } })
@@ -139,7 +108,7 @@ describe('OpenAI Realtime call through the bridge', () => {
       void sim.play([speechOf(first!), { kind: 'silence', durationMs: 8000 }])
       const code = await sim.whenClosed()
       expect(code).toBe(1000)
-      const ended = await untilEvent((e) => e.type === 'call.ended' && e.call.id === 'rt-bridge-drop')
+      const ended = await testApp.untilEvent((e) => e.type === 'call.ended' && e.call.id === 'rt-bridge-drop')
       expect(ended.type === 'call.ended' && ended.call.endReason).toBe('engine_failed:upstream_closed')
       // The apology played after the clear.
       const gens = sim.stats().generations

@@ -1,67 +1,37 @@
 // The cost estimate of an OpenAI Realtime call: the service's own usage numbers (fake) priced with the settings' rates.
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startApp, type App } from '../../src/main/app.js'
+import type { App } from '../../src/main/app.js'
 import { CallCostSchema } from '../../src/shared/cost.js'
 import type { ServerEvent } from '../../src/shared/events.js'
 import { CallDetailSchema } from '../../src/shared/records.js'
 import { responseUsage } from '../../src/main/agents/openai-realtime-protocol.js'
 import { FakeRealtimeServer } from '../fakes/openai-realtime.js'
 import { TwilioMediaSim, loadSpeechClips, speechOf } from '../fakes/twilio-media-sim.js'
+import { startTestApp, type TestApp } from '../support/app.js'
 
 type CostEvent = Extract<ServerEvent, { type: 'call.cost' }>
 
 describe('OpenAI Realtime call cost', () => {
-  let app: App
   let fake: FakeRealtimeServer
-  let dataDir: string
-  const events: ServerEvent[] = []
-  const waiters = new Set<(e: ServerEvent) => void>()
-
-  function untilEvent(match: (e: ServerEvent) => boolean): Promise<ServerEvent> {
-    const found = events.find(match)
-    if (found) return Promise.resolve(found)
-    return new Promise((resolve) => {
-      const w = (e: ServerEvent): void => {
-        if (!match(e)) return
-        waiters.delete(w)
-        resolve(e)
-      }
-      waiters.add(w)
-    })
-  }
+  let testApp: TestApp
+  let app: App
 
   beforeAll(async () => {
     fake = await FakeRealtimeServer.start({ replyDurationMs: 800, replyText: 'Sure.', callerText: 'Hello.' })
-    dataDir = mkdtempSync(join(tmpdir(), 'callbench-cost-'))
-    app = await startApp({
-      dataDir,
-      publicPort: 0,
-      controlPort: 0,
-      tunnel: false,
-      token: 't',
-      env: { OPENAI_API_KEY: 'test', OPENAI_BASE_URL: fake.baseUrl },
-      logLevel: 'silent'
-    })
-    app.hub.subscribe((e) => {
-      events.push(e)
-      for (const w of [...waiters]) w(e)
-    })
+    testApp = await startTestApp({ fakes: { realtime: fake } })
+    app = testApp.app
   })
 
   afterAll(async () => {
-    await app.stop()
+    await testApp.stop()
     await fake.close()
-    rmSync(dataDir, { recursive: true, force: true })
   })
 
   it('prices the usage of every response, publishes it live and keeps the final cost in the call log', async () => {
     const [first, second] = loadSpeechClips()
     const callId = 'rt-cost-1'
     const sim = new TwilioMediaSim({
-      url: `ws://127.0.0.1:${app.controlListener.port}/api/media?token=t`,
+      url: testApp.mediaUrl,
       customParameters: { mode: 'openai-realtime', callId }
     })
     await sim.connect()
@@ -72,15 +42,17 @@ describe('OpenAI Realtime call cost', () => {
       { kind: 'waitForAgent', until: 'done', timeoutMs: 8000, afterMs: 1100 }
     ])
     // A cost went out while the call was live, once the first response's usage was in.
-    const live = (await untilEvent(
+    const live = (await testApp.untilEvent(
       (e) => e.type === 'call.cost' && e.callId === callId && !e.final && e.cost.total > 0
     )) as CostEvent
     expect(live.cost.items.map((i) => i.key)).toContain('openaiAudioOut')
     const session = fake.sessionFor(callId)!
     await sim.hangup()
     await session.untilClosed()
-    const final = (await untilEvent((e) => e.type === 'call.cost' && e.callId === callId && e.final)) as CostEvent
-    await untilEvent((e) => e.type === 'call.ended' && e.call.id === callId)
+    const final = (await testApp.untilEvent(
+      (e) => e.type === 'call.cost' && e.callId === callId && e.final
+    )) as CostEvent
+    await testApp.untilEvent((e) => e.type === 'call.ended' && e.call.id === callId)
 
     // The fake reports 60 input and 40 output tokens per response (no details: input counts as audio), and one
     // second of caller transcription per caller turn.
@@ -100,10 +72,10 @@ describe('OpenAI Realtime call cost', () => {
     expect(final.cost.total).toBeCloseTo(expected, 12)
     expect(final.cost.currency).toBe('USD')
     // Live estimates publish at most once a second.
-    const liveTimes = events.filter((e) => e.type === 'call.cost' && e.callId === callId && !e.final).length
+    const liveTimes = testApp.events.filter((e) => e.type === 'call.cost' && e.callId === callId && !e.final).length
     expect(liveTimes).toBeLessThanOrEqual(Math.ceil(sim.stats().framesSent / 50) + 1)
 
-    const res = await fetch(`http://127.0.0.1:${app.controlListener.port}/api/calls/${callId}`, {
+    const res = await fetch(`${testApp.url}/api/calls/${callId}`, {
       headers: { authorization: 'Bearer t' }
     })
     const detail = CallDetailSchema.parse(await res.json())
@@ -118,13 +90,15 @@ describe('OpenAI Realtime call cost', () => {
     const callId = 'rt-cost-2'
     const [first] = loadSpeechClips()
     const sim = new TwilioMediaSim({
-      url: `ws://127.0.0.1:${app.controlListener.port}/api/media?token=t`,
+      url: testApp.mediaUrl,
       customParameters: { mode: 'openai-realtime', callId }
     })
     await sim.connect()
     await sim.play([speechOf(first!), { kind: 'waitForAgent', until: 'done', timeoutMs: 8000, afterMs: 200 }])
     await sim.hangup()
-    const final = (await untilEvent((e) => e.type === 'call.cost' && e.callId === callId && e.final)) as CostEvent
+    const final = (await testApp.untilEvent(
+      (e) => e.type === 'call.cost' && e.callId === callId && e.final
+    )) as CostEvent
     expect(final.cost.currency).toBe('EUR')
     const out = final.cost.items.find((i) => i.key === 'openaiAudioOut')!
     expect(out.quantity).toBeGreaterThan(0)

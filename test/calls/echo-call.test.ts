@@ -1,30 +1,26 @@
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startApp, type App } from '../../src/main/app.js'
+import type { App } from '../../src/main/app.js'
 import type { ServerEvent } from '../../src/shared/events.js'
 import { loadSpeechClips, speechOf, TwilioMediaSim } from '../fakes/twilio-media-sim.js'
+import { startTestApp, type TestApp } from '../support/app.js'
 
 describe('echo call through the bridge (loopback media endpoint)', () => {
+  let testApp: TestApp
   let app: App
-  let dataDir: string
-  const events: ServerEvent[] = []
+  let events: ServerEvent[]
 
   beforeAll(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'callbench-echo-'))
-    app = await startApp({ dataDir, publicPort: 0, controlPort: 0, tunnel: false, token: 't', env: {}, logLevel: 'silent' })
-    app.hub.subscribe((e) => events.push(e))
+    testApp = await startTestApp()
+    ;({ app, events } = testApp)
   })
   afterAll(async () => {
-    await app.stop()
-    rmSync(dataDir, { recursive: true, force: true })
+    await testApp.stop()
   })
 
   for (const vad of ['energy', 'silero'] as const) {
     it(`greets, echoes a turn and clears on barge-in (${vad} VAD)`, async () => {
       const [first, second] = loadSpeechClips()
-      const url = `ws://127.0.0.1:${app.controlListener.port}/api/media?token=t`
+      const url = testApp.mediaUrl
       const sim = new TwilioMediaSim({ url, customParameters: { mode: 'echo', vad, silenceMs: '500' } })
       await sim.connect()
       await sim.play([
@@ -68,7 +64,7 @@ describe('echo call through the bridge (loopback media endpoint)', () => {
 
   it('a pre-warmed engine keeps what it said before the stream arrived (the greeting)', async () => {
     await app.calls.prewarm('prewarmed-1', 'echo', { direction: 'outbound' })
-    const url = `ws://127.0.0.1:${app.controlListener.port}/api/media?token=t`
+    const url = testApp.mediaUrl
     const sim = new TwilioMediaSim({ url, customParameters: { callId: 'prewarmed-1', vad: 'energy' } })
     await sim.connect()
     await sim.play([{ kind: 'waitForAgent', timeoutMs: 8000, until: 'done', afterMs: 100 }])

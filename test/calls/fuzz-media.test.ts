@@ -1,13 +1,11 @@
 // Fuzzing one Media Stream must not crash the server nor cost a parallel call any frame of its echo.
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { once } from 'node:events'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
-import { startApp, type App } from '../../src/main/app.js'
+import type { App } from '../../src/main/app.js'
 import type { CallSession } from '../../src/main/calls/call-session.js'
 import { loadSpeechClips, speechOf, TwilioMediaSim, type SpeechClip } from '../fakes/twilio-media-sim.js'
+import { startTestApp, type TestApp } from '../support/app.js'
 
 const TOKEN = 'fuzz-token'
 
@@ -94,34 +92,25 @@ function garbage(streamSid: string, victimStreamSid: string, rand: () => number)
 }
 
 describe('fuzzed Media Streams input', () => {
+  let testApp: TestApp
   let app: App
-  let dataDir: string
   let url: string
   let clips: SpeechClip[]
   const sessions = new Map<string, CallSession>()
 
   beforeAll(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'callbench-fuzz-'))
-    app = await startApp({
-      dataDir,
-      publicPort: 0,
-      controlPort: 0,
-      tunnel: false,
-      token: TOKEN,
-      env: {},
-      logLevel: 'silent'
-    })
+    testApp = await startTestApp({ token: TOKEN })
+    app = testApp.app
     app.calls.on('started', (s) => {
       const callSid = s.summary().callSid
       if (callSid) sessions.set(callSid, s)
     })
-    url = `ws://127.0.0.1:${app.controlListener.port}/api/media?token=${TOKEN}`
+    url = testApp.mediaUrl
     clips = loadSpeechClips()
   })
 
   afterAll(async () => {
-    await app.stop()
-    rmSync(dataDir, { recursive: true, force: true })
+    await testApp.stop()
   })
 
   function sessionOf(sim: TwilioMediaSim): Promise<CallSession> {
@@ -262,7 +251,7 @@ describe('fuzzed Media Streams input', () => {
     expect(victim.session.summary().endReason).toBe('caller_hangup')
 
     // The server is still up and a new call still gets its greeting.
-    const health = await fetch(`http://127.0.0.1:${app.controlListener.port}/api/health`, {
+    const health = await fetch(`${testApp.url}/api/health`, {
       headers: { authorization: `Bearer ${TOKEN}` }
     })
     expect(health.status).toBe(200)

@@ -1,62 +1,28 @@
 // Listen-in through the real bridge: simulated Twilio → /api/media → echo agent; a listen socket hears both sides.
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { EventEmitter } from 'node:events'
 import WebSocket from 'ws'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startApp, type App } from '../../src/main/app.js'
-import type { ServerEvent } from '../../src/shared/events.js'
 import { decodeListenFrame, listenPath, type ListenFrame } from '../../src/shared/listen.js'
 import type { AudioListener } from '../../src/main/calls/call-session.js'
 import type { Logger } from '../../src/main/log.js'
 import { listenTo, MAX_LISTEN_BUFFERED_BYTES } from '../../src/main/server/routes/listen.js'
 import { loadSpeechClips, speechOf, TwilioMediaSim } from '../fakes/twilio-media-sim.js'
+import { startTestApp, type TestApp } from '../support/app.js'
 
 const FRAME = 160
 const silentLog: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => silentLog }
 
 describe('listen-in socket', () => {
-  let app: App
-  let dataDir: string
-  const events: ServerEvent[] = []
-  const waiters = new Set<(e: ServerEvent) => void>()
-
-  function untilEvent(match: (e: ServerEvent) => boolean): Promise<ServerEvent> {
-    const found = events.find(match)
-    if (found) return Promise.resolve(found)
-    return new Promise((resolve) => {
-      const w = (e: ServerEvent): void => {
-        if (!match(e)) return
-        waiters.delete(w)
-        resolve(e)
-      }
-      waiters.add(w)
-    })
-  }
+  let testApp: TestApp
 
   beforeAll(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'callbench-listen-'))
-    app = await startApp({
-      dataDir,
-      publicPort: 0,
-      controlPort: 0,
-      tunnel: false,
-      token: 't',
-      env: {},
-      logLevel: 'silent'
-    })
-    app.hub.subscribe((e) => {
-      events.push(e)
-      for (const w of [...waiters]) w(e)
-    })
+    testApp = await startTestApp()
   })
   afterAll(async () => {
-    await app.stop()
-    rmSync(dataDir, { recursive: true, force: true })
+    await testApp.stop()
   })
 
-  const base = () => `ws://127.0.0.1:${app.controlListener.port}`
+  const base = () => `ws://127.0.0.1:${testApp.app.controlListener.port}`
 
   /** Opens a socket; resolves with it once open, or with the HTTP status that refused the upgrade. */
   function open(url: string): Promise<WebSocket | number> {
@@ -72,11 +38,11 @@ describe('listen-in socket', () => {
     const [clip] = loadSpeechClips()
     const callId = 'listen-1'
     const sim = new TwilioMediaSim({
-      url: `${base()}/api/media?token=t`,
+      url: testApp.mediaUrl,
       customParameters: { mode: 'echo', vad: 'energy', silenceMs: '500', callId }
     })
     await sim.connect()
-    await untilEvent((e) => e.type === 'call.started' && e.call.id === callId)
+    await testApp.untilEvent((e) => e.type === 'call.started' && e.call.id === callId)
 
     const ws = await open(`${base()}${listenPath(callId)}?token=t`)
     if (typeof ws === 'number') throw new Error(`listen refused with ${ws}`)

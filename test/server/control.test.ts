@@ -1,11 +1,12 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { request } from 'node:http'
-import { networkInterfaces, tmpdir } from 'node:os'
+import { networkInterfaces } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
 import { HealthSchema, SettingsViewSchema } from '../../src/shared/api.js'
-import { startApp, type App } from '../../src/main/app.js'
+import type { App } from '../../src/main/app.js'
+import { startTestApp, type TestApp } from '../support/app.js'
 
 function get(port: number, path: string, headers: Record<string, string> = {}, host = '127.0.0.1'): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
@@ -20,25 +21,20 @@ function get(port: number, path: string, headers: Record<string, string> = {}, h
 }
 
 describe('control and public listeners', () => {
+  let testApp: TestApp
   let app: App
   let dataDir: string
   const auth = { authorization: 'Bearer secret-token' }
 
   beforeAll(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'callbench-control-'))
-    app = await startApp({
-      dataDir,
-      publicPort: 0,
-      controlPort: 0,
-      tunnel: false,
+    testApp = await startTestApp({
       token: 'secret-token',
-      env: { OPENAI_API_KEY: 'sk-test-abcdefghijklmnopqrstuvwxyz123456', TWILIO_PHONE_NUMBER: '+15550001111' },
-      logLevel: 'silent'
+      env: { OPENAI_API_KEY: 'sk-test-abcdefghijklmnopqrstuvwxyz123456', TWILIO_PHONE_NUMBER: '+15550001111' }
     })
+    ;({ app, dataDir } = testApp)
   })
   afterAll(async () => {
-    await app.stop()
-    rmSync(dataDir, { recursive: true, force: true })
+    await testApp.stop()
   })
 
   it('answers /api/health only with the token, in the schema', async () => {
