@@ -1,7 +1,7 @@
 // Listen-in in the console: the wire format both sides share, and what is played for each choice of side.
 import { describe, expect, it } from 'vitest'
+import { linearToUlaw, ULAW_DECODE_TABLE, ULAW_SILENCE } from '../../src/shared/dsp/g711.js'
 import { decodeListenFrame, encodeListenFrame, LISTEN_HEADER_BYTES, listenPath } from '../../src/shared/listen.js'
-import { linearToUlaw, ULAW_SILENCE, ULAW_TO_LINEAR } from '../../src/renderer/src/features/loopback/g711.js'
 import { ListenCounter, listenAudio } from '../../src/renderer/src/features/live-call/listen-mix.js'
 import { listenUrl } from '../../src/renderer/src/features/live-call/listen-player.js'
 import { createAppStore } from '../../src/renderer/src/store/index.js'
@@ -54,7 +54,7 @@ describe('listen-in mix', () => {
   it('mixes both sides as the sum of their samples, re-encoded', () => {
     const mixed = listenAudio(frame, 'both')
     for (let i = 0; i < 160; i++) {
-      expect(mixed[i]).toBe(linearToUlaw(ULAW_TO_LINEAR[caller[i]!]! + ULAW_TO_LINEAR[agent[i]!]!))
+      expect(mixed[i]).toBe(linearToUlaw(ULAW_DECODE_TABLE[caller[i]!]! + ULAW_DECODE_TABLE[agent[i]!]!))
     }
     // Full scale on both sides clamps instead of wrapping.
     const loud = new Uint8Array(160).fill(linearToUlaw(30000))

@@ -4,10 +4,10 @@ import type { AddressInfo } from 'node:net'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { WebSocketServer, type WebSocket as ServerSocket } from 'ws'
 import { CaptureEncoder } from '../../src/renderer/src/features/loopback/capture-encoder.js'
-import { ULAW_TO_FLOAT } from '../../src/renderer/src/features/loopback/g711.js'
 import { LoopbackSession } from '../../src/renderer/src/features/loopback/loopback-session.js'
 import { makeStreamIds } from '../../src/renderer/src/features/loopback/media-protocol.js'
 import { PlaybackRenderer } from '../../src/renderer/src/features/loopback/playback-renderer.js'
+import { ULAW_DECODE_TABLE } from '../../src/shared/dsp/g711.js'
 
 interface Msg {
   event: string
@@ -79,7 +79,7 @@ describe('LoopbackSession', () => {
       customParameters: { mode: 'echo', direction: 'loopback', callId: 'call-1' },
       transport: { send: (t) => client.send(t), close: (c, r) => client.close(c, r) },
       sink: {
-        enqueue: (ulaw) => player.queue.enqueue(Float32Array.from(ulaw, (b) => ULAW_TO_FLOAT[b]!)),
+        enqueue: (ulaw) => player.queue.enqueue(Float32Array.from(ulaw, (b) => ULAW_DECODE_TABLE[b]! / 32768)),
         mark: (name) => player.queue.mark(name),
         clear: () => session.marksPlayed(player.clear())
       }

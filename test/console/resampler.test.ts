@@ -1,16 +1,17 @@
-// The console's polyphase resampler against tones: level kept in band, aliasing and images rejected, blocks = whole.
+// The console's resamplers: the shared one where it has filters, the general one (tones) for 44.1 kHz and the like.
 import { describe, expect, it } from 'vitest'
-import { PolyphaseResampler } from '../../src/renderer/src/features/loopback/resampler.js'
+import { CaptureEncoder } from '../../src/renderer/src/features/loopback/capture-encoder.js'
+import {
+  AnyRateResampler,
+  floatResampler,
+  type FloatResampler
+} from '../../src/renderer/src/features/loopback/resampler.js'
+import { linearToUlaw, ULAW_DECODE_TABLE } from '../../src/shared/dsp/g711.js'
+import { Resampler } from '../../src/shared/dsp/resampler.js'
 
 function tone(freqHz: number, rateHz: number, seconds: number, amplitude = 0.5): Float32Array {
   const n = Math.round(rateHz * seconds)
   return Float32Array.from({ length: n }, (_, i) => amplitude * Math.sin((2 * Math.PI * freqHz * i) / rateHz))
-}
-
-function rmsDb(x: Float32Array, from: number, to = x.length): number {
-  let sum = 0
-  for (let i = from; i < to; i++) sum += x[i]! * x[i]!
-  return 10 * Math.log10(sum / (to - from) + 1e-30)
 }
 
 /** Level of one frequency in a signal (Goertzel), dB relative to a full-scale sine. */
@@ -29,71 +30,97 @@ function goertzelDb(x: Float32Array, freqHz: number, rateHz: number, from: numbe
   return 10 * Math.log10((4 * power) / (n * n) + 1e-30)
 }
 
-function run(r: PolyphaseResampler, input: Float32Array, block = input.length): Float32Array {
-  const out = new Float32Array(r.maxOutputFor(input.length) + 16)
+function run(r: FloatResampler, input: Float32Array, block = input.length): Float32Array {
+  const out = new Float32Array(Math.ceil((input.length * r.toHz) / r.fromHz) + 16)
   let written = 0
   for (let i = 0; i < input.length; i += block) {
     const piece = input.subarray(i, Math.min(input.length, i + block))
-    written += r.process(piece, out, piece.length, written)
+    const expected = r.outputLengthFor(piece.length)
+    const n = r.processFloatInto(piece, out, written)
+    expect(n).toBe(expected)
+    written += n
   }
   return out.subarray(0, written)
 }
 
-describe('PolyphaseResampler', () => {
-  it('48 kHz → 8 kHz keeps a 1 kHz tone within 0.1 dB and gives one output per six inputs', () => {
-    const r = new PolyphaseResampler({ inputRateHz: 48_000, outputRateHz: 8000 })
-    expect([r.up, r.down]).toEqual([1, 6])
-    const input = tone(1000, 48_000, 0.5)
-    const out = run(r, input)
-    expect(out.length).toBe(4000)
-    const skip = Math.ceil(r.delayOutputSamples) + 8
-    expect(Math.abs(rmsDb(out, skip) - rmsDb(input, 0))).toBeLessThan(0.1)
-  })
+const HALF_SCALE_DB = 20 * Math.log10(0.5)
 
-  it('48 kHz → 8 kHz rejects what would alias (5 kHz and 7.5 kHz folding to 3 kHz and 500 Hz) by 60 dB or more', () => {
-    for (const f of [4600, 5000, 7500, 12_000]) {
-      const r = new PolyphaseResampler({ inputRateHz: 48_000, outputRateHz: 8000 })
-      const out = run(r, tone(f, 48_000, 0.5))
-      const alias = Math.abs(8000 * Math.round(f / 8000) - f)
-      expect(goertzelDb(out, alias, 8000, 200)).toBeLessThan(-60 + 20 * Math.log10(0.5))
+describe('floatResampler', () => {
+  it('uses the shared resampler between 8, 16, 24 and 48 kHz, the general one for other device rates', () => {
+    for (const rateHz of [48_000, 24_000, 16_000]) {
+      expect(floatResampler(rateHz, 8000)).toBeInstanceOf(Resampler)
+      expect(floatResampler(8000, rateHz)).toBeInstanceOf(Resampler)
+    }
+    for (const rateHz of [44_100, 96_000, 22_050]) {
+      expect(floatResampler(rateHz, 8000)).toBeInstanceOf(AnyRateResampler)
+      expect(floatResampler(8000, rateHz)).toBeInstanceOf(AnyRateResampler)
     }
   })
+})
 
-  it('a linear interpolator would fail the same test (the check has teeth)', () => {
-    const input = tone(5000, 48_000, 0.5)
-    const naive = Float32Array.from({ length: input.length / 6 }, (_, i) => input[i * 6]!)
-    expect(goertzelDb(naive, 3000, 8000, 200)).toBeGreaterThan(-10)
-  })
-
-  it('44.1 kHz → 8 kHz keeps a 1 kHz tone and rejects 6 kHz', () => {
-    const pass = run(new PolyphaseResampler({ inputRateHz: 44_100, outputRateHz: 8000 }), tone(1000, 44_100, 0.5))
-    expect(pass.length).toBeGreaterThanOrEqual(3999)
-    expect(Math.abs(goertzelDb(pass, 1000, 8000, 200) - 20 * Math.log10(0.5))).toBeLessThan(0.2)
-    const stop = run(new PolyphaseResampler({ inputRateHz: 44_100, outputRateHz: 8000 }), tone(6000, 44_100, 0.5))
+describe('AnyRateResampler', () => {
+  it('44.1 kHz → 8 kHz keeps a 1 kHz tone and rejects 6 kHz (which would fold onto 2 kHz)', () => {
+    const pass = run(new AnyRateResampler(44_100, 8000), tone(1000, 44_100, 0.5))
+    expect(pass.length).toBe(4000)
+    expect(Math.abs(goertzelDb(pass, 1000, 8000, 200) - HALF_SCALE_DB)).toBeLessThan(0.2)
+    const stop = run(new AnyRateResampler(44_100, 8000), tone(6000, 44_100, 0.5))
     expect(goertzelDb(stop, 2000, 8000, 200)).toBeLessThan(-66)
   })
 
-  it('8 kHz → 48 kHz keeps a 1 kHz tone and suppresses its images at 7 and 9 kHz', () => {
-    const r = new PolyphaseResampler({ inputRateHz: 8000, outputRateHz: 48_000 })
+  it('8 kHz → 44.1 kHz keeps a 1 kHz tone and suppresses its images at 7 and 9 kHz', () => {
+    const r = new AnyRateResampler(8000, 44_100)
     const out = run(r, tone(1000, 8000, 0.5))
-    expect(out.length).toBe(24_000)
+    expect(out.length).toBe(22_050)
     const skip = Math.ceil(r.delayOutputSamples) + 48
-    expect(Math.abs(goertzelDb(out, 1000, 48_000, skip) - 20 * Math.log10(0.5))).toBeLessThan(0.1)
-    expect(goertzelDb(out, 7000, 48_000, skip)).toBeLessThan(-66)
-    expect(goertzelDb(out, 9000, 48_000, skip)).toBeLessThan(-66)
+    expect(Math.abs(goertzelDb(out, 1000, 44_100, skip) - HALF_SCALE_DB)).toBeLessThan(0.1)
+    expect(goertzelDb(out, 7000, 44_100, skip)).toBeLessThan(-66)
+    expect(goertzelDb(out, 9000, 44_100, skip)).toBeLessThan(-66)
   })
 
   it('gives the same samples block by block (128-sample render quanta, odd sizes) as whole', () => {
-    const input = tone(440, 48_000, 0.2)
-    const whole = run(new PolyphaseResampler({ inputRateHz: 48_000, outputRateHz: 8000 }), input)
+    const input = tone(440, 44_100, 0.2)
+    const whole = run(new AnyRateResampler(44_100, 8000), input)
     for (const block of [128, 7, 1000]) {
-      const pieces = run(new PolyphaseResampler({ inputRateHz: 48_000, outputRateHz: 8000 }), input, block)
-      expect(pieces).toEqual(whole)
+      expect(run(new AnyRateResampler(44_100, 8000), input, block)).toEqual(whole)
     }
   })
 
-  it('refuses rates that are not positive integers', () => {
-    expect(() => new PolyphaseResampler({ inputRateHz: 0, outputRateHz: 8000 })).toThrow(RangeError)
-    expect(() => new PolyphaseResampler({ inputRateHz: 44_100.5, outputRateHz: 8000 })).toThrow(RangeError)
+  it('refuses rates that are not positive integers, and an output without room', () => {
+    expect(() => new AnyRateResampler(0, 8000)).toThrow(RangeError)
+    expect(() => new AnyRateResampler(44_100.5, 8000)).toThrow(RangeError)
+    expect(() =>
+      new AnyRateResampler(8000, 44_100).processFloatInto(new Float32Array(10), new Float32Array(50))
+    ).toThrow(/needs 56/)
+  })
+})
+
+describe('CaptureEncoder', () => {
+  it.each([48_000, 44_100])('turns %i Hz microphone blocks into 20 ms μ-law frames at the tone’s level', (rateHz) => {
+    const encoder = new CaptureEncoder(rateHz)
+    const mic = tone(1000, rateHz, 1)
+    const frames: Uint8Array[] = []
+    for (let i = 0; i < mic.length; i += 128) encoder.push(mic.subarray(i, i + 128), (f) => frames.push(f))
+    expect(frames).toHaveLength(50)
+    expect(new Set(frames).size).toBe(50)
+    const decoded = new Float32Array(8000)
+    frames.forEach((f, k) =>
+      decoded.set(
+        Float32Array.from(f, (b) => ULAW_DECODE_TABLE[b]! / 32768),
+        k * 160
+      )
+    )
+    expect(Math.abs(goertzelDb(decoded, 1000, 8000, 400) - HALF_SCALE_DB)).toBeLessThan(0.2)
+  })
+
+  it.each([48_000, 44_100])('clamps %i Hz samples beyond full scale to the end codes', (rateHz) => {
+    for (const [level, sample] of [
+      [1.5, 32767],
+      [-1.5, -32768]
+    ] as const) {
+      const encoder = new CaptureEncoder(rateHz)
+      const frames: Uint8Array[] = []
+      for (let i = 0; i < 20; i++) encoder.push(new Float32Array(128).fill(level), (f) => frames.push(f))
+      expect([...new Set(frames.at(-1))]).toEqual([linearToUlaw(sample)])
+    }
   })
 })

@@ -1,6 +1,6 @@
 // Listen-in: which side of the call to hear, and one frame of it as μ-law for the playback worklet.
 import type { ListenFrame } from '../../../../shared/listen.js'
-import { ULAW_SILENCE, ULAW_TO_LINEAR, linearToUlaw } from '../loopback/g711.js'
+import { ULAW_DECODE_TABLE, ULAW_SILENCE, linearToUlaw } from '../../../../shared/dsp/g711.js'
 
 export type ListenChannel = 'caller' | 'agent' | 'both'
 
@@ -26,8 +26,8 @@ export function listenAudio(frame: ListenFrame, channel: ListenChannel): Uint8Ar
     return out
   }
   for (let i = 0; i < n; i++) {
-    const a = i < agent.length ? ULAW_TO_LINEAR[agent[i]!]! : 0
-    out[i] = linearToUlaw(ULAW_TO_LINEAR[frame.caller[i]!]! + a)
+    const a = i < agent.length ? ULAW_DECODE_TABLE[agent[i]!]! : 0
+    out[i] = linearToUlaw(ULAW_DECODE_TABLE[frame.caller[i]!]! + a)
   }
   return out
 }

@@ -1,5 +1,5 @@
 // AudioWorklet: the agent's μ-law queued as Twilio queues it, upsampled to the speaker; reports played marks.
-import { ULAW_TO_FLOAT } from './g711.js'
+import { ULAW_DECODE_TABLE } from '../../../../shared/dsp/g711.js'
 import { PlaybackRenderer } from './playback-renderer.js'
 import { PLAYBACK_PROCESSOR, type PlaybackCommand, type PlaybackReport } from './worklet-messages.js'
 import { scope, type WorkletProcessor } from './worklet-scope.js'
@@ -22,7 +22,7 @@ class PlaybackProcessor extends scope.AudioWorkletProcessor implements WorkletPr
     switch (cmd.type) {
       case 'audio': {
         const samples = new Float32Array(cmd.ulaw.length)
-        for (let i = 0; i < samples.length; i++) samples[i] = ULAW_TO_FLOAT[cmd.ulaw[i]!]!
+        for (let i = 0; i < samples.length; i++) samples[i] = ULAW_DECODE_TABLE[cmd.ulaw[i]!]! / 32768
         this.#renderer.queue.enqueue(samples)
         return
       }

@@ -1,26 +1,38 @@
-// Streaming rational resampler (Kaiser-windowed sinc, polyphase) for the loopback call's microphone and speaker.
+// Resamplers for the loopback worklets: the shared one where it has filters, a general one for other device rates.
+import { isResamplerRate, Resampler } from '../../../../shared/dsp/resampler.js'
 
-/** Options for {@link PolyphaseResampler}. */
-export interface ResamplerOptions {
-  inputRateHz: number
-  outputRateHz: number
-  /** Stopband attenuation, dB. Default 70. */
-  stopbandDb?: number
-  /**
-   * Width of the transition band below the lower Nyquist frequency, Hz. The stopband starts at
-   * min(input, output) / 2, so nothing above it can alias. Default 600 (8 kHz telephony: flat to 3.4 kHz).
-   */
-  transitionHz?: number
+/** What the worklets need of a resampler; the shared {@link Resampler} has it. */
+export interface FloatResampler {
+  readonly fromHz: number
+  readonly toHz: number
+  outputLengthFor(inputLength: number): number
+  processFloatInto(input: Float32Array, output: Float32Array, outputOffset?: number, inputLength?: number): number
 }
 
 /**
- * Converts a float signal between two rates, state carried across calls: feeding a signal block by block
- * gives the same samples as feeding it whole. Each output costs `tapsPerPhase` multiply-adds; nothing is
- * allocated after construction.
+ * The shared resampler (the core's, 130 dB) between 8, 16, 24 and 48 kHz. The audio context runs at the
+ * device's rate, and the shared one has no filters for 44.1 kHz, 96 kHz and the like: those get
+ * {@link AnyRateResampler}.
  */
-export class PolyphaseResampler {
-  readonly inputRateHz: number
-  readonly outputRateHz: number
+export function floatResampler(fromHz: number, toHz: number): FloatResampler {
+  return isResamplerRate(fromHz) && isResamplerRate(toHz)
+    ? new Resampler({ fromHz, toHz })
+    : new AnyRateResampler(fromHz, toHz)
+}
+
+const STOPBAND_DB = 70
+// The stopband starts at the lower Nyquist frequency, so nothing above it can alias; at 8 kHz the band is flat
+// to 3.4 kHz.
+const TRANSITION_HZ = 600
+
+/**
+ * Converts a float signal between any two integer rates (Kaiser-windowed sinc, polyphase), state carried
+ * across calls: block by block gives the same samples as whole. Each output costs `tapsPerPhase`
+ * multiply-adds; nothing is allocated after construction.
+ */
+export class AnyRateResampler implements FloatResampler {
+  readonly fromHz: number
+  readonly toHz: number
   /** Upsampling factor L of L/M. */
   readonly up: number
   /** Downsampling factor M of L/M. */
@@ -33,28 +45,25 @@ export class PolyphaseResampler {
   // Each sample is written twice, K apart, so the window history[pos .. pos + K) is always contiguous.
   readonly #history: Float32Array
   #pos = 0
+  // Upsampled time of the next output, counted from the next input sample.
   #phase = 0
 
-  constructor(opts: ResamplerOptions) {
-    const { inputRateHz, outputRateHz } = opts
-    if (!(Number.isInteger(inputRateHz) && Number.isInteger(outputRateHz) && inputRateHz > 0 && outputRateHz > 0)) {
+  constructor(fromHz: number, toHz: number) {
+    if (!(Number.isInteger(fromHz) && Number.isInteger(toHz) && fromHz > 0 && toHz > 0)) {
       throw new RangeError('sample rates must be positive integers')
     }
-    const g = gcd(inputRateHz, outputRateHz)
-    this.inputRateHz = inputRateHz
-    this.outputRateHz = outputRateHz
-    this.up = outputRateHz / g
-    this.down = inputRateHz / g
-    const stopbandDb = opts.stopbandDb ?? 70
-    const transitionHz = opts.transitionHz ?? 600
-    const filterRateHz = inputRateHz * this.up
-    const stopEdgeHz = Math.min(inputRateHz, outputRateHz) / 2
-    const cutoffHz = stopEdgeHz - transitionHz / 2
+    const g = gcd(fromHz, toHz)
+    this.fromHz = fromHz
+    this.toHz = toHz
+    this.up = toHz / g
+    this.down = fromHz / g
+    const filterRateHz = fromHz * this.up
+    const cutoffHz = Math.min(fromHz, toHz) / 2 - TRANSITION_HZ / 2
     // Kaiser's estimate of the length for this attenuation and transition width.
-    const estimate = Math.ceil((stopbandDb - 7.95) / (2.285 * 2 * Math.PI * (transitionHz / filterRateHz))) + 1
+    const estimate = Math.ceil((STOPBAND_DB - 7.95) / (2.285 * 2 * Math.PI * (TRANSITION_HZ / filterRateHz))) + 1
     const K = Math.max(1, Math.ceil(estimate / this.up))
     const N = K * this.up
-    const prototype = kaiserLowpass(N, cutoffHz / filterRateHz, kaiserBeta(stopbandDb))
+    const prototype = kaiserLowpass(N, cutoffHz / filterRateHz, 0.1102 * (STOPBAND_DB - 8.7))
     this.tapsPerPhase = K
     this.#coeffs = new Float32Array(N)
     for (let p = 0; p < this.up; p++) {
@@ -64,59 +73,47 @@ export class PolyphaseResampler {
     this.delayOutputSamples = (N - 1) / 2 / this.down
   }
 
-  /** Upper bound of the outputs `process` produces for `inputLength` inputs. */
-  maxOutputFor(inputLength: number): number {
-    return Math.ceil((inputLength * this.up) / this.down) + 1
+  /** Number of samples the next call produces for `inputLength` input samples. */
+  outputLengthFor(inputLength: number): number {
+    const span = inputLength * this.up - this.#phase
+    return span > 0 ? Math.ceil(span / this.down) : 0
   }
 
   /**
-   * Resamples `inputLength` samples of `input` into `output` from `outputOffset`; returns how many
-   * samples were written. `output` needs room for {@link maxOutputFor}.
+   * Resamples the first `inputLength` samples of `input` into `output` from `outputOffset` (room for
+   * {@link outputLengthFor} samples); returns how many were written.
    */
-  process(input: Float32Array, output: Float32Array, inputLength = input.length, outputOffset = 0): number {
-    let o = outputOffset
-    for (let i = 0; i < inputLength; i++) o += this.push(input[i]!, output, o)
-    return o - outputOffset
-  }
-
-  /** Feeds one input sample; writes the 0…⌈L/M⌉ outputs it completes at `output[offset…]`, returns their count. */
-  push(sample: number, output: Float32Array, offset: number): number {
+  processFloatInto(input: Float32Array, output: Float32Array, outputOffset = 0, inputLength = input.length): number {
+    if (output.length - outputOffset < this.outputLengthFor(inputLength)) {
+      throw new RangeError(`resampler output needs ${this.outputLengthFor(inputLength)} samples`)
+    }
     const K = this.tapsPerPhase
+    const { up, down } = this
     const history = this.#history
     const coeffs = this.#coeffs
-    history[this.#pos] = sample
-    history[this.#pos + K] = sample
-    this.#pos = this.#pos + 1 === K ? 0 : this.#pos + 1
-    const start = this.#pos
-    let written = 0
-    while (this.#phase < this.up) {
-      const base = this.#phase * K
-      let acc = 0
-      for (let j = 0; j < K; j++) acc += coeffs[base + j]! * history[start + j]!
-      output[offset + written++] = acc
-      this.#phase += this.down
+    let o = outputOffset
+    for (let i = 0; i < inputLength; i++) {
+      const sample = input[i]!
+      history[this.#pos] = sample
+      history[this.#pos + K] = sample
+      this.#pos = this.#pos + 1 === K ? 0 : this.#pos + 1
+      const start = this.#pos
+      while (this.#phase < up) {
+        const base = this.#phase * K
+        let acc = 0
+        for (let j = 0; j < K; j++) acc += coeffs[base + j]! * history[start + j]!
+        output[o++] = acc
+        this.#phase += down
+      }
+      this.#phase -= up
     }
-    this.#phase -= this.up
-    return written
-  }
-
-  /** Forgets all history (as after a clear). */
-  reset(): void {
-    this.#history.fill(0)
-    this.#pos = 0
-    this.#phase = 0
+    return o - outputOffset
   }
 }
 
 function gcd(a: number, b: number): number {
   while (b) [a, b] = [b, a % b]
   return a
-}
-
-function kaiserBeta(stopbandDb: number): number {
-  if (stopbandDb > 50) return 0.1102 * (stopbandDb - 8.7)
-  if (stopbandDb >= 21) return 0.5842 * (stopbandDb - 21) ** 0.4 + 0.07886 * (stopbandDb - 21)
-  return 0
 }
 
 /** Zeroth-order modified Bessel function of the first kind (power series). */
