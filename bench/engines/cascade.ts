@@ -205,6 +205,69 @@ function stageRows(turns: readonly TurnBreakdown[]): FigureRows {
   return rows
 }
 
+/** How far the server's and this process's wall clocks may disagree, ms. */
+const CLOCK_SLACK_MS = 2
+
+/** The engine's `vad.speech_start` timeline entry. */
+interface SpeechStart {
+  confirmedAtMs: number
+  decidedAtMs: number
+  clockEpochMs: number
+  decisionMs?: number
+}
+
+/** One barge-in, split: the VAD's own time, the way to the server and its decision, the clear, its way back. */
+interface BargeBreakdown {
+  vadMs: number
+  toDecisionMs: number
+  decisionMs: number | undefined
+  clearSentMs: number
+  clearBackMs: number
+}
+
+/** The barge-ins of one call that were cleared in time, broken down (bench clock → epoch via performance.timeOrigin). */
+function bargeIns(r: CallResult): BargeBreakdown[] {
+  const starts = r.serverEvents
+    .filter((e) => e.kind === 'vad.speech_start' && e.data)
+    .map((e) => e.data as unknown as SpeechStart)
+  // The session records `barge_in` just before it sends the clear (its `clear` entry comes after the send).
+  const clears = r.serverEvents.filter((e) => e.kind === 'barge_in' && e.data?.playing === true).map((e) => e.atMs)
+  const originEpochMs = starts[0]?.clockEpochMs
+  if (originEpochMs === undefined) return []
+  const here = (atMs: number) => performance.timeOrigin + atMs
+  // The simulator sends frame k at startAtMs + 20 k + lateness[k]; stream ms t is in frame ceil(t / 20) − 1.
+  const sentAt = (streamMs: number): number | undefined => {
+    const k = Math.ceil(streamMs / 20) - 1
+    return k >= 0 && k < r.sim.lateness.length ? r.sim.startAtMs + 20 * k + r.sim.lateness[k]! : undefined
+  }
+  const out: BargeBreakdown[] = []
+  for (const sp of r.sim.speech) {
+    if (!sp.agentPlayingAtOnset || sp.onsetSentAtMs === undefined || sp.clearAtMs === undefined) continue
+    if (sp.offsetSentAtMs !== undefined && sp.clearAtMs > sp.offsetSentAtMs) continue
+    const clearEpochMs = here(sp.clearAtMs)
+    const onsetEpochMs = here(sp.onsetSentAtMs)
+    // The server's clear that reached the caller, and the speech start that caused it (the two processes' clocks
+    // agree to about a millisecond).
+    const serverClear = clears
+      .filter(
+        (c) => originEpochMs + c >= onsetEpochMs - CLOCK_SLACK_MS && originEpochMs + c <= clearEpochMs + CLOCK_SLACK_MS
+      )
+      .at(-1)
+    if (serverClear === undefined) continue
+    const start = starts.filter((st) => st.decidedAtMs <= serverClear + 0.1).at(-1)
+    const confirmSent = start ? sentAt(start.confirmedAtMs) : undefined
+    if (!start || confirmSent === undefined) continue
+    out.push({
+      vadMs: confirmSent - sp.onsetSentAtMs,
+      toDecisionMs: originEpochMs + start.decidedAtMs - here(confirmSent),
+      decisionMs: start.decisionMs,
+      clearSentMs: serverClear - start.decidedAtMs,
+      clearBackMs: clearEpochMs - (originEpochMs + serverClear)
+    })
+  }
+  return out
+}
+
 export async function startCascade(opts: EngineOptions): Promise<EngineFakes> {
   const delays = FAKE_DELAYS[opts.fakeDelays ?? 'zero']
   const el = await startElevenLabsFake(opts.silenceMs, {
@@ -240,6 +303,7 @@ export async function startCascade(opts: EngineOptions): Promise<EngineFakes> {
       const fakeOwn: number[] = []
       let unmatched = 0
       const allClears: number[] = []
+      const barges: BargeBreakdown[] = []
       let ttsStopped = 0
       for (const r of results) {
         const byTurn = new Map(r.serverTurns.filter((t) => t.turn !== undefined).map((t) => [t.turn!, t] as const))
@@ -262,6 +326,7 @@ export async function startCascade(opts: EngineOptions): Promise<EngineFakes> {
             overheadStrict.push(afterDecision + b.engine.vad + b.frameTailMs + b.roundingMs)
         }
         for (const c of r.sim.clears) allClears.push(c)
+        barges.push(...bargeIns(r))
         ttsStopped += ttsStoppedByClears(el.fake, ctx.callIdOf(r.index), r.sim.clears)
       }
       // Chat requests are matched to calls by their X-Client-Request-Id; an abort is a barge-in's when one of
@@ -299,6 +364,15 @@ export async function startCascade(opts: EngineOptions): Promise<EngineFakes> {
           'turns not matched to the fakes': unmatched,
           ...stageRows(turns),
           'barge-in: onset → clear ms': ctx.summary.bargeIn.latencyMs,
+          'barge-in 1. onset frame → confirming frame sent (VAD: min speech, model, 32 ms windows)': distribution(
+            barges.map((b) => b.vadMs)
+          ),
+          'barge-in 2. confirming frame sent → speech start decided': distribution(barges.map((b) => b.toDecisionMs)),
+          'barge-in 2.   of it frame in → decided (inference and its queue)': distribution(
+            barges.flatMap((b) => (b.decisionMs === undefined ? [] : [b.decisionMs]))
+          ),
+          'barge-in 3. decided → clear sent': distribution(barges.map((b) => b.clearSentMs)),
+          'barge-in 4. clear sent → the caller has it': distribution(barges.map((b) => b.clearBackMs)),
           'barge-in: clears': allClears.length,
           'barge-in: LLM requests aborted': aborted,
           'LLM requests aborted otherwise': abortedOtherwise,

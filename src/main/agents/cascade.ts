@@ -231,7 +231,16 @@ export class CascadeAgent extends EventEmitter<AgentEvents> implements Agent {
   }
 
   #speechStart(e: SpeechStartEvent): void {
-    this.emit('event', 'vad.speech_start', { onsetMs: e.onsetMs, confirmedAtMs: e.confirmedAtMs })
+    const decidedAtMs = this.#now()
+    const arrival = this.#arrivalOf(e.confirmedAtMs)
+    // With when it was decided and how long after the audio that decided it came in (for the barge-in breakdown).
+    this.emit('event', 'vad.speech_start', {
+      onsetMs: e.onsetMs,
+      confirmedAtMs: e.confirmedAtMs,
+      decidedAtMs,
+      clockEpochMs: performance.timeOrigin + performance.now() - decidedAtMs,
+      ...(arrival ? { frameTailMs: arrival.endMs - e.confirmedAtMs, decisionMs: decidedAtMs - arrival.atMs } : {})
+    })
     this.#turnToken++
     const r = this.#reply
     // Speech over a reply still playing or still being generated: the caller wins.

@@ -1,9 +1,10 @@
-/** OpenAI Chat Completions, streamed through the `openai` SDK: one conversation per call, history kept, abortable. */
+/** OpenAI Chat Completions, streamed: one conversation per call, history kept, abortable; the `openai` SDK client. */
 import OpenAI, { APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai'
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions'
 import { Agent, fetch as undiciFetch } from 'undici'
 import { CallbenchError } from '../../shared/errors.js'
 import type { SecretStore } from '../settings/secrets.js'
+import { chatStatusError, streamChat, type ChatEndpoint } from './chat-stream.js'
 
 export const DEFAULT_LLM_MODEL = 'gpt-4o-mini'
 
@@ -24,6 +25,11 @@ const KEEP_ALIVE_MS = 120_000
 /** One connection pool for every call: a turn reuses the connection the previous turn (of any call) left open. */
 let keepAlive: Agent | undefined
 
+function pool(): Agent {
+  keepAlive ??= new Agent({ keepAliveTimeout: KEEP_ALIVE_MS, keepAliveMaxTimeout: KEEP_ALIVE_MS })
+  return keepAlive
+}
+
 /** The SDK client for the current `OPENAI_API_KEY` and `OPENAI_BASE_URL`; `not_configured` without a key. */
 export async function openAiFrom(source: OpenAiSource): Promise<OpenAI> {
   const apiKey = await source.secrets.get('OPENAI_API_KEY')
@@ -31,7 +37,6 @@ export async function openAiFrom(source: OpenAiSource): Promise<OpenAI> {
   const baseURL = source.config('OPENAI_BASE_URL') || undefined
   const key = `${apiKey}\n${baseURL ?? ''}`
   if (cached?.key === key) return cached.client
-  keepAlive ??= new Agent({ keepAliveTimeout: KEEP_ALIVE_MS, keepAliveMaxTimeout: KEEP_ALIVE_MS })
   // Retries would replay a turn the caller is waiting on; one is enough to ride out a dropped keep-alive socket.
   // The dispatcher needs the fetch of its own undici package (the SDK's advice for a custom Agent).
   const client = new OpenAI({
@@ -41,7 +46,7 @@ export async function openAiFrom(source: OpenAiSource): Promise<OpenAI> {
     timeout: 30_000,
     // Type-only mismatch between undici's and Node's bundled fetch typings; at runtime the SDK calls it as fetch.
     fetch: undiciFetch as unknown as typeof globalThis.fetch,
-    fetchOptions: { dispatcher: keepAlive }
+    fetchOptions: { dispatcher: pool() }
   })
   cached = { key, client }
   return client
@@ -73,12 +78,18 @@ const CHARS_PER_TOKEN = 4
 
 /** One call's conversation with the model. */
 export class ChatConversation {
-  readonly #client: OpenAI
+  readonly #endpoint: ChatEndpoint
   readonly #opts: Required<Omit<ChatOptions, 'temperature'>> & Pick<ChatOptions, 'temperature'>
   readonly #history: Array<{ role: ChatRole; content: string }> = []
 
+  /** Replies stream on the wire (./chat-stream.ts) to the client's base URL, with its key, organization and project. */
   constructor(client: OpenAI, opts: ChatOptions) {
-    this.#client = client
+    this.#endpoint = {
+      url: `${client.baseURL.replace(/\/+$/, '')}/chat/completions`,
+      apiKey: client.apiKey ?? '',
+      ...(client.organization ? { organization: client.organization } : {}),
+      ...(client.project ? { project: client.project } : {})
+    }
     this.#opts = {
       model: opts.model || DEFAULT_LLM_MODEL,
       instructions: opts.instructions,
@@ -118,27 +129,18 @@ export class ChatConversation {
       { role: 'system', content: this.#opts.instructions },
       ...this.#history.map((m) => ({ role: m.role, content: m.content }) as ChatCompletionMessageParam)
     ]
-    let stream: AsyncIterable<OpenAI.Chat.Completions.ChatCompletionChunk>
-    try {
-      stream = await this.#client.chat.completions.create(
-        {
-          model: this.#opts.model,
-          messages,
-          stream: true,
-          ...(opts.onUsage ? { stream_options: { include_usage: true } } : {}),
-          max_completion_tokens: this.#opts.maxTokens,
-          ...(this.#opts.temperature !== undefined ? { temperature: this.#opts.temperature } : {})
-        },
-        { signal, ...(opts.requestId ? { headers: { 'X-Client-Request-Id': opts.requestId } } : {}) }
-      )
-    } catch (err) {
-      if (signal.aborted) return
-      throw llmError(err)
-    }
+    const body = JSON.stringify({
+      model: this.#opts.model,
+      messages,
+      stream: true,
+      ...(opts.onUsage ? { stream_options: { include_usage: true } } : {}),
+      max_completion_tokens: this.#opts.maxTokens,
+      ...(this.#opts.temperature !== undefined ? { temperature: this.#opts.temperature } : {})
+    })
     let reported: ChatUsage | undefined
     let replyChars = 0
     try {
-      for await (const chunk of stream) {
+      for await (const chunk of streamChat(this.#endpoint, body, signal, pool(), opts.requestId)) {
         if (chunk.usage) {
           const u = chunk.usage
           reported = { promptTokens: u.prompt_tokens, completionTokens: u.completion_tokens, estimated: false }
@@ -190,20 +192,6 @@ export function llmError(err: unknown): CallbenchError {
   if (err instanceof APIConnectionTimeoutError) {
     return new CallbenchError('upstream_timeout', 'OpenAI timed out', { cause: err, retryable: true })
   }
-  if (err instanceof APIError && err.status !== undefined) {
-    const status = err.status
-    if (status === 401 || status === 403)
-      return new CallbenchError('upstream_failed', `OpenAI refused the API key (${status})`, { cause: err })
-    if (status === 404)
-      return new CallbenchError('not_found', 'OpenAI model not found', { cause: err, field: 'llmModel' })
-    if (status === 400)
-      return new CallbenchError('bad_request', `OpenAI rejected the request: ${err.message.slice(0, 200)}`, {
-        cause: err
-      })
-    return new CallbenchError('upstream_failed', `OpenAI answered ${status}`, {
-      cause: err,
-      retryable: status === 429 || status >= 500
-    })
-  }
+  if (err instanceof APIError && err.status !== undefined) return chatStatusError(err.status, err.message, err)
   return new CallbenchError('upstream_failed', 'OpenAI request failed', { cause: err, retryable: true })
 }
