@@ -218,6 +218,9 @@ interface SpeechStart {
 
 /** One barge-in, split: the VAD's own time, the way to the server and its decision, the clear, its way back. */
 interface BargeBreakdown {
+  /** The fixture the caller barged in with. */
+  clip: string
+  totalMs: number
   vadMs: number
   toDecisionMs: number
   decisionMs: number | undefined
@@ -258,6 +261,8 @@ function bargeIns(r: CallResult): BargeBreakdown[] {
     const confirmSent = start ? sentAt(start.confirmedAtMs) : undefined
     if (!start || confirmSent === undefined) continue
     out.push({
+      clip: (sp.label ?? '').replace(/^barge:/, ''),
+      totalMs: sp.clearAtMs - sp.onsetSentAtMs,
       vadMs: confirmSent - sp.onsetSentAtMs,
       toDecisionMs: originEpochMs + start.decidedAtMs - here(confirmSent),
       decisionMs: start.decisionMs,
@@ -362,6 +367,8 @@ export async function startCascade(opts: EngineOptions): Promise<EngineFakes> {
           "fakes' configured delay per turn ms": configuredTurnMs,
           'turns broken down': turns.length,
           'turns not matched to the fakes': unmatched,
+          'LLM requests': chat.requests.length,
+          'LLM TCP connections (the fake accepted)': chat.connections,
           ...stageRows(turns),
           'barge-in: onset → clear ms': ctx.summary.bargeIn.latencyMs,
           'barge-in 1. onset frame → confirming frame sent (VAD: min speech, model, 32 ms windows)': distribution(
@@ -373,6 +380,14 @@ export async function startCascade(opts: EngineOptions): Promise<EngineFakes> {
           ),
           'barge-in 3. decided → clear sent': distribution(barges.map((b) => b.clearSentMs)),
           'barge-in 4. clear sent → the caller has it': distribution(barges.map((b) => b.clearBackMs)),
+          ...Object.fromEntries(
+            [...new Set(barges.map((b) => b.clip))]
+              .sort()
+              .map((clip) => [
+                `barge-in onset → clear, ${clip}`,
+                distribution(barges.filter((b) => b.clip === clip).map((b) => b.totalMs))
+              ])
+          ),
           'barge-in: clears': allClears.length,
           'barge-in: LLM requests aborted': aborted,
           'LLM requests aborted otherwise': abortedOtherwise,

@@ -59,6 +59,8 @@ export class FakeOpenAiChat extends EventEmitter<{
   readonly requests: ChatRequestRecord[] = []
   /** Requests whose body was not acceptable, by reason. */
   readonly rejected: string[] = []
+  /** TCP connections accepted so far (a client that keeps its connections alive opens few). */
+  connections = 0
   firstTokenDelayMs: number
   tokenIntervalMs: number
   /** What `GET /v1/models` lists; change it to take a model away. */
@@ -79,6 +81,7 @@ export class FakeOpenAiChat extends EventEmitter<{
       ((messages) => `You said: ${[...messages].reverse().find((m) => m.role === 'user')?.content ?? ''}.`)
     this.#server = createServer((req, res) => void this.#handle(req, res))
     this.#server.on('connection', (s) => {
+      this.connections++
       this.#sockets.add(s)
       s.on('close', () => this.#sockets.delete(s))
     })
