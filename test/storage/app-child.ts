@@ -1,16 +1,8 @@
 /** Starts the app in its own process on a data folder (for tests that kill it): prints `{"controlPort":N}` once up. */
-import { startApp } from '../../src/main/app.js'
+import { startTestApp } from '../support/app.js'
 
 const dataDir = process.argv[2]
 if (!dataDir) throw new Error('usage: app-child.ts <dataDir>')
-const app = await startApp({
-  dataDir,
-  publicPort: 0,
-  controlPort: 0,
-  tunnel: false,
-  token: 't',
-  env: {},
-  logLevel: 'silent'
-})
+const { app, stop } = await startTestApp({ dataDir })
 process.stdout.write(JSON.stringify({ controlPort: app.controlListener.port }) + '\n')
-process.on('SIGTERM', () => void app.stop().then(() => process.exit(0)))
+process.on('SIGTERM', () => void stop().then(() => process.exit(0)))

@@ -5,22 +5,22 @@ import { dirname, join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startApp, type App } from '../../src/main/app.js'
 import { CallDetailSchema } from '../../src/shared/api.js'
 import { loadSpeechClips, speechOf, TwilioMediaSim } from '../fakes/twilio-media-sim.js'
+import { startTestApp, type TestApp } from '../support/app.js'
 import { parseWav } from './wav.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
 
 describe('the app killed in the middle of a call', () => {
   let dataDir: string
-  let app: App | undefined
+  let restarted: TestApp | undefined
 
   beforeAll(() => {
     dataDir = mkdtempSync(join(tmpdir(), 'callbench-crash-'))
   })
   afterAll(async () => {
-    await app?.stop()
+    await restarted?.stop()
     rmSync(dataDir, { recursive: true, force: true })
   })
 
@@ -61,17 +61,8 @@ describe('the app killed in the middle of a call', () => {
     expect(raw.length).toBeGreaterThan(44 + 2 * 8000 * 4)
     expect(raw.readUInt32LE(40)).toBeLessThanOrEqual(raw.length - 44)
 
-    app = await startApp({
-      dataDir,
-      publicPort: 0,
-      controlPort: 0,
-      tunnel: false,
-      token: 't',
-      env: {},
-      logLevel: 'silent'
-    })
-    const get = (p: string) =>
-      fetch(`http://127.0.0.1:${app!.controlListener.port}${p}`, { headers: { authorization: 'Bearer t' } })
+    restarted = await startTestApp({ dataDir })
+    const get = (p: string) => fetch(`${restarted!.url}${p}`, { headers: { authorization: 'Bearer t' } })
     const detail = CallDetailSchema.parse(await (await get(`/api/calls/${id}`)).json())
     expect(detail.call).toMatchObject({ id, state: 'ended', outcome: 'interrupted', endReason: 'interrupted' })
     expect(detail.recording?.repaired).toBe(true)

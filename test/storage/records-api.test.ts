@@ -1,8 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startApp, type App } from '../../src/main/app.js'
+import type { App } from '../../src/main/app.js'
 import { recordsOf } from '../../src/main/server/routes/records.js'
 import { telephonyOf } from '../../src/main/server/routes/telephony.js'
 import { CallDetailSchema, ProfileListSchema, ProfileSchema } from '../../src/shared/api.js'
@@ -14,32 +11,24 @@ import {
   zonedToUtcIso
 } from '../../src/shared/time-format.js'
 import { TwilioMediaSim } from '../fakes/twilio-media-sim.js'
+import { startTestApp, type TestApp } from '../support/app.js'
 
 describe('records API: profiles, contacts, live calls', () => {
+  let testApp: TestApp
   let app: App
-  let dataDir: string
   const req = (method: string, path: string, body?: unknown, type = 'application/json') =>
-    fetch(`http://127.0.0.1:${app.controlListener.port}${path}`, {
+    fetch(`${testApp.url}${path}`, {
       method,
       headers: { authorization: 'Bearer t', ...(body !== undefined ? { 'content-type': type } : {}) },
       ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {})
     })
 
   beforeAll(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'callbench-api-'))
-    app = await startApp({
-      dataDir,
-      publicPort: 0,
-      controlPort: 0,
-      tunnel: false,
-      token: 't',
-      env: {},
-      logLevel: 'silent'
-    })
+    testApp = await startTestApp()
+    app = testApp.app
   })
   afterAll(async () => {
-    await app.stop()
-    rmSync(dataDir, { recursive: true, force: true })
+    await testApp.stop()
   })
 
   it('profiles: create, list, read, update, delete; bad input is a 400 naming the field', async () => {
@@ -104,7 +93,7 @@ describe('records API: profiles, contacts, live calls', () => {
   it('a live call is served from the live registry, merged with what is stored', async () => {
     const id = 'live-1'
     const sim = new TwilioMediaSim({
-      url: `ws://127.0.0.1:${app.controlListener.port}/api/media?token=t`,
+      url: testApp.mediaUrl,
       customParameters: { mode: 'echo', vad: 'energy', callId: id }
     })
     await sim.connect()

@@ -1,12 +1,11 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ulawToLinear } from '../../src/main/audio/g711.js'
-import { startApp, type App } from '../../src/main/app.js'
 import { CallDetailSchema, CallListSchema, ProfileSchema } from '../../src/shared/api.js'
 import type { ServerEvent } from '../../src/shared/events.js'
 import { loadSpeechClips, speechOf, TwilioMediaSim, type SpeechClip } from '../fakes/twilio-media-sim.js'
+import { startTestApp, type TestApp } from '../support/app.js'
 import { parseWav, type ParsedWav } from './wav.js'
 
 const FRAME = 160
@@ -30,29 +29,19 @@ function decoded(clip: SpeechClip, fromByte: number, bytes = FRAME): Int16Array 
 }
 
 describe('call records of a simulated call (loopback media endpoint, echo engine)', () => {
-  let app: App
+  let testApp: TestApp
   let dataDir: string
-  const events: ServerEvent[] = []
-  const base = () => `http://127.0.0.1:${app.controlListener.port}`
+  let events: ServerEvent[]
+  const base = () => testApp.url
   const get = (path: string, headers: Record<string, string> = {}) =>
     fetch(base() + path, { headers: { authorization: 'Bearer t', ...headers } })
 
   beforeAll(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'callbench-records-'))
-    app = await startApp({
-      dataDir,
-      publicPort: 0,
-      controlPort: 0,
-      tunnel: false,
-      token: 't',
-      env: {},
-      logLevel: 'silent'
-    })
-    app.hub.subscribe((e) => events.push(e))
+    testApp = await startTestApp()
+    ;({ dataDir, events } = testApp)
   })
   afterAll(async () => {
-    await app.stop()
-    rmSync(dataDir, { recursive: true, force: true })
+    await testApp.stop()
   })
 
   function ended(id: string): Promise<void> {
@@ -66,7 +55,7 @@ describe('call records of a simulated call (loopback media endpoint, echo engine
     const [turn1, turn2, barge] = loadSpeechClips()
     const id = 'rec-30s'
     const sim = new TwilioMediaSim({
-      url: `ws://127.0.0.1:${app.controlListener.port}/api/media?token=t`,
+      url: testApp.mediaUrl,
       customParameters: {
         mode: 'echo',
         vad: 'energy',
@@ -216,7 +205,7 @@ describe('call records of a simulated call (loopback media endpoint, echo engine
     const profile = ProfileSchema.parse(await created.json())
     const id = 'rec-profile'
     const sim = new TwilioMediaSim({
-      url: `ws://127.0.0.1:${app.controlListener.port}/api/media?token=t`,
+      url: testApp.mediaUrl,
       customParameters: { profileId: profile.id, vad: 'energy', callId: id }
     })
     await sim.connect()

@@ -1,74 +1,43 @@
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startApp, type App } from '../../src/main/app.js'
+import type { App } from '../../src/main/app.js'
 import { UploadResponseSchema } from '../../src/shared/api.js'
 import type { ServerEvent } from '../../src/shared/events.js'
 import { loadSpeechClips, speechOf, TwilioMediaSim } from '../fakes/twilio-media-sim.js'
-import { S3Server, S3RVER_CREDENTIALS } from '../fakes/s3-server.js'
+import { S3Server } from '../fakes/s3-server.js'
+import { startTestApp, type TestApp } from '../support/app.js'
+import { readS3Object } from '../support/s3.js'
 import { parseWav } from './wav.js'
 
 describe('S3 upload of call records through the app (settings.s3 + environment)', () => {
   let s3: S3Server
+  let testApp: TestApp
   let app: App
-  let dataDir: string
-  const events: ServerEvent[] = []
+  let events: ServerEvent[]
   const post = (path: string) =>
-    fetch(`http://127.0.0.1:${app.controlListener.port}${path}`, {
+    fetch(`${testApp.url}${path}`, {
       method: 'POST',
       headers: { authorization: 'Bearer t' }
     })
 
   beforeAll(async () => {
     s3 = await S3Server.start()
-    dataDir = mkdtempSync(join(tmpdir(), 'callbench-upapp-'))
-    app = await startApp({
-      dataDir,
-      publicPort: 0,
-      controlPort: 0,
-      tunnel: false,
-      token: 't',
-      logLevel: 'silent',
-      env: {
-        S3_BUCKET: 'callbench',
-        AWS_REGION: 'eu-west-1',
-        AWS_ENDPOINT_URL_S3: s3.endpoint,
-        AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey
-      }
-    })
+    testApp = await startTestApp({ fakes: { s3 }, env: { S3_BUCKET: 'callbench', AWS_REGION: 'eu-west-1' } })
+    ;({ app, events } = testApp)
     await app.settings.update({
       s3: { ...app.settings.get().s3, prefix: 'qa', forcePathStyle: true, autoUpload: true }
     })
-    app.hub.subscribe((e) => events.push(e))
   })
   afterAll(async () => {
-    await app.stop()
+    await testApp.stop()
     await s3.dispose()
-    rmSync(dataDir, { recursive: true, force: true })
   })
 
-  async function object(key: string): Promise<Buffer> {
-    const c = new S3Client({
-      region: 'eu-west-1',
-      endpoint: s3.endpoint,
-      forcePathStyle: true,
-      credentials: { ...S3RVER_CREDENTIALS }
-    })
-    try {
-      const out = await c.send(new GetObjectCommand({ Bucket: 'callbench', Key: key }))
-      return Buffer.from(await out.Body!.transformToByteArray())
-    } finally {
-      c.destroy()
-    }
-  }
+  const object = (key: string) => readS3Object(s3, key, { region: 'eu-west-1' })
 
   it('uploads automatically after a call, with upload.progress events to the console, and again by hand', async () => {
     const id = 'up-call'
     const sim = new TwilioMediaSim({
-      url: `ws://127.0.0.1:${app.controlListener.port}/api/media?token=t`,
+      url: testApp.mediaUrl,
       customParameters: { mode: 'echo', vad: 'energy', callId: id }
     })
     await sim.connect()
@@ -118,17 +87,9 @@ describe('S3 upload of call records through the app (settings.s3 + environment)'
   })
 
   it('answers 422 when no bucket is configured anywhere', async () => {
-    const bare = await startApp({
-      dataDir: mkdtempSync(join(tmpdir(), 'callbench-nos3-')),
-      publicPort: 0,
-      controlPort: 0,
-      tunnel: false,
-      token: 't',
-      env: {},
-      logLevel: 'silent'
-    })
+    const bare = await startTestApp()
     try {
-      const records = (await import('../../src/main/server/routes/records.js')).recordsOf(bare)!
+      const records = (await import('../../src/main/server/routes/records.js')).recordsOf(bare.app)!
       records.store.queueCall({
         id: 'x',
         direction: 'loopback',
@@ -143,7 +104,7 @@ describe('S3 upload of call records through the app (settings.s3 + environment)'
         state: 'ended',
         startedAt: new Date().toISOString()
       })
-      const res = await fetch(`http://127.0.0.1:${bare.controlListener.port}/api/calls/x/upload`, {
+      const res = await fetch(`${bare.url}/api/calls/x/upload`, {
         method: 'POST',
         headers: { authorization: 'Bearer t' }
       })
@@ -151,7 +112,6 @@ describe('S3 upload of call records through the app (settings.s3 + environment)'
       expect(((await res.json()) as { error: { code: string } }).error.code).toBe('not_configured')
     } finally {
       await bare.stop()
-      rmSync(bare.dataDir, { recursive: true, force: true })
     }
   })
 })

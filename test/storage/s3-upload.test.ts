@@ -2,15 +2,14 @@ import { createHash, randomBytes } from 'node:crypto'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import type { UploadState } from '../../src/shared/calls.js'
 import { createLogger } from '../../src/main/log.js'
 import { CallStore } from '../../src/main/storage/call-store.js'
 import { CallUploader } from '../../src/main/storage/call-uploader.js'
 import { MIN_PART_BYTES } from '../../src/main/storage/s3-objects.js'
-import type { S3Target } from '../../src/main/storage/s3-config.js'
-import { S3Server, S3RVER_CREDENTIALS } from '../fakes/s3-server.js'
+import { S3Server } from '../fakes/s3-server.js'
+import { readS3Object, s3TargetFor } from '../support/s3.js'
 
 const log = createLogger({ level: 'silent' })
 const STARTED_AT = '2026-03-14T23:59:58.000Z'
@@ -59,14 +58,7 @@ describe('CallUploader against s3rver in a child process', () => {
     rmSync(dir, { recursive: true, force: true })
   })
 
-  const target = (): S3Target => ({
-    bucket: 'callbench',
-    prefix: 'team/calls',
-    region: 'us-east-1',
-    endpoint: s3.endpoint,
-    forcePathStyle: true,
-    credentials: { ...S3RVER_CREDENTIALS }
-  })
+  const target = () => s3TargetFor(s3, 'team/calls')
 
   function makeUploader(st: CallStore, states: UploadState[], onState?: (s: UploadState) => void): CallUploader {
     return new CallUploader({
@@ -93,20 +85,7 @@ describe('CallUploader against s3rver in a child process', () => {
       .then(() => states.find(pred)!)
   }
 
-  async function getObject(key: string): Promise<Buffer> {
-    const c = new S3Client({
-      region: 'us-east-1',
-      endpoint: s3.endpoint,
-      forcePathStyle: true,
-      credentials: { ...S3RVER_CREDENTIALS }
-    })
-    try {
-      const out = await c.send(new GetObjectCommand({ Bucket: 'callbench', Key: key }))
-      return Buffer.from(await out.Body!.transformToByteArray())
-    } finally {
-      c.destroy()
-    }
-  }
+  const getObject = (key: string) => readS3Object(s3, key)
 
   const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex')
   const prefix = 'team/calls/2026/03/14/c1/'

@@ -2,17 +2,16 @@ import { createHash, randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3'
 import twilio from 'twilio'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { startApp, type App } from '../../src/main/app.js'
 import { createLogger } from '../../src/main/log.js'
 import { recordsOf } from '../../src/main/server/routes/records.js'
 import { CallStore } from '../../src/main/storage/call-store.js'
 import { digestFile, putObject, verifyObject } from '../../src/main/storage/s3-objects.js'
-import type { S3Target } from '../../src/main/storage/s3-config.js'
 import { TwilioRecordingArchiver, type TwilioAccess } from '../../src/main/storage/twilio-recordings.js'
-import { S3Server, S3RVER_CREDENTIALS } from '../fakes/s3-server.js'
+import { S3Server } from '../fakes/s3-server.js'
+import { startTestApp } from '../support/app.js'
+import { readS3Object, s3ClientFor, s3TargetFor } from '../support/s3.js'
 import { FakeTwilioRecordings } from './fake-twilio-recordings.js'
 
 const log = createLogger({ level: 'silent' })
@@ -39,31 +38,10 @@ describe('Twilio recordings: downloaded, copied to S3, verified, only then delet
     rmSync(dir, { recursive: true, force: true })
   })
 
-  async function s3Object(key: string): Promise<Buffer | undefined> {
-    const c = new S3Client({
-      region: 'us-east-1',
-      endpoint: s3.endpoint,
-      forcePathStyle: true,
-      credentials: { ...S3RVER_CREDENTIALS }
-    })
-    try {
-      const out = await c.send(new GetObjectCommand({ Bucket: 'callbench', Key: key }))
-      return Buffer.from(await out.Body!.transformToByteArray())
-    } catch {
-      return undefined
-    } finally {
-      c.destroy()
-    }
-  }
+  /** The object, or undefined while it is not there. */
+  const s3Object = (key: string): Promise<Buffer | undefined> => readS3Object(s3, key).catch(() => undefined)
 
-  const target = (): S3Target => ({
-    bucket: 'callbench',
-    prefix: 'rec',
-    region: 'us-east-1',
-    endpoint: s3.endpoint,
-    forcePathStyle: true,
-    credentials: { ...S3RVER_CREDENTIALS }
-  })
+  const target = () => s3TargetFor(s3, 'rec')
 
   /** The real twilio SDK, re-pointed at the fake (PROTOCOLS §2.1 a). */
   function access(): TwilioAccess {
@@ -85,25 +63,12 @@ describe('Twilio recordings: downloaded, copied to S3, verified, only then delet
     fake.onDelete = async () => {
       copyAtDelete = await s3Object(expectedKey)
     }
-    const app: App = await startApp({
+    const testApp = await startTestApp({
       dataDir: dir,
-      publicPort: 0,
-      controlPort: 0,
-      tunnel: false,
-      token: 't',
-      logLevel: 'silent',
-      env: {
-        TWILIO_ACCOUNT_SID: fake.accountSid,
-        TWILIO_AUTH_TOKEN: fake.authToken,
-        TWILIO_API_BASE_URL: fake.baseUrl,
-        S3_BUCKET: 'callbench',
-        S3_PREFIX: 'rec',
-        AWS_ENDPOINT_URL_S3: s3.endpoint,
-        S3_FORCE_PATH_STYLE: 'true',
-        AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey
-      }
+      fakes: { twilio: fake, s3 },
+      env: { S3_BUCKET: 'callbench', S3_PREFIX: 'rec', S3_FORCE_PATH_STYLE: 'true' }
     })
+    const app = testApp.app
     try {
       const records = recordsOf(app)!
       const day = new Date()
@@ -127,7 +92,7 @@ describe('Twilio recordings: downloaded, copied to S3, verified, only then delet
       expect(download.authorized).toBe(true)
       expect(fake.requests.some((r) => r.path === `/signed/${sid}`)).toBe(true)
     } finally {
-      await app.stop()
+      await testApp.stop()
     }
   })
 
@@ -210,13 +175,7 @@ describe('Twilio recordings: downloaded, copied to S3, verified, only then delet
     const path = join(dir, 'x.wav')
     const bytes = randomBytes(6 * 1024 * 1024)
     writeFileSync(path, bytes)
-    const client = new S3Client({
-      region: 'us-east-1',
-      endpoint: s3.endpoint,
-      forcePathStyle: true,
-      credentials: { ...S3RVER_CREDENTIALS },
-      requestChecksumCalculation: 'WHEN_REQUIRED'
-    })
+    const client = s3ClientFor(s3, { requestChecksumCalculation: 'WHEN_REQUIRED' })
     try {
       const digest = await digestFile(path)
       await putObject({
