@@ -1,18 +1,17 @@
 // Settings "Test connection": each service's check against its fake (real SDKs) and a real s3rver, ok and each typical
 // failure in one clear sentence, never echoing a secret.
-import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { ListObjectsV2Command } from '@aws-sdk/client-s3'
 import { createServer } from 'node:net'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startApp, type App } from '../../src/main/app.js'
+import type { App } from '../../src/main/app.js'
 import type { ServiceTestResult } from '../../src/shared/service-test.js'
 import type { SettingsPatch } from '../../src/shared/settings.js'
 import { FakeElevenLabs } from '../fakes/elevenlabs.js'
 import { FakeOpenAiChat } from '../fakes/openai-chat.js'
 import { S3RVER_CREDENTIALS, S3Server } from '../fakes/s3-server.js'
 import { FakeTwilio } from '../fakes/twilio-rest.js'
+import { startTestApp, type TestApp } from '../support/app.js'
+import { s3ClientFor } from '../support/s3.js'
 
 const NUMBER = '+15550001111'
 const OPENAI_KEY = 'sk-test-connection-0123456789'
@@ -42,8 +41,8 @@ describe('settings: test connection', () => {
   let openai: FakeOpenAiChat
   let elevenlabs: FakeElevenLabs
   let s3: S3Server
+  let testApp: TestApp
   let app: App
-  let dataDir: string
   let voiceId: string
   const responses: string[] = []
 
@@ -68,36 +67,18 @@ describe('settings: test connection', () => {
     ])
     elevenlabs.addAgent({ agentId: 'agent_support', name: 'Support line' })
     voiceId = elevenlabs.voices[0]!.voice_id
-    dataDir = await mkdtemp(join(tmpdir(), 'callbench-conn-'))
-    app = await startApp({
-      dataDir,
-      publicPort: 0,
-      controlPort: 0,
-      tunnel: false,
-      token: 't',
-      logLevel: 'silent',
-      env: {
-        TWILIO_ACCOUNT_SID: twilio.accountSid,
-        TWILIO_AUTH_TOKEN: twilio.authToken,
-        TWILIO_API_BASE_URL: twilio.baseUrl,
-        TWILIO_PHONE_NUMBER: NUMBER,
-        OPENAI_API_KEY: OPENAI_KEY,
-        OPENAI_BASE_URL: openai.url,
-        ELEVENLABS_API_KEY: ELEVENLABS_KEY,
-        ELEVENLABS_BASE_URL: elevenlabs.url,
-        AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
-        AWS_ENDPOINT_URL_S3: s3.endpoint,
-        S3_BUCKET: 'callbench'
-      }
+    // The fakes' keys are OPENAI_KEY and ELEVENLABS_KEY.
+    testApp = await startTestApp({
+      fakes: { twilio, openaiChat: openai, elevenlabs, s3 },
+      env: { TWILIO_PHONE_NUMBER: NUMBER, S3_BUCKET: 'callbench' }
     })
+    app = testApp.app
     await put({ settings: { voice: { voiceId }, elevenlabs: { agentId: 'agent_support' } } })
   })
 
   afterAll(async () => {
-    await app?.stop()
+    await testApp?.stop()
     await Promise.allSettled([twilio?.close(), openai?.stop(), elevenlabs?.stop(), s3?.dispose()])
-    await rm(dataDir, { recursive: true, force: true })
     // Nothing secret in any answer, whatever the service said.
     for (const text of responses) {
       for (const secret of [twilio.authToken, twilio.accountSid, OPENAI_KEY, ELEVENLABS_KEY, 'wrong-token-0123456789', 'sk-wrong-0123456789', 'AKIAWRONG0123456789']) {
@@ -223,7 +204,7 @@ describe('settings: test connection', () => {
       const host = new URL(s3.endpoint).host
       expect(r).toMatchObject({ ok: true, message: `Bucket callbench at ${host} is reachable; a probe object was written and deleted under callbench/`, detail: 'with the configured access key' })
       // The probe is gone: nothing is left in the bucket.
-      const client = new S3Client({ region: 'us-east-1', endpoint: s3.endpoint, forcePathStyle: true, credentials: S3RVER_CREDENTIALS })
+      const client = s3ClientFor(s3)
       try {
         const list = await client.send(new ListObjectsV2Command({ Bucket: 'callbench' }))
         expect(list.KeyCount ?? 0).toBe(0)
@@ -259,14 +240,7 @@ describe('settings: test connection', () => {
   it('names the host it could not reach, for each service', async () => {
     const port = await closedPort()
     const dead = `http://127.0.0.1:${port}`
-    const dir = await mkdtemp(join(tmpdir(), 'callbench-conn-dead-'))
-    const other = await startApp({
-      dataDir: dir,
-      publicPort: 0,
-      controlPort: 0,
-      tunnel: false,
-      token: 't',
-      logLevel: 'silent',
+    const other = await startTestApp({
       env: {
         TWILIO_ACCOUNT_SID: twilio.accountSid,
         TWILIO_AUTH_TOKEN: twilio.authToken,
@@ -284,7 +258,7 @@ describe('settings: test connection', () => {
     try {
       const messages: Record<string, string> = {}
       for (const service of ['twilio', 'openai', 'elevenlabs', 's3']) {
-        const res = await request<ServiceTestResult>(other, 'POST', '/api/settings/test', { service })
+        const res = await request<ServiceTestResult>(other.app, 'POST', '/api/settings/test', { service })
         expect(res.body.ok).toBe(false)
         messages[service] = res.body.message
       }
@@ -297,7 +271,6 @@ describe('settings: test connection', () => {
       })
     } finally {
       await other.stop()
-      await rm(dir, { recursive: true, force: true })
     }
   })
 

@@ -1,21 +1,14 @@
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import WebSocket from 'ws'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { startApp, type App } from '../../src/main/app.js'
+import type { App } from '../../src/main/app.js'
 import type { CallSession } from '../../src/main/calls/call-session.js'
 import type { ServerEvent } from '../../src/shared/events.js'
 import { FakeElevenLabs } from '../fakes/elevenlabs.js'
 import { FakeRealtimeServer } from '../fakes/openai-realtime.js'
 import { TwilioMediaSim } from '../fakes/twilio-media-sim.js'
+import { startTestApp, type TestApp } from '../support/app.js'
 
 const TOKEN = 't'
-
-async function appWith(fake: FakeElevenLabs | undefined, dataDir: string): Promise<App> {
-  const env: Record<string, string> = fake ? { ELEVENLABS_API_KEY: fake.apiKey, ELEVENLABS_BASE_URL: fake.url } : {}
-  return startApp({ dataDir, publicPort: 0, controlPort: 0, tunnel: false, token: TOKEN, env, logLevel: 'silent' })
-}
 
 function api(app: App) {
   return async (method: string, path: string, body?: unknown): Promise<Response> =>
@@ -73,20 +66,19 @@ function waitFor(cond: () => boolean): Promise<void> {
 
 describe('voice routes', () => {
   let fake: FakeElevenLabs
+  let testApp: TestApp
   let app: App
-  let dataDir: string
   let call: ReturnType<typeof api>
 
   beforeAll(async () => {
     fake = await FakeElevenLabs.start({ pingIntervalMs: 0, ttsChunkIntervalMs: 2 })
-    dataDir = mkdtempSync(join(tmpdir(), 'callbench-voices-'))
-    app = await appWith(fake, dataDir)
+    testApp = await startTestApp({ token: TOKEN, fakes: { elevenlabs: fake } })
+    app = testApp.app
     call = api(app)
   })
   afterAll(async () => {
-    await app.stop()
+    await testApp.stop()
     await fake.stop()
-    rmSync(dataDir, { recursive: true, force: true })
   })
 
   it('lists voices with id, name, category, labels and preview, cached until refresh=1', async () => {
@@ -298,19 +290,18 @@ describe('voice routes', () => {
 
 describe('stop in a live call', () => {
   let fake: FakeElevenLabs
+  let testApp: TestApp
   let app: App
-  let dataDir: string
 
   beforeAll(async () => {
     // Real-time TTS: 100 ms of audio every 100 ms, so the stream is still running when stop comes.
     fake = await FakeElevenLabs.start({ pingIntervalMs: 0, ttsChunkIntervalMs: 100 })
-    dataDir = mkdtempSync(join(tmpdir(), 'callbench-stop-'))
-    app = await appWith(fake, dataDir)
+    testApp = await startTestApp({ token: TOKEN, fakes: { elevenlabs: fake } })
+    app = testApp.app
   })
   afterAll(async () => {
-    await app.stop()
+    await testApp.stop()
     await fake.stop()
-    rmSync(dataDir, { recursive: true, force: true })
   })
 
   it('silences say at once: Twilio clear, nothing more sent, the TTS stream aborted', async () => {
@@ -342,19 +333,11 @@ describe('stop in a live call', () => {
 describe('say without an ElevenLabs key', () => {
   it('asks an OpenAI Realtime model to speak the text verbatim', async () => {
     const rt = await FakeRealtimeServer.start({ logAppends: false })
-    const dataDir = mkdtempSync(join(tmpdir(), 'callbench-rtsay-'))
-    const app = await startApp({
-      dataDir,
-      publicPort: 0,
-      controlPort: 0,
-      tunnel: false,
-      token: TOKEN,
-      env: { OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: rt.baseUrl },
-      logLevel: 'silent'
-    })
+    const testApp = await startTestApp({ token: TOKEN, env: { OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: rt.baseUrl } })
+    const app = testApp.app
     try {
       const sim = new TwilioMediaSim({
-        url: `ws://127.0.0.1:${app.controlListener.port}/api/media?token=${TOKEN}`,
+        url: testApp.mediaUrl,
         customParameters: { mode: 'openai-realtime', callId: 'rt-say-1' }
       })
       const ready = hubEvent(app, (e) => e.type === 'call.timeline' && e.callId === 'rt-say-1' && e.entry.kind === 'session.ready')
@@ -369,15 +352,14 @@ describe('say without an ElevenLabs key', () => {
       expect(JSON.stringify(asked.event)).toMatch(/exactly/i)
       await sim.hangup()
     } finally {
-      await app.stop()
+      await testApp.stop()
       await rt.close()
-      rmSync(dataDir, { recursive: true, force: true })
     }
   })
 
   it('is refused on an engine that cannot speak text, with the reason', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'callbench-nokey-'))
-    const app = await appWith(undefined, dataDir)
+    const testApp = await startTestApp({ token: TOKEN })
+    const app = testApp.app
     try {
       const { sim, session } = await openCall(app)
       const res = await api(app)('POST', `/api/calls/${session.id}/say`, { text: 'Hello' })
@@ -388,8 +370,7 @@ describe('say without an ElevenLabs key', () => {
       expect((await api(app)('GET', '/api/voices')).status).toBe(422)
       await sim.hangup()
     } finally {
-      await app.stop()
-      rmSync(dataDir, { recursive: true, force: true })
+      await testApp.stop()
     }
   })
 })

@@ -1,25 +1,23 @@
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startApp, type App } from '../../src/main/app.js'
+import type { App } from '../../src/main/app.js'
 import { AudioUrlSigner } from '../../src/main/telephony/gather.js'
 import type { ServerEvent } from '../../src/shared/events.js'
 import { FakeElevenLabs } from '../fakes/elevenlabs.js'
 import { FakeOpenAiChat } from '../fakes/openai-chat.js'
 import { TwilioGatherCaller } from '../fakes/twilio-gather.js'
 import { FakeTwilio } from '../fakes/twilio-rest.js'
+import { startTestApp, type TestApp } from '../support/app.js'
 
 const PUBLIC = 'https://gather-test.example.com'
 const GREETING = 'Hello, this is the clinic. How can I help?'
 
 describe('Gather fallback against the Twilio fake (no media stream)', () => {
-  let app: App
   let twilio: FakeTwilio
   let chat: FakeOpenAiChat
   let eleven: FakeElevenLabs
-  let dataDir: string
-  const events: ServerEvent[] = []
+  let testApp: TestApp
+  let app: App
+  let events: ServerEvent[]
   const resolve = (url: string) => url.replace(PUBLIC, `http://127.0.0.1:${app.publicListener.port}`)
   let seq = 0
   const caller = () =>
@@ -35,25 +33,12 @@ describe('Gather fallback against the Twilio fake (no media stream)', () => {
     await twilio.start()
     chat = await FakeOpenAiChat.start({ reply: () => 'We open at nine. Anything else I can help with?' })
     eleven = await FakeElevenLabs.start()
-    dataDir = mkdtempSync(join(tmpdir(), 'callbench-gather-'))
-    app = await startApp({
-      dataDir,
-      publicPort: 0,
-      controlPort: 0,
+    testApp = await startTestApp({
       publicUrl: PUBLIC,
-      tunnel: false,
-      token: 't',
-      logLevel: 'silent',
-      env: {
-        TWILIO_ACCOUNT_SID: twilio.accountSid,
-        TWILIO_AUTH_TOKEN: twilio.authToken,
-        OPENAI_API_KEY: chat.apiKey,
-        OPENAI_BASE_URL: chat.url,
-        ELEVENLABS_API_KEY: eleven.apiKey,
-        ELEVENLABS_BASE_URL: eleven.url
-      }
+      fakes: { openaiChat: chat, elevenlabs: eleven },
+      env: { TWILIO_ACCOUNT_SID: twilio.accountSid, TWILIO_AUTH_TOKEN: twilio.authToken }
     })
-    app.hub.subscribe((e) => events.push(e))
+    ;({ app, events } = testApp)
     await app.settings.update({
       defaultMode: 'gather',
       voice: { ...app.settings.get().voice, voiceId: 'voice-adam' },
@@ -62,11 +47,10 @@ describe('Gather fallback against the Twilio fake (no media stream)', () => {
     })
   })
   afterAll(async () => {
-    await app.stop()
+    await testApp.stop()
     await twilio.close()
     await chat.stop()
     await eleven.stop()
-    rmSync(dataDir, { recursive: true, force: true })
   })
 
   it('signed voice webhook → Gather TwiML → action with SpeechResult → Play of signed ElevenLabs audio, turn after turn', async () => {
