@@ -7,7 +7,7 @@ import type { ServerEvent, TimelineEntry } from '../../src/shared/events.js'
 import type { Profile } from '../../src/shared/profiles.js'
 import type { AmdOverrideResult, PlaceCallResult } from '../../src/shared/telephony.js'
 import { loadSpeechClips, speechOf } from '../fakes/twilio-media-sim.js'
-import { callEvents, startHarness, type Harness } from './harness.js'
+import { callEvents, startHarness, withToneSay, type Harness } from './harness.js'
 
 const CALLEE = '+15557654321'
 const MESSAGE = 'This is Callbench, please call us back.'
@@ -28,19 +28,7 @@ describe('answering machines on a live call', () => {
       ...echo,
       create: (deps, call) => {
         const agent = echo.create(deps, call)
-        const toneMs = sayToneMs
-        if (!toneMs) return agent
-        return Object.assign(agent, {
-          capabilities: { ...agent.capabilities, canSay: true },
-          say: async (text: string) => {
-            said.push(text)
-            const tone = new Uint8Array(toneMs * 8).map((_, i) => (i % 16 < 8 ? 0x20 : 0xa0))
-            setTimeout(() => {
-              agent.emit('audio', tone, 'voicemail')
-              agent.emit('audioEnd', 'voicemail')
-            }, 10)
-          }
-        })
+        return sayToneMs ? withToneSay(agent, sayToneMs, said) : agent
       }
     })
     const make = async (name: string, amd: Record<string, unknown>) =>

@@ -2,6 +2,7 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import type { Agent } from '../../src/main/agents/agent.js'
 import { startApp, type App } from '../../src/main/app.js'
 import type { ServerEvent } from '../../src/shared/events.js'
 import { FakeTwilio } from '../fakes/twilio-rest.js'
@@ -115,4 +116,22 @@ export function callEvents(events: ServerEvent[], callId: string): Array<Extract
     (e): e is Extract<ServerEvent, { type: 'call.started' | 'call.updated' | 'call.ended' }> =>
       (e.type === 'call.started' || e.type === 'call.updated' || e.type === 'call.ended') && e.call.id === callId
   )
+}
+
+/**
+ * An agent given a voice: `say()` notes the text in `said` and speaks `toneMs` of tone as its own reply (labelled
+ * voicemail), the way a TTS engine would.
+ */
+export function withToneSay(agent: Agent, toneMs: number, said: string[]): Agent {
+  return Object.assign(agent, {
+    capabilities: { ...agent.capabilities, canSay: true },
+    say: async (text: string) => {
+      said.push(text)
+      const tone = new Uint8Array(toneMs * 8).map((_, i) => (i % 16 < 8 ? 0x20 : 0xa0))
+      setTimeout(() => {
+        agent.emit('audio', tone, 'voicemail')
+        agent.emit('audioEnd', 'voicemail')
+      }, 10)
+    }
+  })
 }

@@ -4,7 +4,7 @@ import type { CallContext } from '../../src/main/agents/agent.js'
 import { getEngine, registerEngine } from '../../src/main/agents/engines.js'
 import type { Profile } from '../../src/shared/profiles.js'
 import type { PlaceCallResult } from '../../src/shared/telephony.js'
-import { callEvents, OUR_NUMBER, PUBLIC_URL, startHarness, type Harness } from './harness.js'
+import { callEvents, OUR_NUMBER, PUBLIC_URL, startHarness, withToneSay, type Harness } from './harness.js'
 
 const ADA = '+15551230000'
 
@@ -25,20 +25,8 @@ describe('inbound calls and answering machines', () => {
       create: (deps, call) => {
         contexts.push(call)
         const agent = echo.create(deps, call)
-        if (!sayToneMs) return agent
-        const toneMs = sayToneMs
         // The real echo engine, given a voice: say() speaks a tone as its own reply, the way a TTS engine would.
-        return Object.assign(agent, {
-          capabilities: { ...agent.capabilities, canSay: true },
-          say: async (text: string) => {
-            said.push(text)
-            const tone = new Uint8Array(toneMs * 8).map((_, i) => (i % 16 < 8 ? 0x20 : 0xa0))
-            setTimeout(() => {
-              agent.emit('audio', tone, 'voicemail')
-              agent.emit('audioEnd', 'voicemail')
-            }, 10)
-          }
-        })
+        return sayToneMs ? withToneSay(agent, sayToneMs, said) : agent
       }
     })
     h.fake.addNumber(OUR_NUMBER, { voice_url: `${PUBLIC_URL}/twilio/voice`, status_callback: `${PUBLIC_URL}/twilio/status` })
