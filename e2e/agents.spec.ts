@@ -1,34 +1,25 @@
 // Agents: engines that cannot run are shown with the reason; a profile is created, saved and offered in the dialer.
-import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { Browser, Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { launchChromium } from './support/chromium.js'
-import { startServe, type ServeHandle } from './support/serve.js'
-
-const RESULTS_DIR = join(import.meta.dirname, '..', 'test-results')
+import { controlApi, RESULTS_DIR, startConsole, type ConsoleSession } from './support/console.js'
+import type { ServeHandle } from './support/serve.js'
 
 describe('console: agents', () => {
+  let ui: ConsoleSession
   let server: ServeHandle
-  let browser: Browser
   let page: Page
 
   beforeAll(async () => {
-    await mkdir(RESULTS_DIR, { recursive: true })
-    server = await startServe()
-    browser = await launchChromium()
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } })
+    ui = await startConsole({ viewport: { width: 1280, height: 900 } })
+    ;({ server, page } = ui)
   })
 
   afterAll(async () => {
-    await browser?.close()
-    await server?.stop()
+    await ui?.close()
   })
 
-  const api = async (path: string) => {
-    const res = await fetch(`${server.controlUrl}${path}`, { headers: { authorization: `Bearer ${server.token}` } })
-    return res.json() as Promise<unknown>
-  }
+  const api = async (path: string) => (await controlApi(server, path)).json() as Promise<unknown>
 
   it('creates a cascade profile with turn-taking settings and offers it for calls', async () => {
     await page.goto(server.consoleUrl)

@@ -1,28 +1,24 @@
 // The console opens with its token, shows the core's health, talks on the events socket, and shows when offline.
-import { mkdir, readFile } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { launchChromium } from './support/chromium.js'
-import { startServe, type ServeHandle } from './support/serve.js'
-
-const RESULTS_DIR = join(import.meta.dirname, '..', 'test-results')
+import { RESULTS_DIR, startConsole, type ConsoleSession } from './support/console.js'
+import type { ServeHandle } from './support/serve.js'
 
 describe('console: health and events', () => {
+  let ui: ConsoleSession
   let server: ServeHandle
   let browser: Browser
   let page: Page
 
   beforeAll(async () => {
-    await mkdir(RESULTS_DIR, { recursive: true })
-    server = await startServe()
-    browser = await launchChromium()
-    page = await browser.newPage({ viewport: { width: 1100, height: 640 } })
+    ui = await startConsole({ viewport: { width: 1100, height: 640 } })
+    ;({ server, browser, page } = ui)
   })
 
   afterAll(async () => {
-    await browser?.close()
-    await server?.stop()
+    await ui?.close()
   })
 
   it('loads with the token, shows health and receives a pong', async () => {

@@ -1,16 +1,18 @@
 // History after a loopback call: the call is listed, its page plays the recording, a transcript line seeks it,
 // the timeline shows the barge-in, a note lands on the timeline, and the transcript exports.
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { Browser, Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { launchChromium } from './support/chromium.js'
+import {
+  hangUpWithEscape,
+  RESULTS_DIR,
+  startConsole,
+  startLoopbackCall,
+  type ConsoleSession
+} from './support/console.js'
 import { numberAbove } from './support/page-values.js'
-import { startServe, type ServeHandle } from './support/serve.js'
-import { writeSpeechWav } from './support/speech-wav.js'
-
-const RESULTS_DIR = join(import.meta.dirname, '..', 'test-results')
+import type { ServeHandle } from './support/serve.js'
 
 interface AudioGlobals {
   document: { querySelector(s: string): { currentTime: number; paused: boolean; duration: number } | null }
@@ -25,32 +27,22 @@ function player(page: Page) {
 }
 
 describe('console: history', () => {
+  let ui: ConsoleSession
   let server: ServeHandle
-  let browser: Browser
   let page: Page
-  let tmp: string
 
   beforeAll(async () => {
-    await mkdir(RESULTS_DIR, { recursive: true })
-    tmp = await mkdtemp(join(tmpdir(), 'callbench-e2e-history-'))
-    const wav = join(tmp, 'speech.wav')
-    await writeSpeechWav(wav)
-    server = await startServe()
-    browser = await launchChromium({ fakeMedia: true, fakeAudioFile: wav })
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true })
-    page = await context.newPage()
+    ui = await startConsole({ viewport: { width: 1280, height: 900 }, microphone: 'speech', acceptDownloads: true })
+    ;({ server, page } = ui)
   })
 
   afterAll(async () => {
-    await browser?.close()
-    await server?.stop()
-    await rm(tmp, { recursive: true, force: true })
+    await ui?.close()
   })
 
   it('lists a finished loopback call and opens its page', async () => {
     await page.goto(server.consoleUrl)
-    await page.getByRole('button', { name: 'Call the agent (loopback)' }).click()
-    await page.getByTestId('call-state').filter({ hasText: 'Active' }).waitFor({ timeout: 20_000 })
+    await startLoopbackCall(page)
     // Two caller turns, so the transcript has lines and the echo has played.
     await page.locator('[data-testid="transcript"] li[data-role="caller"]').nth(1).waitFor({ timeout: 30_000 })
     await numberAbove(page, '[data-testid="loopback-stats"]', 'data-agent-frames-played', 150)
@@ -58,8 +50,7 @@ describe('console: history', () => {
     await page.getByTestId('note-input').fill('Echo came back')
     await page.getByTestId('note-input').press('Enter')
     await page.locator('[data-testid="call-events"] li[data-kind="note"]').waitFor()
-    await page.keyboard.press('Escape')
-    await page.getByTestId('call-state').filter({ hasText: 'Ended' }).waitFor({ timeout: 10_000 })
+    await hangUpWithEscape(page)
 
     await page.getByRole('navigation', { name: 'Views' }).getByRole('button', { name: 'History' }).click()
     await page.getByTestId('history-total').filter({ hasText: '1 call' }).waitFor()

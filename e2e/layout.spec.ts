@@ -1,29 +1,23 @@
 // The one-window console: first run with no keys, views without reloads, keyboard (?, 1–4, T, Esc), themes.
-import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { Browser, Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { launchChromium } from './support/chromium.js'
+import { hangUpWithEscape, RESULTS_DIR, startConsole, type ConsoleSession } from './support/console.js'
 import { bodyBackground, documentTheme } from './support/page-values.js'
-import { startServe, type ServeHandle } from './support/serve.js'
-
-const RESULTS_DIR = join(import.meta.dirname, '..', 'test-results')
+import type { ServeHandle } from './support/serve.js'
 
 describe('console: layout and keyboard', () => {
+  let ui: ConsoleSession
   let server: ServeHandle
-  let browser: Browser
   let page: Page
 
   beforeAll(async () => {
-    await mkdir(RESULTS_DIR, { recursive: true })
-    server = await startServe()
-    browser = await launchChromium({ fakeMedia: true })
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } })
+    ui = await startConsole({ viewport: { width: 1280, height: 800 }, microphone: 'tone' })
+    ;({ server, page } = ui)
   })
 
   afterAll(async () => {
-    await browser?.close()
-    await server?.stop()
+    await ui?.close()
   })
 
   it('greets a first run with no keys: loopback works now, each key says what it unlocks', async () => {
@@ -95,7 +89,6 @@ describe('console: layout and keyboard', () => {
     await page.keyboard.press('Enter')
     await page.getByTestId('call-state').filter({ hasText: 'Active' }).waitFor({ timeout: 20_000 })
     await page.screenshot({ path: join(RESULTS_DIR, 'console-call-view.png') })
-    await page.keyboard.press('Escape')
-    await page.getByTestId('call-state').filter({ hasText: 'Ended' }).waitFor({ timeout: 10_000 })
+    await hangUpWithEscape(page)
   })
 })

@@ -1,43 +1,36 @@
 // A loopback call from the console: fake microphone (speech fixtures) → Media Stream → echo agent → played back.
-import { mkdir, mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { Browser, Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { launchChromium } from './support/chromium.js'
+import {
+  controlApi,
+  hangUpWithEscape,
+  RESULTS_DIR,
+  startConsole,
+  startLoopbackCall,
+  type ConsoleSession
+} from './support/console.js'
 import { meterAbove, numberAbove } from './support/page-values.js'
-import { startServe, type ServeHandle } from './support/serve.js'
-import { writeSpeechWav } from './support/speech-wav.js'
-
-const RESULTS_DIR = join(import.meta.dirname, '..', 'test-results')
+import type { ServeHandle } from './support/serve.js'
 
 describe('console: loopback call', () => {
+  let ui: ConsoleSession
   let server: ServeHandle
-  let browser: Browser
   let page: Page
-  let tmp: string
 
   beforeAll(async () => {
-    await mkdir(RESULTS_DIR, { recursive: true })
-    tmp = await mkdtemp(join(tmpdir(), 'callbench-e2e-wav-'))
-    const wav = join(tmp, 'speech.wav')
-    await writeSpeechWav(wav)
-    server = await startServe()
-    browser = await launchChromium({ fakeMedia: true, fakeAudioFile: wav })
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } })
+    ui = await startConsole({ viewport: { width: 1280, height: 800 }, microphone: 'speech' })
+    ;({ server, page } = ui)
   })
 
   afterAll(async () => {
-    await browser?.close()
-    await server?.stop()
-    await rm(tmp, { recursive: true, force: true })
+    await ui?.close()
   })
 
   it('streams the microphone to the echo agent, moves both meters and plays the echo back', async () => {
     await page.goto(server.consoleUrl)
     await page.getByTestId('link-status').filter({ hasText: 'Online' }).waitFor()
-    await page.getByRole('button', { name: 'Call the agent (loopback)' }).click()
-    await page.getByTestId('call-state').filter({ hasText: 'Active' }).waitFor({ timeout: 20_000 })
+    await startLoopbackCall(page)
 
     const caller = await meterAbove(page, 'Caller level', -60)
     const agent = await meterAbove(page, 'Agent level', -60)
@@ -59,9 +52,7 @@ describe('console: loopback call', () => {
 
     // The server agrees: at least one turn, and the echo went out.
     const callId = await page.getByTestId('live-call').getAttribute('data-call-id')
-    const res = await fetch(`${server.controlUrl}/api/calls/${callId}/live`, {
-      headers: { authorization: `Bearer ${server.token}` }
-    })
+    const res = await controlApi(server, `/api/calls/${callId}/live`)
     const live = (await res.json()) as {
       turns: unknown[]
       timeline: { kind: string; data?: { replyId?: string } }[]
@@ -82,11 +73,8 @@ describe('console: loopback call', () => {
     expect(await page.getByTestId('call-cost').getAttribute('data-total')).toBe('0')
     await page.screenshot({ path: join(RESULTS_DIR, 'loopback-call.png') })
 
-    await page.keyboard.press('Escape')
-    await page.getByTestId('call-state').filter({ hasText: 'Ended' }).waitFor({ timeout: 10_000 })
-    const ended = await fetch(`${server.controlUrl}/api/calls/${callId}`, {
-      headers: { authorization: `Bearer ${server.token}` }
-    })
+    await hangUpWithEscape(page)
+    const ended = await controlApi(server, `/api/calls/${callId}`)
     const detail = (await ended.json()) as { call: { endReason?: string } }
     expect(detail.call.endReason).toBe('caller_hangup')
   })

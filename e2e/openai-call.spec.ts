@@ -1,49 +1,42 @@
 // A loopback call on the OpenAI Realtime engine (the fake service): transcript lines from both sides as they form,
 // and the caller barging into a long reply, marked on the agent line it cut.
-import { mkdir, mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { Browser, Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { launchChromium } from './support/chromium.js'
+import {
+  hangUpWithEscape,
+  RESULTS_DIR,
+  startConsole,
+  startLoopbackCall,
+  type ConsoleSession
+} from './support/console.js'
 import { numberAbove } from './support/page-values.js'
-import { startServe, type ServeHandle } from './support/serve.js'
-import { writeSpeechWav } from './support/speech-wav.js'
-
-const RESULTS_DIR = join(import.meta.dirname, '..', 'test-results')
+import type { ServeHandle } from './support/serve.js'
 const AGENT_TEXT = 'Let me check that for you, it will take a moment.'
 
 describe('console: OpenAI Realtime call', () => {
+  let ui: ConsoleSession
   let server: ServeHandle
-  let browser: Browser
   let page: Page
-  let tmp: string
 
   beforeAll(async () => {
-    await mkdir(RESULTS_DIR, { recursive: true })
-    tmp = await mkdtemp(join(tmpdir(), 'callbench-e2e-openai-'))
-    const wav = join(tmp, 'speech.wav')
-    // Speech, then 3 s of silence: a 6 s reply is still playing when the next line starts.
-    await writeSpeechWav(wav, { gapMs: 3000 })
-    server = await startServe({
-      openai: { replyDurationMs: 6000, replyText: AGENT_TEXT, callerText: 'What time is it?' }
+    ui = await startConsole({
+      viewport: { width: 1280, height: 900 },
+      serve: { openai: { replyDurationMs: 6000, replyText: AGENT_TEXT, callerText: 'What time is it?' } },
+      microphone: 'speech',
+      // Speech, then 3 s of silence: a 6 s reply is still playing when the next line starts.
+      speechWav: { gapMs: 3000 }
     })
-    browser = await launchChromium({ fakeMedia: true, fakeAudioFile: wav })
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } })
+    ;({ server, page } = ui)
   })
 
   afterAll(async () => {
-    await browser?.close()
-    await server?.stop()
-    await rm(tmp, { recursive: true, force: true })
+    await ui?.close()
   })
 
   it('shows both sides of the transcript and marks the barge-in on the agent line', async () => {
     await page.goto(server.consoleUrl)
-    await page.getByTestId('dialer').waitFor()
-    await page.getByTestId('call-engine').selectOption('openai-realtime')
-    await page.getByRole('button', { name: 'Call the agent (loopback)' }).click()
-    await page.getByTestId('call-state').filter({ hasText: 'Active' }).waitFor({ timeout: 20_000 })
+    await startLoopbackCall(page, { engine: 'openai-realtime' })
     expect(await page.getByTestId('live-call').textContent()).toContain('OpenAI Realtime')
 
     const transcript = page.getByTestId('transcript')
@@ -71,7 +64,6 @@ describe('console: OpenAI Realtime call', () => {
     // The service saw our truncation at what the window had played.
     const session = server.openai!.sessions[0]!
     expect(session.truncations.length).toBeGreaterThanOrEqual(1)
-    await page.keyboard.press('Escape')
-    await page.getByTestId('call-state').filter({ hasText: 'Ended' }).waitFor({ timeout: 10_000 })
+    await hangUpWithEscape(page)
   })
 })

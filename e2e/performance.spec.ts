@@ -1,15 +1,11 @@
 // While a loopback call streams levels (20 Hz) and transcript lines, the console's main thread stays responsive:
 // a Chrome trace of the call shows no task over 50 ms after its first second.
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { launchChromium } from './support/chromium.js'
-import { startServe, type ServeHandle } from './support/serve.js'
-import { writeSpeechWav } from './support/speech-wav.js'
-
-const RESULTS_DIR = join(import.meta.dirname, '..', 'test-results')
+import { RESULTS_DIR, startConsole, startLoopbackCall, type ConsoleSession } from './support/console.js'
+import type { ServeHandle } from './support/serve.js'
 const LONG_TASK_MS = 50
 const TRACE_MS = 8000
 
@@ -36,35 +32,30 @@ function rendererTasks(trace: { traceEvents: TraceEvent[] }): { startUs: number;
 }
 
 describe('console: performance during a call', () => {
+  let ui: ConsoleSession
   let server: ServeHandle
   let browser: Browser
   let page: Page
-  let tmp: string
 
   beforeAll(async () => {
-    await mkdir(RESULTS_DIR, { recursive: true })
-    tmp = await mkdtemp(join(tmpdir(), 'callbench-e2e-perf-'))
-    const wav = join(tmp, 'speech.wav')
-    await writeSpeechWav(wav, { gapMs: 2000 })
-    server = await startServe({
-      openai: { replyDurationMs: 1500, replyText: 'Sure, that works for me.', callerText: 'Can you hear me?' }
+    ui = await startConsole({
+      viewport: { width: 1280, height: 900 },
+      serve: {
+        openai: { replyDurationMs: 1500, replyText: 'Sure, that works for me.', callerText: 'Can you hear me?' }
+      },
+      microphone: 'speech',
+      speechWav: { gapMs: 2000 }
     })
-    browser = await launchChromium({ fakeMedia: true, fakeAudioFile: wav })
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } })
+    ;({ server, browser, page } = ui)
   })
 
   afterAll(async () => {
-    await browser?.close()
-    await server?.stop()
-    await rm(tmp, { recursive: true, force: true })
+    await ui?.close()
   })
 
   it('has no long task on the main thread while levels and transcript stream', async () => {
     await page.goto(server.consoleUrl)
-    await page.getByTestId('dialer').waitFor()
-    await page.getByTestId('call-engine').selectOption('openai-realtime')
-    await page.getByRole('button', { name: 'Call the agent (loopback)' }).click()
-    await page.getByTestId('call-state').filter({ hasText: 'Active' }).waitFor({ timeout: 20_000 })
+    await startLoopbackCall(page, { engine: 'openai-realtime' })
 
     await browser.startTracing(page, {
       categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'toplevel']

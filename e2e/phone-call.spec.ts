@@ -1,32 +1,26 @@
 // A phone call from the dialer through the fake Twilio: placed over REST, moving through Twilio's states, the echo
 // agent on the Media Stream, and hung up from the console with Esc.
-import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { Browser, Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loadSpeechClips, speechOf } from '../test/fakes/twilio-media-sim.js'
-import { launchChromium } from './support/chromium.js'
+import { controlApi, RESULTS_DIR, startConsole, type ConsoleSession } from './support/console.js'
 import { meterAbove } from './support/page-values.js'
-import { E2E_TWILIO_NUMBER, startServe, type ServeHandle } from './support/serve.js'
-
-const RESULTS_DIR = join(import.meta.dirname, '..', 'test-results')
+import { E2E_TWILIO_NUMBER, type ServeHandle } from './support/serve.js'
 const CALLEE = '+15550102030'
 
 describe('console: phone call through the fake Twilio', () => {
+  let ui: ConsoleSession
   let server: ServeHandle
-  let browser: Browser
   let page: Page
 
   beforeAll(async () => {
-    await mkdir(RESULTS_DIR, { recursive: true })
-    server = await startServe({ twilio: true })
-    browser = await launchChromium()
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } })
+    ui = await startConsole({ viewport: { width: 1280, height: 900 }, serve: { twilio: true } })
+    ;({ server, page } = ui)
   })
 
   afterAll(async () => {
-    await browser?.close()
-    await server?.stop()
+    await ui?.close()
   })
 
   it('dials with Enter, follows the call through its states, and hangs up with Esc', async () => {
@@ -93,9 +87,9 @@ describe('console: phone call through the fake Twilio', () => {
 
   it('shows the answering-machine verdict with its timing, and the operator overrides it from the keyboard', async () => {
     const twilio = server.twilio!
-    const res = await fetch(`${server.controlUrl}/api/calls`, {
+    const res = await controlApi(server, '/api/calls', {
       method: 'POST',
-      headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ to: CALLEE, mode: 'echo', machineDetection: 'enable' })
     })
     const { callId, callSid } = (await res.json()) as { callId: string; callSid: string }

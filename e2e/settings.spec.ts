@@ -1,13 +1,10 @@
 // Settings: a key typed in is saved, reported as set, and never shown back: not in the page, not in any input,
 // not in any response the console receives.
-import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { Browser, Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { launchChromium } from './support/chromium.js'
-import { E2E_TWILIO_NUMBER, startServe, type ServeHandle } from './support/serve.js'
-
-const RESULTS_DIR = join(import.meta.dirname, '..', 'test-results')
+import { controlApi, RESULTS_DIR, startConsole, type ConsoleSession } from './support/console.js'
+import { E2E_TWILIO_NUMBER, type ServeHandle } from './support/serve.js'
 const SECRET = 'sk-e2e-never-shown-0123456789wxyz'
 const SECRET_TAIL = SECRET.slice(-4)
 
@@ -16,16 +13,14 @@ interface InputGlobals {
 }
 
 describe('console: settings', () => {
+  let ui: ConsoleSession
   let server: ServeHandle
-  let browser: Browser
   let page: Page
   const bodies: string[] = []
 
   beforeAll(async () => {
-    await mkdir(RESULTS_DIR, { recursive: true })
-    server = await startServe()
-    browser = await launchChromium()
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } })
+    ui = await startConsole({ viewport: { width: 1280, height: 900 } })
+    ;({ server, page } = ui)
     page.on('response', (res) => {
       if (res.url().includes('/api/'))
         void res.text().then(
@@ -37,8 +32,7 @@ describe('console: settings', () => {
   })
 
   afterAll(async () => {
-    await browser?.close()
-    await server?.stop()
+    await ui?.close()
   })
 
   /** Everything the page shows or holds in its fields. */
@@ -65,9 +59,7 @@ describe('console: settings', () => {
     await page.screenshot({ path: join(RESULTS_DIR, 'console-settings.png') })
 
     // The core has it: the engines that needed only this key are available now, and health says OpenAI is on.
-    const engines = (await (
-      await fetch(`${server.controlUrl}/api/engines`, { headers: { authorization: `Bearer ${server.token}` } })
-    ).json()) as { mode: string; available: boolean }[]
+    const engines = (await (await controlApi(server, '/api/engines')).json()) as { mode: string; available: boolean }[]
     expect(engines.find((e) => e.mode === 'openai-realtime')?.available).toBe(true)
     await page.getByTestId('status-bar').locator('.svc-on', { hasText: 'OpenAI' }).waitFor()
 
@@ -91,9 +83,7 @@ describe('console: settings', () => {
     await Promise.all([saved(), page.getByTestId('time-zone').selectOption('Asia/Tokyo')])
     await page.getByTestId('auto-upload').check()
     await Promise.all([saved(), page.getByRole('button', { name: 'Save uploads' }).click()])
-    const view = (await (
-      await fetch(`${server.controlUrl}/api/settings`, { headers: { authorization: `Bearer ${server.token}` } })
-    ).json()) as {
+    const view = (await (await controlApi(server, '/api/settings')).json()) as {
       settings: { timeZone: string; s3: { autoUpload: boolean } }
     }
     expect(view.settings.timeZone).toBe('Asia/Tokyo')
@@ -103,21 +93,18 @@ describe('console: settings', () => {
 })
 
 describe('console: settings, test connection', () => {
+  let ui: ConsoleSession
   let server: ServeHandle
-  let browser: Browser
   let page: Page
 
   beforeAll(async () => {
-    await mkdir(RESULTS_DIR, { recursive: true })
-    server = await startServe({ twilio: true })
+    ui = await startConsole({ viewport: { width: 1280, height: 1100 }, serve: { twilio: true } })
+    ;({ server, page } = ui)
     server.twilio!.addNumber(E2E_TWILIO_NUMBER)
-    browser = await launchChromium()
-    page = await browser.newPage({ viewport: { width: 1280, height: 1100 } })
   })
 
   afterAll(async () => {
-    await browser?.close()
-    await server?.stop()
+    await ui?.close()
   })
 
   it('tests each service from its key group and says exactly what is wrong, inline', async () => {
