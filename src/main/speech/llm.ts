@@ -4,7 +4,6 @@ import type { ChatCompletionMessageParam } from 'openai/resources/chat/completio
 import { Agent, fetch as undiciFetch } from 'undici'
 import { CallbenchError } from '../../shared/errors.js'
 import type { SecretStore } from '../settings/secrets.js'
-import { chatStatusError, streamChat, type ChatEndpoint } from './chat-stream.js'
 
 export const DEFAULT_LLM_MODEL = 'gpt-4o-mini'
 
@@ -78,18 +77,12 @@ const CHARS_PER_TOKEN = 4
 
 /** One call's conversation with the model. */
 export class ChatConversation {
-  readonly #endpoint: ChatEndpoint
+  readonly #client: OpenAI
   readonly #opts: Required<Omit<ChatOptions, 'temperature'>> & Pick<ChatOptions, 'temperature'>
   readonly #history: Array<{ role: ChatRole; content: string }> = []
 
-  /** Replies stream on the wire (./chat-stream.ts) to the client's base URL, with its key, organization and project. */
   constructor(client: OpenAI, opts: ChatOptions) {
-    this.#endpoint = {
-      url: `${client.baseURL.replace(/\/+$/, '')}/chat/completions`,
-      apiKey: client.apiKey ?? '',
-      ...(client.organization ? { organization: client.organization } : {}),
-      ...(client.project ? { project: client.project } : {})
-    }
+    this.#client = client
     this.#opts = {
       model: opts.model || DEFAULT_LLM_MODEL,
       instructions: opts.instructions,
@@ -129,18 +122,21 @@ export class ChatConversation {
       { role: 'system', content: this.#opts.instructions },
       ...this.#history.map((m) => ({ role: m.role, content: m.content }) as ChatCompletionMessageParam)
     ]
-    const body = JSON.stringify({
-      model: this.#opts.model,
-      messages,
-      stream: true,
-      ...(opts.onUsage ? { stream_options: { include_usage: true } } : {}),
-      max_completion_tokens: this.#opts.maxTokens,
-      ...(this.#opts.temperature !== undefined ? { temperature: this.#opts.temperature } : {})
-    })
     let reported: ChatUsage | undefined
     let replyChars = 0
     try {
-      for await (const chunk of streamChat(this.#endpoint, body, signal, pool(), opts.requestId)) {
+      const stream = await this.#client.chat.completions.create(
+        {
+          model: this.#opts.model,
+          messages,
+          stream: true,
+          ...(opts.onUsage ? { stream_options: { include_usage: true } } : {}),
+          max_completion_tokens: this.#opts.maxTokens,
+          ...(this.#opts.temperature !== undefined ? { temperature: this.#opts.temperature } : {})
+        },
+        { signal, ...(opts.requestId ? { headers: { 'X-Client-Request-Id': opts.requestId } } : {}) }
+      )
+      for await (const chunk of stream) {
         if (chunk.usage) {
           const u = chunk.usage
           reported = { promptTokens: u.prompt_tokens, completionTokens: u.completion_tokens, estimated: false }
@@ -194,4 +190,18 @@ export function llmError(err: unknown): CallbenchError {
   }
   if (err instanceof APIError && err.status !== undefined) return chatStatusError(err.status, err.message, err)
   return new CallbenchError('upstream_failed', 'OpenAI request failed', { cause: err, retryable: true })
+}
+
+/** An HTTP error status from OpenAI as a CallbenchError (a refused key, a missing model, a bad request, …). */
+export function chatStatusError(status: number, message: string, cause?: unknown): CallbenchError {
+  const opts = cause === undefined ? {} : { cause }
+  if (status === 401 || status === 403)
+    return new CallbenchError('upstream_failed', `OpenAI refused the API key (${status})`, opts)
+  if (status === 404) return new CallbenchError('not_found', 'OpenAI model not found', { ...opts, field: 'llmModel' })
+  if (status === 400)
+    return new CallbenchError('bad_request', `OpenAI rejected the request: ${message.slice(0, 200)}`, opts)
+  return new CallbenchError('upstream_failed', `OpenAI answered ${status}`, {
+    ...opts,
+    retryable: status === 429 || status >= 500
+  })
 }
