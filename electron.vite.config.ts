@@ -13,7 +13,9 @@ export default defineConfig({
       rolldownOptions: {
         input: {
           index: resolve('src/main/index.ts'),
-          cli: resolve('src/main/cli.ts')
+          cli: resolve('src/main/cli.ts'),
+          // Worker thread entry (Silero VAD inference), found at out/main/silero-worker.js by vad/silero.ts.
+          'silero-worker': resolve('src/main/vad/silero-worker.ts')
         }
       }
     }

@@ -116,6 +116,8 @@ describe('Silero v5 at 8 kHz (onnxruntime-node)', () => {
     const batchedRuns = model.stats.runs - before.runs
     expect(model.stats.largestBatch).toBe(16)
     expect(batchedRuns).toBe(most)
+    // Pushed in one tick: one message to the worker, which ran a stream's k-th windows together.
+    expect(model.stats.messages - before.messages).toBe(1)
 
     for (let i = 0; i < inputs.length; i++) {
       const runsBefore = model.stats.runs
@@ -169,5 +171,64 @@ describe('Silero v5 at 8 kHz (onnxruntime-node)', () => {
     await model.idle()
     expect(got).toEqual([])
     expect(stream.pendingWindows).toBe(0)
+  })
+})
+
+describe('Silero worker', () => {
+  it('keeps state per stream in the worker and frees it when the stream closes', async () => {
+    const pcm = loadClipPcm(speechClips()[0]!.file)
+    const streams = Array.from({ length: 6 }, () => model.createStream(() => {}))
+    const before = { ...model.stats }
+    streams.forEach((s, i) => s.push(pcm, i * 256, 0))
+    streams[0]!.push(pcm, 2048, 32)
+    await model.idle()
+    expect(model.stats.messages - before.messages).toBe(1)
+    expect(model.stats.runs - before.runs).toBe(2)
+    expect(model.stats.workerStreams).toBe(6)
+    streams.slice(0, 4).forEach((s) => s.close())
+    await model.idle()
+    expect(model.stats.workerStreams).toBe(2)
+    streams.slice(4).forEach((s) => s.close())
+    await model.idle()
+    expect(model.stats.workerStreams).toBe(0)
+  })
+
+  it('starts the window after a reset from a cleared state', async () => {
+    const pcm = loadClipPcm(speechClips()[1]!.file)
+    const onset = 4096
+    const fresh = await probabilities(model, pcm.subarray(onset, onset + 256))
+    const got: number[] = []
+    const stream = model.createStream((p) => got.push(p))
+    for (let w = 0; w < 30; w++) stream.push(pcm, w * 256, w * 32)
+    stream.push(pcm, onset, 960)
+    stream.reset()
+    stream.push(pcm, onset, 992)
+    await model.idle()
+    stream.close()
+    expect(got).toHaveLength(32)
+    // Same window: with the speech before it the state differs, after the reset it is the fresh stream's.
+    expect(Math.abs(got[30]! - fresh[0]!)).toBeGreaterThan(1e-3)
+    expect(Math.abs(got[31]! - fresh[0]!)).toBeLessThan(1e-6)
+  })
+
+  it('falls back to the energy VAD when the worker dies mid-call', async () => {
+    const crashing = new URL('./crashing-silero-worker.ts', import.meta.url)
+    const vad = createVad(SETTINGS, { silero: () => SileroModel.load({ workerUrl: crashing }) })
+    const errors: string[] = []
+    const starts: SpeechStartEvent[] = []
+    vad.on('error', (e) => errors.push(e.code))
+    vad.on('speechStart', (e) => starts.push(e))
+    const clip = speechClips()[2]!
+    const pcm = loadClipPcm(clip.file)
+    // 128 ms per tick: the stand-in answers the first two messages and crashes on the third, before the onset.
+    for (let i = 0; i < pcm.length; i += 1024) {
+      pushInFrames(vad, pcm.subarray(i, Math.min(pcm.length, i + 1024)), i / 8)
+      await vad.drained()
+    }
+    expect(errors).toEqual(['internal'])
+    expect(vad.method).toBe('energy')
+    expect(starts).toHaveLength(1)
+    expect(Math.abs(starts[0]!.onsetMs - clip.speechOnsetMs)).toBeLessThanOrEqual(100)
+    vad.close()
   })
 })

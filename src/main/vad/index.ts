@@ -4,7 +4,7 @@ import type { VadMethod } from '../../shared/settings.js'
 import { CallbenchError } from '../../shared/errors.js'
 import { EnergyVad } from './energy.js'
 import { Segmenter, type MisfireEvent, type SpeechEndEvent, type SpeechStartEvent } from './segmenter.js'
-import { getSilero, type SileroModel, type SileroStream } from './silero.js'
+import { getSilero, type SileroErrorHandler, type SileroModel, type SileroStream } from './silero.js'
 import { WebRtcVad, loadFvad, webRtcModeForThreshold, type WebRtcVadMode } from './webrtc.js'
 
 export type { MisfireEvent, SpeechEndEvent, SpeechStartEvent } from './segmenter.js'
@@ -124,7 +124,7 @@ class SileroBackend implements Backend {
   readonly windowSamples: number
   readonly #stream: SileroStream
   readonly #model: SileroModel
-  constructor(model: SileroModel, sink: ProbabilitySink, onError: (err: CallbenchError) => void) {
+  constructor(model: SileroModel, sink: ProbabilitySink, onError: SileroErrorHandler) {
     this.#model = model
     this.windowSamples = model.windowSamples
     const windowMs = model.windowMs
@@ -203,7 +203,7 @@ class VadStreamImpl extends EventEmitter<VadStreamEvents> implements VadStream {
       case 'silero':
         this.#windowSamples = 256
         this.#ready = silero().then(
-          (model) => this.#start(new SileroBackend(model, this.#sink, onError)),
+          (model) => this.#startSilero(model, onError),
           (err: unknown) => this.#fallBack(err)
         )
         break
@@ -277,11 +277,25 @@ class VadStreamImpl extends EventEmitter<VadStreamEvents> implements VadStream {
     for (const w of early) backend.classify(w.samples, 0, w.startMs)
   }
 
+  #startSilero(model: SileroModel, onError: (err: CallbenchError) => void): void {
+    let backend: SileroBackend
+    try {
+      // The worker dying mid-call is fatal for Silero: carry on with the energy VAD rather than without any.
+      backend = new SileroBackend(model, this.#sink, (err, fatal) => (fatal ? this.#fallBack(err) : onError(err)))
+    } catch (err) {
+      this.#fallBack(err)
+      return
+    }
+    this.#start(backend)
+  }
+
   #fallBack(err: unknown): void {
     const error =
       err instanceof CallbenchError ? err : new CallbenchError('internal', 'VAD failed to start', { cause: err })
-    if (this.#closed) return
+    if (this.#closed || this.#method === 'energy') return
     this.#method = 'energy'
+    this.#backend?.close()
+    this.#backend = null
     // Keep the window size already in use so the accumulator and the early windows still fit.
     this.#start(new EnergyBackend(this.#sink, this.#windowSamples))
     this.#report(error)

@@ -1,7 +1,16 @@
-/** Silero VAD v5 on onnxruntime-node: one shared session, per-call streams, same-tick windows batched into one run. */
+/** Silero VAD v5 on onnxruntime-node in one worker thread: per-call streams, each tick's windows sent as one batch. */
+import { existsSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { InferenceSession, Tensor } from 'onnxruntime-node'
+import { fileURLToPath } from 'node:url'
+import { Worker } from 'node:worker_threads'
 import { CallbenchError } from '../../shared/errors.js'
+import type {
+  FromSileroWorker,
+  SileroBatchBuffers,
+  SileroResultMessage,
+  SileroRunMessage,
+  SileroWorkerInit
+} from './silero-protocol.js'
 
 export type SileroSampleRateHz = 8000 | 16000
 
@@ -11,59 +20,112 @@ export interface SileroModelOptions {
   modelPath?: string
   /** 8000 (256-sample windows, no resampling of Twilio audio) or 16000 (512). Default 8000. */
   sampleRateHz?: SileroSampleRateHz
-  /** Most windows run in one inference; the rest wait for the next. Default 64. */
+  /** Most windows in one inference; a tick with more runs several in the worker. Default 64. */
   maxBatch?: number
+  /** The worker's file (it speaks `silero-protocol.ts`). Default: `sileroWorkerUrl()`. */
+  workerUrl?: URL
 }
 
 /** Called with each window's probability, in the order the stream's windows were pushed. */
 export type ProbabilityHandler = (probability: number, windowStartMs: number) => void
 
-// v5 state is [2, batch, 128] (PROTOCOLS §6).
-const STATE_WIDTH = 128
+/**
+ * Called when inference failed. `fatal`: the worker is gone and this model will give no more probabilities
+ * (the caller should fall back to another VAD); otherwise only the windows of one batch were lost.
+ */
+export type SileroErrorHandler = (err: CallbenchError, fatal: boolean) => void
 
 /** Where the v5 model file is: inside vad-web's package, nothing is downloaded. */
 export function sileroModelPath(): string {
   return createRequire(import.meta.url).resolve('@ricky0123/vad-web/dist/silero_vad_v5.onnx')
 }
 
-/** Per-call recurrent state, context and queue of windows waiting for the model. */
+/**
+ * The worker's file. From source (vitest, tsx) the `.ts` beside this module, run with type stripping; built,
+ * electron-vite emits it as its own main-process entry, `out/main/silero-worker.js`, while this module is
+ * bundled into `out/main/` or a shared chunk in `out/main/chunks/`.
+ */
+export function sileroWorkerUrl(): URL {
+  const here = new URL(import.meta.url)
+  if (here.pathname.endsWith('.ts')) return new URL('./silero-worker.ts', here)
+  for (const candidate of ['./silero-worker.js', '../silero-worker.js']) {
+    const url = new URL(candidate, here)
+    if (existsSync(fileURLToPath(url))) return url
+  }
+  throw new CallbenchError('internal', 'Silero VAD worker file is missing from the build')
+}
+
+/** Main-thread side of one call's stream: its worker-side state is keyed by `id`. */
 class StreamSlot {
-  readonly stateH = new Float32Array(STATE_WIDTH)
-  readonly stateC = new Float32Array(STATE_WIDTH)
-  readonly context: Float32Array
-  readonly windows: Float32Array[] = []
-  readonly windowStartsMs: number[] = []
-  readonly spare: Float32Array[] = []
-  inBatch = false
-  resetRequested = false
+  /** Windows pushed whose probability has not come back. */
+  pending = 0
   closed = false
+  /** The next window pushed starts from a cleared state. */
+  resetNext = false
 
   constructor(
-    contextSamples: number,
+    readonly id: number,
     readonly onProbability: ProbabilityHandler,
-    readonly onError: (err: CallbenchError) => void
+    readonly onError: SileroErrorHandler
+  ) {}
+}
+
+/** One message's windows: the transferable buffers plus what stays here to route the answers. */
+class Batch implements SileroBatchBuffers {
+  samples: Float32Array<ArrayBuffer>
+  streams: Int32Array<ArrayBuffer>
+  resets: Uint8Array<ArrayBuffer>
+  probabilities: Float32Array<ArrayBuffer>
+  slots: Array<StreamSlot | undefined>
+  startsMs: Float64Array
+  count = 0
+
+  constructor(
+    private readonly windowSamples: number,
+    capacity: number
   ) {
-    this.context = new Float32Array(contextSamples)
+    this.samples = new Float32Array(capacity * windowSamples)
+    this.streams = new Int32Array(capacity)
+    this.resets = new Uint8Array(capacity)
+    this.probabilities = new Float32Array(capacity)
+    this.slots = new Array<StreamSlot | undefined>(capacity)
+    this.startsMs = new Float64Array(capacity)
   }
 
-  clearState(): void {
-    this.stateH.fill(0)
-    this.stateC.fill(0)
-    this.context.fill(0)
+  get capacity(): number {
+    return this.streams.length
   }
 
-  dropHead(): void {
-    this.spare.push(this.windows.shift()!)
-    this.windowStartsMs.shift()
+  /** Doubles the capacity, keeping the windows added so far (only while the batch is still being filled). */
+  grow(): void {
+    const capacity = this.capacity * 2
+    const samples = new Float32Array(capacity * this.windowSamples)
+    samples.set(this.samples.subarray(0, this.count * this.windowSamples))
+    const streams = new Int32Array(capacity)
+    streams.set(this.streams.subarray(0, this.count))
+    const resets = new Uint8Array(capacity)
+    resets.set(this.resets.subarray(0, this.count))
+    const startsMs = new Float64Array(capacity)
+    startsMs.set(this.startsMs.subarray(0, this.count))
+    this.samples = samples
+    this.streams = streams
+    this.resets = resets
+    this.startsMs = startsMs
+    this.probabilities = new Float32Array(capacity)
+    this.slots.length = capacity
+  }
+
+  /** Takes back the buffers the worker returned. */
+  adopt(buffers: SileroBatchBuffers): void {
+    this.samples = buffers.samples
+    this.streams = buffers.streams
+    this.resets = buffers.resets
+    this.probabilities = buffers.probabilities
   }
 }
 
-interface BatchTensors {
-  input: Tensor
-  state: Tensor
-  output: Tensor
-  stateN: Tensor
-}
+// A tick of 100 calls has ~100 windows; batches grow past this when needed.
+const INITIAL_BATCH_CAPACITY = 128
 
 export class SileroModel {
   readonly sampleRateHz: SileroSampleRateHz
@@ -71,219 +133,261 @@ export class SileroModel {
   readonly contextSamples: number
   readonly windowMs: number
   readonly maxBatch: number
-  /** Inference runs so far, windows they covered, and the largest batch. */
-  readonly stats = { runs: 0, windows: 0, largestBatch: 0 }
+  /**
+   * Inference runs so far, windows they covered, the largest batch, messages posted to the worker, and how many
+   * streams the worker held state for after its last answer.
+   */
+  readonly stats = { runs: 0, windows: 0, largestBatch: 0, messages: 0, workerStreams: 0 }
+  /** Resolves if the worker dies; the model then gives no more probabilities. */
+  readonly failure: Promise<CallbenchError>
 
-  readonly #session: InferenceSession
-  readonly #sr: Tensor
-  readonly #rowSamples: number
-  readonly #inputData: Float32Array
-  readonly #stateData: Float32Array
-  readonly #outputData: Float32Array
-  readonly #stateNData: Float32Array
-  readonly #tensors: Array<BatchTensors | undefined> = []
-  readonly #ready = new Set<StreamSlot>()
-  readonly #batch: Array<StreamSlot | undefined> = []
-  #batchSize = 0
-  #running = false
+  readonly #worker: Worker
+  readonly #streams = new Set<StreamSlot>()
+  #nextStreamId = 1
+  #filling: Batch
+  #spare: Batch | null
+  #inFlight: Batch | null = null
+  readonly #freed: number[] = []
   #scheduled = false
   #closed = false
+  #failed: CallbenchError | null = null
+  #reportFailure!: (err: CallbenchError) => void
   #idleWaiters: Array<() => void> = []
 
+  /** Starts the worker and resolves once it has loaded and warmed up the model. */
   static async load(opts: SileroModelOptions = {}): Promise<SileroModel> {
-    const modelPath = opts.modelPath ?? sileroModelPath()
-    let session: InferenceSession
-    try {
-      // One thread: many calls share 1–2 cores, and batching (not threads) is what scales (livekit onnx_model.ts).
-      session = await InferenceSession.create(modelPath, {
-        intraOpNumThreads: 1,
-        interOpNumThreads: 1,
-        executionMode: 'sequential',
-        graphOptimizationLevel: 'all',
-        extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } }
-      })
-    } catch (err) {
-      throw new CallbenchError('internal', 'Silero VAD model failed to load', { cause: err })
+    const sampleRateHz = opts.sampleRateHz ?? 8000
+    const init: SileroWorkerInit = {
+      modelPath: opts.modelPath ?? sileroModelPath(),
+      sampleRateHz,
+      maxBatch: Math.max(1, opts.maxBatch ?? 64)
     }
-    const model = new SileroModel(session, opts)
-    await model.#warmUp()
-    return model
+    let worker: Worker
+    try {
+      worker = new Worker(opts.workerUrl ?? sileroWorkerUrl(), { workerData: init, name: 'silero-vad' })
+    } catch (err) {
+      throw new CallbenchError('internal', 'Silero VAD worker failed to start', { cause: err })
+    }
+    await new Promise<void>((resolve, reject) => {
+      const done = (err?: unknown) => {
+        worker.off('message', onMessage)
+        worker.off('error', done)
+        worker.off('exit', onExit)
+        if (err === undefined) {
+          resolve()
+          return
+        }
+        void worker.terminate()
+        reject(new CallbenchError('internal', 'Silero VAD model failed to load', { cause: err }))
+      }
+      const onMessage = (msg: FromSileroWorker) => {
+        if (msg.type === 'ready') done()
+        else if (msg.type === 'loadFailed') done(new Error(msg.message))
+      }
+      const onExit = (code: number) => done(new Error(`Silero VAD worker exited with code ${code}`))
+      worker.on('message', onMessage)
+      worker.on('error', done)
+      worker.on('exit', onExit)
+    })
+    return new SileroModel(worker, init)
   }
 
-  private constructor(session: InferenceSession, opts: SileroModelOptions) {
-    this.#session = session
-    this.sampleRateHz = opts.sampleRateHz ?? 8000
-    // Upstream OnnxWrapper: 256 new samples + 32 of context at 8 kHz, 512 + 64 at 16 kHz.
-    this.windowSamples = this.sampleRateHz === 8000 ? 256 : 512
-    this.contextSamples = this.sampleRateHz === 8000 ? 32 : 64
+  private constructor(worker: Worker, init: SileroWorkerInit) {
+    this.#worker = worker
+    this.sampleRateHz = init.sampleRateHz
+    this.windowSamples = init.sampleRateHz === 8000 ? 256 : 512
+    this.contextSamples = init.sampleRateHz === 8000 ? 32 : 64
     this.windowMs = (this.windowSamples * 1000) / this.sampleRateHz
-    this.maxBatch = Math.max(1, opts.maxBatch ?? 64)
-    this.#rowSamples = this.windowSamples + this.contextSamples
-    this.#sr = new Tensor('int64', BigInt64Array.from([BigInt(this.sampleRateHz)]), [])
-    this.#inputData = new Float32Array(this.maxBatch * this.#rowSamples)
-    this.#stateData = new Float32Array(2 * this.maxBatch * STATE_WIDTH)
-    this.#outputData = new Float32Array(this.maxBatch)
-    this.#stateNData = new Float32Array(2 * this.maxBatch * STATE_WIDTH)
+    this.maxBatch = init.maxBatch
+    this.#filling = new Batch(this.windowSamples, INITIAL_BATCH_CAPACITY)
+    this.#spare = new Batch(this.windowSamples, INITIAL_BATCH_CAPACITY)
+    this.failure = new Promise((resolve) => (this.#reportFailure = resolve))
+    worker.on('message', (msg: FromSileroWorker) => {
+      if (msg.type === 'result') this.#onResult(msg)
+    })
+    worker.on('error', (err) => this.#fail(err))
+    worker.on('exit', (code) => {
+      if (!this.#closed) this.#fail(new Error(`Silero VAD worker exited with code ${code}`))
+    })
+    // Only work in flight keeps the process alive; an idle shared model must not.
+    worker.unref()
   }
 
-  /** A per-call stream: its own state and context, sharing this model's session and batches. */
-  createStream(onProbability: ProbabilityHandler, onError: (err: CallbenchError) => void = () => {}): SileroStream {
+  /** A per-call stream: its own state and context in the worker, sharing the model and its batches. */
+  createStream(onProbability: ProbabilityHandler, onError: SileroErrorHandler = () => {}): SileroStream {
     if (this.#closed) throw new CallbenchError('internal', 'Silero VAD model is closed')
-    const slot = new StreamSlot(this.contextSamples, onProbability, onError)
-    return new SlotStream(this, slot, (s) => this.#enqueue(s))
+    if (this.#failed !== null) throw this.#failed
+    const slot = new StreamSlot(this.#nextStreamId++, onProbability, onError)
+    this.#streams.add(slot)
+    return new SlotStream(this, slot, this.#push, this.#closeStream)
   }
 
-  /** Resolves once no window is queued or running. */
+  /** Resolves once no window is queued or in the worker. */
   idle(): Promise<void> {
-    if (!this.#running && !this.#scheduled && this.#ready.size === 0) return Promise.resolve()
+    if (this.#isIdle()) return Promise.resolve()
     return new Promise((resolve) => this.#idleWaiters.push(resolve))
   }
 
+  /** Waits for the batch in flight, drops windows still queued, and stops the worker. */
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
     await this.idle()
-    await this.#session.release()
+    if (this.#failed !== null) return
+    const exited = new Promise<void>((resolve) => this.#worker.once('exit', () => resolve()))
+    this.#worker.ref()
+    this.#worker.postMessage({ type: 'close' })
+    await exited
   }
 
-  #enqueue(slot: StreamSlot): void {
-    if (this.#closed) {
-      slot.windows.length = 0
-      slot.windowStartsMs.length = 0
-      return
-    }
-    if (slot.inBatch) return
-    this.#ready.add(slot)
-    if (this.#scheduled || this.#running) return
+  readonly #push = (slot: StreamSlot, samples: Int16Array, offset: number, windowStartMs: number): void => {
+    if (this.#closed || this.#failed !== null) return
+    const batch = this.#filling
+    if (batch.count === batch.capacity) batch.grow()
+    const i = batch.count++
+    const size = this.windowSamples
+    const out = batch.samples
+    const base = i * size
+    for (let k = 0; k < size; k++) out[base + k] = samples[offset + k]! / 32768
+    batch.streams[i] = slot.id
+    batch.resets[i] = slot.resetNext ? 1 : 0
+    slot.resetNext = false
+    batch.slots[i] = slot
+    batch.startsMs[i] = windowStartMs
+    slot.pending++
+    this.#schedule()
+  }
+
+  readonly #closeStream = (slot: StreamSlot): void => {
+    if (slot.closed) return
+    slot.closed = true
+    this.#streams.delete(slot)
+    if (this.#closed || this.#failed !== null) return
+    // The worker drops the stream's state with the next message, after any of its windows already queued.
+    this.#freed.push(slot.id)
+    this.#schedule()
+  }
+
+  #schedule(): void {
+    if (this.#scheduled || this.#inFlight !== null) return
     this.#scheduled = true
     // setImmediate runs after this tick's I/O callbacks, so every call whose audio arrived in the same
-    // event-loop turn joins the same batch, and no timer adds latency.
+    // event-loop turn joins the same message, and no timer adds latency.
     setImmediate(this.#flush)
   }
 
   readonly #flush = (): void => {
     this.#scheduled = false
-    if (this.#running) return
-    if (this.#ready.size === 0) {
+    if (this.#inFlight !== null) return
+    if (this.#closed) this.#dropFilling()
+    const batch = this.#filling
+    if (this.#failed !== null || (batch.count === 0 && this.#freed.length === 0)) {
       this.#wakeIdle()
       return
     }
-    let n = 0
-    for (const slot of this.#ready) {
-      if (n === this.maxBatch) break
-      this.#ready.delete(slot)
-      if (slot.closed || slot.windows.length === 0) continue
-      slot.inBatch = true
-      this.#batch[n++] = slot
+    const msg: SileroRunMessage = {
+      type: 'run',
+      count: batch.count,
+      samples: batch.samples,
+      streams: batch.streams,
+      resets: batch.resets,
+      probabilities: batch.probabilities,
+      freed: this.#freed
     }
-    if (n === 0) {
-      this.#wakeIdle()
-      return
-    }
-    this.#batchSize = n
-    this.#fillInputs(n)
-    const t = this.#tensorsFor(n)
-    this.#running = true
-    this.#session.run({ input: t.input, state: t.state, sr: this.#sr }, { output: t.output, stateN: t.stateN }).then(
-      () => this.#finishBatch(null),
-      (err: unknown) => this.#finishBatch(err)
-    )
+    this.#worker.ref()
+    // postMessage copies `freed` and moves the four buffers: nothing per window is copied again.
+    this.#worker.postMessage(msg, [
+      batch.samples.buffer,
+      batch.streams.buffer,
+      batch.resets.buffer,
+      batch.probabilities.buffer
+    ])
+    this.#freed.length = 0
+    this.stats.messages++
+    this.#inFlight = batch
+    this.#filling = this.#spare ?? new Batch(this.windowSamples, INITIAL_BATCH_CAPACITY)
+    this.#spare = null
   }
 
-  #fillInputs(n: number): void {
-    const row = this.#rowSamples
-    const ctx = this.contextSamples
-    const input = this.#inputData
-    const state = this.#stateData
-    for (let i = 0; i < n; i++) {
-      const slot = this.#batch[i]!
-      input.set(slot.context, i * row)
-      input.set(slot.windows[0]!, i * row + ctx)
-      // [2, n, 128]: layer 0 rows first, then layer 1 rows.
-      state.set(slot.stateH, i * STATE_WIDTH)
-      state.set(slot.stateC, (n + i) * STATE_WIDTH)
-    }
-  }
-
-  #finishBatch(err: unknown): void {
-    const n = this.#batchSize
-    this.#running = false
-    this.stats.runs++
+  #onResult(msg: SileroResultMessage): void {
+    const batch = this.#inFlight
+    if (batch === null) return
+    this.#inFlight = null
+    batch.adopt(msg)
+    const n = batch.count
+    this.stats.runs += msg.runs
     this.stats.windows += n
-    if (n > this.stats.largestBatch) this.stats.largestBatch = n
-    const error = err === null ? null : new CallbenchError('internal', 'Silero VAD inference failed', { cause: err })
+    if (msg.largestBatch > this.stats.largestBatch) this.stats.largestBatch = msg.largestBatch
+    this.stats.workerStreams = msg.liveStreams
+    const error =
+      msg.error === undefined
+        ? null
+        : new CallbenchError('internal', 'Silero VAD inference failed', { cause: new Error(msg.error) })
     for (let i = 0; i < n; i++) {
-      const slot = this.#batch[i]!
-      this.#batch[i] = undefined
-      slot.inBatch = false
+      const slot = batch.slots[i]!
+      batch.slots[i] = undefined
+      slot.pending--
       if (slot.closed) continue
-      const windowStartMs = slot.windowStartsMs[0]!
-      if (error === null) this.#takeResult(slot, i, n)
-      slot.dropHead()
       try {
-        if (error === null) slot.onProbability(this.#outputData[i]!, windowStartMs)
-        else slot.onError(error)
+        if (error === null) slot.onProbability(batch.probabilities[i]!, batch.startsMs[i]!)
+        else slot.onError(error, false)
       } catch (handlerErr) {
         // A listener's bug must not stall every other call's VAD.
-        if (error === null) slot.onError(new CallbenchError('internal', 'VAD listener threw', { cause: handlerErr }))
+        if (error === null)
+          slot.onError(new CallbenchError('internal', 'VAD listener threw', { cause: handlerErr }), false)
       }
-      if (!slot.closed && slot.windows.length > 0) this.#ready.add(slot)
     }
-    if (this.#ready.size > 0 && !this.#closed) this.#flush()
-    else this.#wakeIdle()
+    batch.count = 0
+    this.#spare = batch
+    if (this.#filling.count > 0 || this.#freed.length > 0) this.#flush()
+    else {
+      this.#worker.unref()
+      this.#wakeIdle()
+    }
   }
 
-  #takeResult(slot: StreamSlot, i: number, n: number): void {
-    if (slot.resetRequested) {
-      slot.resetRequested = false
-      slot.clearState()
-      return
-    }
-    const stateN = this.#stateNData
-    const h = i * STATE_WIDTH
-    const c = (n + i) * STATE_WIDTH
-    for (let k = 0; k < STATE_WIDTH; k++) {
-      slot.stateH[k] = stateN[h + k]!
-      slot.stateC[k] = stateN[c + k]!
-    }
-    // Upstream keeps the last `context` samples of the window just run as the next window's prefix.
-    const window = slot.windows[0]!
-    const from = this.windowSamples - this.contextSamples
-    for (let k = 0; k < this.contextSamples; k++) slot.context[k] = window[from + k]!
-  }
-
-  #tensorsFor(n: number): BatchTensors {
-    let t = this.#tensors[n]
-    if (t === undefined) {
-      t = {
-        input: new Tensor('float32', this.#inputData.subarray(0, n * this.#rowSamples), [n, this.#rowSamples]),
-        state: new Tensor('float32', this.#stateData.subarray(0, 2 * n * STATE_WIDTH), [2, n, STATE_WIDTH]),
-        output: new Tensor('float32', this.#outputData.subarray(0, n), [n, 1]),
-        stateN: new Tensor('float32', this.#stateNData.subarray(0, 2 * n * STATE_WIDTH), [2, n, STATE_WIDTH])
+  #fail(cause: unknown): void {
+    if (this.#failed !== null) return
+    const error = new CallbenchError('internal', 'Silero VAD worker failed', { cause })
+    this.#failed = error
+    const inFlight = this.#inFlight
+    this.#inFlight = null
+    if (inFlight !== null) this.#forget(inFlight)
+    this.#dropFilling()
+    this.#freed.length = 0
+    this.#worker.unref()
+    this.#reportFailure(error)
+    for (const slot of [...this.#streams]) {
+      if (slot.closed) continue
+      try {
+        slot.onError(error, true)
+      } catch {
+        // Nothing more to tell: the stream is already being told its VAD is gone.
       }
-      this.#tensors[n] = t
     }
-    return t
+    this.#wakeIdle()
   }
 
-  async #warmUp(): Promise<void> {
-    const t = this.#tensorsFor(1)
-    this.#inputData.fill(0, 0, this.#rowSamples)
-    this.#stateData.fill(0, 0, 2 * STATE_WIDTH)
-    this.#outputData[0] = -1
-    const result = await this.#session.run(
-      { input: t.input, state: t.state, sr: this.#sr },
-      { output: t.output, stateN: t.stateN }
-    )
-    // Everything reads the preallocated outputs; make sure this onnxruntime build really writes into them.
-    const written = (result.output!.data as Float32Array)[0]
-    if (this.#outputData[0] !== written) {
-      throw new CallbenchError('internal', 'onnxruntime did not write the preallocated Silero outputs')
+  /** Unqueues the windows of a batch that will never be answered. */
+  #forget(batch: Batch): void {
+    for (let i = 0; i < batch.count; i++) {
+      batch.slots[i]!.pending--
+      batch.slots[i] = undefined
     }
+    batch.count = 0
+  }
+
+  #dropFilling(): void {
+    this.#forget(this.#filling)
+  }
+
+  #isIdle(): boolean {
+    if (this.#failed !== null) return true
+    return this.#inFlight === null && !this.#scheduled && this.#filling.count === 0 && this.#freed.length === 0
   }
 
   #wakeIdle(): void {
-    if (this.#running || this.#scheduled || this.#ready.size > 0) return
+    if (!this.#isIdle()) return
     const waiters = this.#idleWaiters
     if (waiters.length === 0) return
     this.#idleWaiters = []
@@ -298,62 +402,57 @@ export interface SileroStream {
   readonly pendingWindows: number
   /** Queues one window: `model.windowSamples` samples of `samples` from `offset`, starting at `windowStartMs`. */
   push(samples: Int16Array, offset: number, windowStartMs: number): void
-  /** Forgets the recurrent state and context (a new, unrelated stretch of audio follows). */
+  /** Forgets the recurrent state and context from the next window pushed (a new, unrelated stretch of audio follows). */
   reset(): void
-  /** Drops queued windows; a window already running is discarded when it returns. */
+  /** No more probabilities; the worker frees the stream's state with its next message. */
   close(): void
 }
 
 class SlotStream implements SileroStream {
-  readonly model: SileroModel
-  readonly #slot: StreamSlot
-  readonly #enqueue: (slot: StreamSlot) => void
-
-  constructor(model: SileroModel, slot: StreamSlot, enqueue: (slot: StreamSlot) => void) {
-    this.model = model
-    this.#slot = slot
-    this.#enqueue = enqueue
-  }
+  constructor(
+    readonly model: SileroModel,
+    private readonly slot: StreamSlot,
+    private readonly pushWindow: (slot: StreamSlot, samples: Int16Array, offset: number, windowStartMs: number) => void,
+    private readonly closeSlot: (slot: StreamSlot) => void
+  ) {}
 
   get pendingWindows(): number {
-    return this.#slot.windows.length
+    return this.slot.pending
   }
 
   push(samples: Int16Array, offset: number, windowStartMs: number): void {
-    const slot = this.#slot
-    if (slot.closed) return
-    const size = this.model.windowSamples
-    if (offset < 0 || offset + size > samples.length) throw new CallbenchError('bad_request', 'Silero window is short')
-    const window = slot.spare.pop() ?? new Float32Array(size)
-    for (let i = 0; i < size; i++) window[i] = samples[offset + i]! / 32768
-    slot.windows.push(window)
-    slot.windowStartsMs.push(windowStartMs)
-    this.#enqueue(slot)
+    if (this.slot.closed) return
+    if (offset < 0 || offset + this.model.windowSamples > samples.length) {
+      throw new CallbenchError('bad_request', 'Silero window is short')
+    }
+    this.pushWindow(this.slot, samples, offset, windowStartMs)
   }
 
   reset(): void {
-    const slot = this.#slot
-    if (slot.inBatch) slot.resetRequested = true
-    else slot.clearState()
+    this.slot.resetNext = true
   }
 
   close(): void {
-    const slot = this.#slot
-    slot.closed = true
-    slot.windows.length = 0
-    slot.windowStartsMs.length = 0
+    this.closeSlot(this.slot)
   }
 }
 
 const models = new Map<SileroSampleRateHz, Promise<SileroModel>>()
 
-/** The process-wide model (one session for every call), loaded on first use. A failed load is retried next time. */
+/**
+ * The process-wide model (one worker for every call), loaded on first use. A failed load, or a worker that
+ * died, is replaced on the next call.
+ */
 export function getSilero(sampleRateHz: SileroSampleRateHz = 8000): Promise<SileroModel> {
   let promise = models.get(sampleRateHz)
   if (promise === undefined) {
-    promise = SileroModel.load({ sampleRateHz })
-    promise.catch(() => models.delete(sampleRateHz))
-    models.set(sampleRateHz, promise)
+    const loading = SileroModel.load({ sampleRateHz })
+    const forget = () => {
+      if (models.get(sampleRateHz) === loading) models.delete(sampleRateHz)
+    }
+    loading.then((model) => model.failure.then(forget), forget)
+    models.set(sampleRateHz, loading)
+    promise = loading
   }
   return promise
 }

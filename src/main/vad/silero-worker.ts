@@ -1,0 +1,239 @@
+/** Silero VAD inference worker: owns the onnxruntime session and every stream's recurrent state and context, runs each posted batch. */
+import { parentPort, workerData } from 'node:worker_threads'
+import { InferenceSession, Tensor } from 'onnxruntime-node'
+import type {
+  FromSileroWorker,
+  SileroResultMessage,
+  SileroRunMessage,
+  SileroWorkerInit,
+  ToSileroWorker
+} from './silero-protocol.js'
+
+// From source this file runs with Node's type stripping (no bundler), so it uses erasable TypeScript only and
+// imports nothing of ours at run time.
+
+// v5 state is [2, batch, 128] (PROTOCOLS §6).
+const STATE_WIDTH = 128
+
+/** One stream's recurrent state (layer 0 then layer 1) and the tail of its last window. */
+interface StreamState {
+  readonly h: Float32Array
+  readonly c: Float32Array
+  readonly context: Float32Array
+  /** Message in which `round` was last counted, and how many of this stream's windows it has had so far. */
+  stamp: number
+  round: number
+}
+
+interface BatchTensors {
+  input: Tensor
+  state: Tensor
+  output: Tensor
+  stateN: Tensor
+}
+
+const init = workerData as SileroWorkerInit
+const port = parentPort!
+const sampleRateHz = init.sampleRateHz
+// Upstream OnnxWrapper: 256 new samples + 32 of context at 8 kHz, 512 + 64 at 16 kHz.
+const windowSamples = sampleRateHz === 8000 ? 256 : 512
+const contextSamples = sampleRateHz === 8000 ? 32 : 64
+const rowSamples = windowSamples + contextSamples
+const maxBatch = Math.max(1, init.maxBatch)
+
+const sr = new Tensor('int64', BigInt64Array.from([BigInt(sampleRateHz)]), [])
+const inputData = new Float32Array(maxBatch * rowSamples)
+const stateData = new Float32Array(2 * maxBatch * STATE_WIDTH)
+const outputData = new Float32Array(maxBatch)
+const stateNData = new Float32Array(2 * maxBatch * STATE_WIDTH)
+const tensors: Array<BatchTensors | undefined> = []
+const streams = new Map<number, StreamState>()
+// The streams of the batch being run, and the message index of each of its windows.
+const batchStates: StreamState[] = []
+let batchIndices = new Int32Array(0)
+// Message windows ordered by round (a stream's k-th window in a message runs in round k).
+let order = new Int32Array(0)
+let rounds = new Int32Array(0)
+let roundStarts = new Int32Array(1)
+let messageStamp = 0
+
+function tensorsFor(n: number): BatchTensors {
+  let t = tensors[n]
+  if (t === undefined) {
+    t = {
+      input: new Tensor('float32', inputData.subarray(0, n * rowSamples), [n, rowSamples]),
+      state: new Tensor('float32', stateData.subarray(0, 2 * n * STATE_WIDTH), [2, n, STATE_WIDTH]),
+      output: new Tensor('float32', outputData.subarray(0, n), [n, 1]),
+      stateN: new Tensor('float32', stateNData.subarray(0, 2 * n * STATE_WIDTH), [2, n, STATE_WIDTH])
+    }
+    tensors[n] = t
+  }
+  return t
+}
+
+function streamState(id: number): StreamState {
+  let s = streams.get(id)
+  if (s === undefined) {
+    s = {
+      h: new Float32Array(STATE_WIDTH),
+      c: new Float32Array(STATE_WIDTH),
+      context: new Float32Array(contextSamples),
+      stamp: 0,
+      round: 0
+    }
+    streams.set(id, s)
+  }
+  return s
+}
+
+async function createSession(): Promise<InferenceSession> {
+  // One thread: the worker has one core's worth of work at most, and batching (not threads) is what scales
+  // (livekit onnx_model.ts).
+  return InferenceSession.create(init.modelPath, {
+    intraOpNumThreads: 1,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+    extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } }
+  })
+}
+
+async function warmUp(session: InferenceSession): Promise<void> {
+  const t = tensorsFor(1)
+  inputData.fill(0, 0, rowSamples)
+  stateData.fill(0, 0, 2 * STATE_WIDTH)
+  outputData[0] = -1
+  const result = await session.run({ input: t.input, state: t.state, sr }, { output: t.output, stateN: t.stateN })
+  // Everything reads the preallocated outputs; make sure this onnxruntime build really writes into them.
+  if (outputData[0] !== (result.output!.data as Float32Array)[0]) {
+    throw new Error('onnxruntime did not write the preallocated Silero outputs')
+  }
+}
+
+/** Sorts the message's windows into rounds: every stream at most once per inference, in its push order. */
+function planRounds(msg: SileroRunMessage): number {
+  const count = msg.count
+  if (order.length < count) {
+    order = new Int32Array(count * 2)
+    rounds = new Int32Array(count * 2)
+  }
+  messageStamp++
+  let roundCount = 0
+  for (let i = 0; i < count; i++) {
+    const s = streamState(msg.streams[i]!)
+    if (s.stamp !== messageStamp) {
+      s.stamp = messageStamp
+      s.round = 0
+    }
+    rounds[i] = s.round++
+    if (s.round > roundCount) roundCount = s.round
+  }
+  if (roundStarts.length < roundCount + 1) roundStarts = new Int32Array(roundCount * 2 + 1)
+  roundStarts.fill(0, 0, roundCount + 1)
+  for (let i = 0; i < count; i++) roundStarts[rounds[i]! + 1]!++
+  for (let r = 0; r < roundCount; r++) roundStarts[r + 1]! += roundStarts[r]!
+  // Counting sort, stable: within a round windows keep message order.
+  for (let i = 0; i < count; i++) order[roundStarts[rounds[i]!]!++] = i
+  return roundCount
+}
+
+async function runBatch(session: InferenceSession, msg: SileroRunMessage, from: number, n: number): Promise<void> {
+  const { samples, resets } = msg
+  for (let j = 0; j < n; j++) {
+    const i = order[from + j]!
+    const s = streams.get(msg.streams[i]!)!
+    if (resets[i] === 1) {
+      s.h.fill(0)
+      s.c.fill(0)
+      s.context.fill(0)
+    }
+    batchStates[j] = s
+    batchIndices[j] = i
+    inputData.set(s.context, j * rowSamples)
+    inputData.set(samples.subarray(i * windowSamples, (i + 1) * windowSamples), j * rowSamples + contextSamples)
+    // [2, n, 128]: layer 0 rows first, then layer 1 rows.
+    stateData.set(s.h, j * STATE_WIDTH)
+    stateData.set(s.c, (n + j) * STATE_WIDTH)
+  }
+  const t = tensorsFor(n)
+  await session.run({ input: t.input, state: t.state, sr }, { output: t.output, stateN: t.stateN })
+  for (let j = 0; j < n; j++) {
+    const i = batchIndices[j]!
+    const s = batchStates[j]!
+    msg.probabilities[i] = outputData[j]!
+    s.h.set(stateNData.subarray(j * STATE_WIDTH, (j + 1) * STATE_WIDTH))
+    s.c.set(stateNData.subarray((n + j) * STATE_WIDTH, (n + j + 1) * STATE_WIDTH))
+    // Upstream keeps the last `context` samples of the window just run as the next window's prefix.
+    const windowEnd = (i + 1) * windowSamples
+    s.context.set(samples.subarray(windowEnd - contextSamples, windowEnd))
+  }
+}
+
+async function run(session: InferenceSession, msg: SileroRunMessage): Promise<void> {
+  let runs = 0
+  let largestBatch = 0
+  let error: string | undefined
+  try {
+    const roundCount = planRounds(msg)
+    if (batchIndices.length < maxBatch) batchIndices = new Int32Array(maxBatch)
+    let start = 0
+    for (let r = 0; r < roundCount; r++) {
+      // After planRounds, roundStarts[r] is where round r ends (the next round's start).
+      const end = roundStarts[r]!
+      for (let from = start; from < end; from += maxBatch) {
+        const n = Math.min(maxBatch, end - from)
+        await runBatch(session, msg, from, n)
+        runs++
+        if (n > largestBatch) largestBatch = n
+      }
+      start = end
+    }
+  } catch (err) {
+    error = err instanceof Error ? err.message : String(err)
+  }
+  for (const id of msg.freed) streams.delete(id)
+  const result: SileroResultMessage = {
+    type: 'result',
+    count: msg.count,
+    samples: msg.samples,
+    streams: msg.streams,
+    resets: msg.resets,
+    probabilities: msg.probabilities,
+    runs,
+    largestBatch,
+    liveStreams: streams.size
+  }
+  if (error !== undefined) result.error = error
+  port.postMessage(result, [msg.samples.buffer, msg.streams.buffer, msg.resets.buffer, msg.probabilities.buffer])
+}
+
+function post(msg: FromSileroWorker): void {
+  port.postMessage(msg)
+}
+
+async function main(): Promise<void> {
+  let session: InferenceSession
+  try {
+    session = await createSession()
+    await warmUp(session)
+  } catch (err) {
+    post({ type: 'loadFailed', message: err instanceof Error ? err.message : String(err) })
+    port.close()
+    return
+  }
+  // The main thread keeps one message in flight, so messages never queue here; the chain keeps order regardless.
+  let chain = Promise.resolve()
+  port.on('message', (msg: ToSileroWorker) => {
+    chain = chain.then(async () => {
+      if (msg.type === 'run') {
+        await run(session, msg)
+        return
+      }
+      await session.release()
+      port.close()
+    })
+  })
+  post({ type: 'ready' })
+}
+
+void main()
