@@ -10,8 +10,11 @@ import {
 
 const WINDOW_MS = 32
 
-/** Runs scripted probabilities (one per 32 ms window, starting at `startMs`) and records every event. */
-function script(probabilities: number[], opts: SegmenterOptions = {}, startMs = 0) {
+/**
+ * Runs scripted probabilities (one per 32 ms window, starting at `startMs`), with the lead detector's probability
+ * per window when given, and records every event.
+ */
+function script(probabilities: number[], opts: SegmenterOptions = {}, startMs = 0, lead?: number[]) {
   const events: Array<
     | { type: 'speechStart'; e: SpeechStartEvent }
     | { type: 'speechEnd'; e: SpeechEndEvent }
@@ -24,7 +27,7 @@ function script(probabilities: number[], opts: SegmenterOptions = {}, startMs = 
     misfire: (e) => events.push({ type: 'misfire', e })
   })
   probabilities.forEach((p, i) => {
-    seg.push(p, startMs + i * WINDOW_MS, WINDOW_MS)
+    seg.push(p, startMs + i * WINDOW_MS, WINDOW_MS, lead?.[i])
     states.push(seg.state)
   })
   return { events, states, seg }
@@ -164,8 +167,66 @@ describe('Segmenter', () => {
       minSpeechMs: 150,
       silenceMs: 500,
       preSpeechPadMs: 300,
-      startGapMs: 200
+      startGapMs: 200,
+      onsetLeadMs: 0
     })
     expect(resolveSegmenterOptions({ silenceMs: 150 }).startGapMs).toBe(150)
+  })
+
+  describe('onset lead (another detector before the first speech window)', () => {
+    const opts: SegmenterOptions = { minSpeechMs: 64, silenceMs: 500, onsetLeadMs: 200 }
+
+    it('counts a short lead run as speech: the onset moves to its start and the first speech window confirms', () => {
+      // Quiet, then 3 windows the lead detector calls speech while the model does not, then the model's speech.
+      const probs = [...rep(0.01, 10), ...rep(0.02, 3), ...rep(0.95, 6)]
+      const lead = [...rep(0, 10), ...rep(0.9, 9)]
+      const { events, states } = script(probs, opts, 1000, lead)
+      expect(events).toEqual([
+        {
+          type: 'speechStart',
+          e: { onsetMs: 1000 + 10 * 32, paddedStartMs: 1000 + 10 * 32 - 300, confirmedAtMs: 1000 + 14 * 32 }
+        }
+      ])
+      expect(states[13]).toBe('speaking')
+      // Without the lead the same probabilities confirm one window later, at the model's own onset.
+      const plain = script(probs, { ...opts, onsetLeadMs: 0 }, 1000, lead).events
+      expect(plain[0]).toMatchObject({ e: { onsetMs: 1000 + 13 * 32, confirmedAtMs: 1000 + 15 * 32 } })
+    })
+
+    it('ignores a lead run longer than onsetLeadMs (steady noise the model does not call speech)', () => {
+      const probs = [...rep(0.01, 2), ...rep(0.02, 7), ...rep(0.95, 4)]
+      const lead = rep(0.9, 13)
+      const { events } = script(probs, opts, 0, lead)
+      expect(events[0]).toEqual({
+        type: 'speechStart',
+        e: { onsetMs: 9 * 32, paddedStartMs: 0, confirmedAtMs: 11 * 32 }
+      })
+    })
+
+    it('never starts on lead evidence alone', () => {
+      const { events, states } = script(rep(0.3, 60), opts, 0, rep(1, 60))
+      expect(events).toEqual([])
+      expect(new Set(states)).toEqual(new Set(['quiet']))
+    })
+
+    it('leaves the end of a turn as it was: lead evidence after the start counts for nothing', () => {
+      // Speech, then model silence while the lead detector still hears sound (breath, line noise after speech).
+      const probs = [...rep(0.95, 10), ...rep(0.05, 20)]
+      const lead = [...rep(1, 10), ...rep(1, 8), ...rep(0, 12)]
+      const withLead = script(probs, opts, 0, lead).events
+      const without = script(probs, { ...opts, onsetLeadMs: 0 }).events
+      expect(withLead).toEqual(without)
+      expect(withLead.map((x) => x.type)).toEqual(['speechStart', 'speechEnd'])
+    })
+
+    it('does not carry a lead run across a reset', () => {
+      const starts: SpeechStartEvent[] = []
+      const s = new Segmenter(opts, { speechStart: (e) => starts.push(e) })
+      for (let i = 0; i < 3; i++) s.push(0.02, i * 32, 32, 0.9)
+      s.reset()
+      s.push(0.95, 96, 32, 0.9)
+      s.push(0.95, 128, 32, 0.9)
+      expect(starts).toEqual([{ onsetMs: 96, paddedStartMs: 0, confirmedAtMs: 160 }])
+    })
   })
 })

@@ -16,6 +16,8 @@ const SAMPLES_PER_MS = SAMPLE_RATE_HZ / 1000
 const FRAME_SAMPLES = 160
 // Audio kept while an async backend loads; beyond this the oldest windows are dropped.
 const MAX_EARLY_MS = 10_000
+// Silero only calls a voiceless onset ("st") speech at its vowel, up to ~150 ms later; see `onsetLeadMs`.
+const DEFAULT_ONSET_LEAD_MS = 200
 
 /** Settings of one VAD stream (the `vad` settings section, plus options the console does not show). */
 export interface VadStreamSettings {
@@ -32,6 +34,12 @@ export interface VadStreamSettings {
   webrtcMode?: WebRtcVadMode
   /** WebRTC frame length. Default 20 ms. */
   webrtcFrameMs?: 10 | 20 | 30
+  /**
+   * Silero only: up to this much loud sound (the energy VAD's speech) right before Silero's first speech window
+   * counts as speech and as the onset, so a start like "Stop" is confirmed at Silero's first speech window
+   * instead of `minSpeechMs` after it. Noise Silero never calls speech starts nothing. 0 = off. Default 200 ms.
+   */
+  onsetLeadMs?: number
 }
 
 export interface ProbabilityEvent {
@@ -73,7 +81,59 @@ interface Backend {
   close(): void
 }
 
-type ProbabilitySink = (probability: number, windowStartMs: number, windowDurationMs: number) => void
+type ProbabilitySink = (
+  probability: number,
+  windowStartMs: number,
+  windowDurationMs: number,
+  leadProbability?: number
+) => void
+
+/**
+ * Each Silero window's energy-VAD probability, kept (allocation-free) until the window's Silero probability
+ * returns. Matched by window start: a window lost to a failed batch never returns, and is skipped.
+ */
+class PendingEnergy {
+  #startsMs = new Float64Array(64)
+  #values = new Float64Array(64)
+  #head = 0
+  #length = 0
+
+  push(windowStartMs: number, value: number): void {
+    const capacity = this.#values.length
+    if (this.#length === capacity) {
+      const starts = new Float64Array(capacity * 2)
+      const values = new Float64Array(capacity * 2)
+      for (let i = 0; i < this.#length; i++) {
+        starts[i] = this.#startsMs[(this.#head + i) % capacity]!
+        values[i] = this.#values[(this.#head + i) % capacity]!
+      }
+      this.#startsMs = starts
+      this.#values = values
+      this.#head = 0
+    }
+    const at = (this.#head + this.#length) % this.#values.length
+    this.#startsMs[at] = windowStartMs
+    this.#values[at] = value
+    this.#length++
+  }
+
+  /** The value pushed for this window, dropping older ones; undefined if there is none. */
+  take(windowStartMs: number): number | undefined {
+    while (this.#length > 0) {
+      const start = this.#startsMs[this.#head]!
+      if (start > windowStartMs) {
+        // Stream time went back: nothing queued matches any more.
+        this.#length = 0
+        return undefined
+      }
+      const value = this.#values[this.#head]!
+      this.#head = (this.#head + 1) % this.#values.length
+      this.#length--
+      if (start === windowStartMs) return value
+    }
+    return undefined
+  }
+}
 
 class EnergyBackend implements Backend {
   readonly #vad = new EnergyVad({ sampleRateHz: SAMPLE_RATE_HZ })
@@ -120,23 +180,32 @@ class WebRtcBackend implements Backend {
   }
 }
 
+/** Silero in the worker, with the energy VAD of each window riding along as the segmenter's lead evidence. */
 class SileroBackend implements Backend {
   readonly windowSamples: number
   readonly #stream: SileroStream
   readonly #model: SileroModel
+  readonly #energy = new EnergyVad({ sampleRateHz: SAMPLE_RATE_HZ })
+  readonly #energyPending = new PendingEnergy()
   constructor(model: SileroModel, sink: ProbabilitySink, onError: SileroErrorHandler) {
     this.#model = model
     this.windowSamples = model.windowSamples
     const windowMs = model.windowMs
-    this.#stream = model.createStream((p, startMs) => sink(p, startMs, windowMs), onError)
+    this.#stream = model.createStream(
+      (p, startMs) => sink(p, startMs, windowMs, this.#energyPending.take(startMs)),
+      onError
+    )
   }
   classify(samples: Int16Array, offset: number, windowStartMs: number): void {
+    const energy = this.#energy.process(samples, offset, this.windowSamples)
     this.#stream.push(samples, offset, windowStartMs)
+    this.#energyPending.push(windowStartMs, energy)
   }
   drained(): Promise<void> {
     return this.#stream.pendingWindows === 0 ? Promise.resolve() : this.#model.idle()
   }
   reset(): void {
+    // The line's noise floor outlives a segment; only Silero's state belongs to the audio before.
     this.#stream.reset()
   }
   close(): void {
@@ -156,11 +225,11 @@ class VadStreamImpl extends EventEmitter<VadStreamEvents> implements VadStream {
   // Whole windows waiting for an async backend to load.
   #early: Array<{ samples: Int16Array; startMs: number }> = []
   #closed = false
-  readonly #sink: ProbabilitySink = (probability, windowStartMs, windowDurationMs) => {
+  readonly #sink: ProbabilitySink = (probability, windowStartMs, windowDurationMs, leadProbability) => {
     if (this.#closed) return
     if (this.listenerCount('probability') > 0)
       this.emit('probability', { probability, windowStartMs, windowDurationMs })
-    this.#segmenter.push(probability, windowStartMs, windowDurationMs)
+    this.#segmenter.push(probability, windowStartMs, windowDurationMs, leadProbability)
   }
 
   constructor(settings: VadStreamSettings, silero: () => Promise<SileroModel>) {
@@ -172,7 +241,9 @@ class VadStreamImpl extends EventEmitter<VadStreamEvents> implements VadStream {
         threshold: settings.method === 'webrtc' ? 0.5 : settings.threshold,
         minSpeechMs: settings.minSpeechMs,
         silenceMs: settings.silenceMs,
-        preSpeechPadMs: settings.preSpeechPadMs
+        preSpeechPadMs: settings.preSpeechPadMs,
+        // Lead evidence only reaches the segmenter from the Silero backend.
+        onsetLeadMs: settings.onsetLeadMs ?? DEFAULT_ONSET_LEAD_MS
       },
       {
         speechStart: (e) => this.emit('speechStart', e),

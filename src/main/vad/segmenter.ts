@@ -20,10 +20,17 @@ export interface SegmenterOptions {
    * at most `silenceMs`.
    */
   startGapMs?: number
+  /**
+   * Longest run of lead evidence (windows whose `leadProbability` is ≥ 0.5, e.g. the energy VAD's) just before
+   * the first speech window of a segment that counts as speech: the onset moves back to the run's start and the
+   * run adds to `minSpeechMs`. Voiceless onsets ("st", "sk") are loud but not voiced, and Silero only calls them
+   * speech at the vowel. A longer run is more likely steady noise and counts for nothing. 0 (default): off.
+   */
+  onsetLeadMs?: number
 }
 
 export interface SpeechStartEvent {
-  /** When speech really began: the start of the first speech window of the segment. */
+  /** When speech really began: the start of the first speech window of the segment, or of the lead run before it. */
   onsetMs: number
   /** `onsetMs - preSpeechPadMs`, not before the first window seen. */
   paddedStartMs: number
@@ -62,6 +69,7 @@ export interface ResolvedSegmenterOptions {
   silenceMs: number
   preSpeechPadMs: number
   startGapMs: number
+  onsetLeadMs: number
 }
 
 export function resolveSegmenterOptions(opts: SegmenterOptions = {}): ResolvedSegmenterOptions {
@@ -75,7 +83,8 @@ export function resolveSegmenterOptions(opts: SegmenterOptions = {}): ResolvedSe
     minSpeechMs: Math.max(0, opts.minSpeechMs ?? 150),
     silenceMs,
     preSpeechPadMs: Math.max(0, opts.preSpeechPadMs ?? 300),
-    startGapMs: Math.min(silenceMs, Math.max(0, opts.startGapMs ?? 200))
+    startGapMs: Math.min(silenceMs, Math.max(0, opts.startGapMs ?? 200)),
+    onsetLeadMs: Math.max(0, opts.onsetLeadMs ?? 0)
   }
 }
 
@@ -85,7 +94,8 @@ export function resolveSegmenterOptions(opts: SegmenterOptions = {}): ResolvedSe
  * below the negative threshold count as silence, windows between the thresholds neither add speech nor
  * silence, and a speech window resets the silence count. Adapted: a start that meets `startGapMs` of silence
  * before reaching `minSpeechMs` of speech is a misfire (never announced), decided then rather than after
- * `silenceMs`, so blips far apart do not add up to speech.
+ * `silenceMs`, so blips far apart do not add up to speech; and a start may be led by `onsetLeadMs` of another
+ * detector's evidence (only when leaving QUIET, so the end of a turn is decided exactly as before).
  */
 export class Segmenter {
   readonly options: ResolvedSegmenterOptions
@@ -96,6 +106,8 @@ export class Segmenter {
   #lastSpeechMs = 0
   #speechMs = 0
   #silenceMs = 0
+  // Contiguous lead evidence ending at the previous window.
+  #leadRunMs = 0
 
   constructor(opts: SegmenterOptions = {}, handlers: SegmenterHandlers = {}) {
     this.options = resolveSegmenterOptions(opts)
@@ -111,19 +123,28 @@ export class Segmenter {
     return this.#state === 'speaking' || this.#state === 'stopping'
   }
 
-  /** One window's probability, with where the window starts in the stream and how long it is. */
-  push(probability: number, windowStartMs: number, windowDurationMs: number): void {
+  /**
+   * One window's probability, with where the window starts in the stream and how long it is, and optionally a
+   * second detector's probability for the same window (see `onsetLeadMs`).
+   */
+  push(probability: number, windowStartMs: number, windowDurationMs: number, leadProbability?: number): void {
     if (Number.isNaN(this.#firstWindowMs)) this.#firstWindowMs = windowStartMs
     const windowEndMs = windowStartMs + windowDurationMs
     const { threshold, negativeThreshold } = this.options
     const isSpeech = probability >= threshold
     const isSilence = probability < negativeThreshold
+    const leadMs = this.#leadRunMs
+    this.#leadRunMs = leadProbability !== undefined && leadProbability >= 0.5 ? leadMs + windowDurationMs : 0
 
     if (isSpeech) {
       if (this.#state === 'quiet') {
         this.#state = 'starting'
         this.#onsetMs = windowStartMs
         this.#speechMs = 0
+        if (leadMs > 0 && leadMs <= this.options.onsetLeadMs) {
+          this.#onsetMs -= leadMs
+          this.#speechMs = leadMs
+        }
       }
       this.#speechMs += windowDurationMs
       this.#lastSpeechMs = windowEndMs
@@ -167,5 +188,6 @@ export class Segmenter {
     this.#state = 'quiet'
     this.#speechMs = 0
     this.#silenceMs = 0
+    this.#leadRunMs = 0
   }
 }
