@@ -1,4 +1,5 @@
 /** The cascade mode: ElevenLabs STT and TTS fakes and the Chat Completions fake, and their figures (where each turn's time goes, barge-in). */
+import type { TurnStages } from '../../src/main/agents/cascade.js'
 import { performance } from 'node:perf_hooks'
 import type { FakeElevenLabs, TtsSocketRecord } from '../../test/fakes/elevenlabs.js'
 import type { SttSessionRecord } from '../../test/fakes/elevenlabs-stt.js'
@@ -58,24 +59,6 @@ function ofCall(requestId: string | undefined, callId: string): boolean {
   return requestId === callId || (requestId?.startsWith(`${callId}:`) ?? false)
 }
 
-/** The engine's `turn.stages` timeline entry (offsets from the end-of-turn decision, server call clock, ms). */
-interface TurnStages {
-  turn: number
-  decidedAtEpochMs: number
-  vadFrameTailMs?: number
-  vadDecisionMs: number
-  sttSessionId?: string
-  sttCommitIndex?: number
-  sttRequestMs?: number
-  sttTranscriptMs?: number
-  llmRequestId: string
-  llmRequestMs?: number
-  llmFirstTokenMs?: number
-  firstPieceMs?: number
-  firstPieceSentMs?: number
-  ttsRequestId?: string
-  ttsFirstAudioMs?: number
-}
 
 /** The steps of a turn, in order. `fake` names the part of a step the fake spent on its own clock, if any. */
 const STAGES = [

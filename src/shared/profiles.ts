@@ -1,7 +1,7 @@
 /** Agent profiles: a named engine, settings overrides and an answering-machine policy, picked per call. */
 import { z } from 'zod'
 import { AGENT_MODES } from './modes.js'
-import { OpenAiTurnDetectionSchema, VAD_METHODS, VoiceSettingsSchema } from './settings.js'
+import { OpenAiTurnDetectionSchema, VAD_METHODS, VoiceSettingsPatchSchema } from './settings.js'
 
 /**
  * Settings a profile may override, every field optional and without defaults, so that an override of
@@ -22,16 +22,7 @@ export const ProfileSettingsSchema = z
     voice: z
       .object({
         voiceId: z.string(),
-        settings: z
-          .object({
-            stability: VoiceSettingsSchema.shape.stability.unwrap(),
-            similarityBoost: VoiceSettingsSchema.shape.similarityBoost.unwrap(),
-            style: VoiceSettingsSchema.shape.style.unwrap(),
-            speakerBoost: VoiceSettingsSchema.shape.speakerBoost.unwrap(),
-            speed: VoiceSettingsSchema.shape.speed.unwrap()
-          })
-          .partial()
-          .strict()
+        settings: VoiceSettingsPatchSchema
       })
       .partial()
       .strict(),

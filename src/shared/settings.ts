@@ -29,6 +29,22 @@ export const VoiceSettingsSchema = z.object({
 })
 export type VoiceSettings = z.infer<typeof VoiceSettingsSchema>
 
+/**
+ * Voice settings where every field may be left out (it then keeps its current value), each still checked:
+ * stability, similarity boost and style in [0, 1], speed in [0.7, 1.2], speaker boost a boolean.
+ */
+export const VoiceSettingsPatchSchema = z
+  .object({
+    stability: VoiceSettingsSchema.shape.stability.unwrap(),
+    similarityBoost: VoiceSettingsSchema.shape.similarityBoost.unwrap(),
+    style: VoiceSettingsSchema.shape.style.unwrap(),
+    speakerBoost: VoiceSettingsSchema.shape.speakerBoost.unwrap(),
+    speed: VoiceSettingsSchema.shape.speed.unwrap()
+  })
+  .partial()
+  .strict()
+export type VoiceSettingsPatch = z.infer<typeof VoiceSettingsPatchSchema>
+
 export const OpenAiTurnDetectionSchema = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('server_vad'),

@@ -1,26 +1,12 @@
 /** Voices, speech and ElevenLabs agents in the control API: voice list, synthesis, speaking into a live call. */
 import { z } from 'zod'
 import { CallSummarySchema } from './calls.js'
-import { VoiceSettingsSchema } from './settings.js'
+import { VoiceSettingsPatchSchema, VoiceSettingsSchema, type VoiceSettingsPatch } from './settings.js'
 
 /** Longest text spoken in one request, characters. */
 export const MAX_SPEAK_CHARS = 5_000
 
-/**
- * Voice settings where every field may be left out (it then keeps its current value), each still checked:
- * stability, similarity boost and style in [0, 1], speed in [0.7, 1.2], speaker boost a boolean.
- */
-export const VoiceSettingsPatchSchema = z
-  .object({
-    stability: VoiceSettingsSchema.shape.stability.unwrap(),
-    similarityBoost: VoiceSettingsSchema.shape.similarityBoost.unwrap(),
-    style: VoiceSettingsSchema.shape.style.unwrap(),
-    speakerBoost: VoiceSettingsSchema.shape.speakerBoost.unwrap(),
-    speed: VoiceSettingsSchema.shape.speed.unwrap()
-  })
-  .partial()
-  .strict()
-export type VoiceSettingsPatch = z.infer<typeof VoiceSettingsPatchSchema>
+export { VoiceSettingsPatchSchema, type VoiceSettingsPatch }
 
 const voiceId = z.string().trim().min(1).max(100)
 

@@ -29,7 +29,7 @@ const TTS_IDLE_TIMEOUT_S = 180
  * `turn.stages`, with the ids that tie each step to the service's own record of it. The first frame to Twilio
  * is the turn metrics' `firstAudioOutAtMs`.
  */
-interface TurnStages {
+export interface TurnStages {
   turn: number
   replyId: string
   /** Wall-clock time of the end-of-turn decision (performance.timeOrigin based, ms), to line up other processes' records. */

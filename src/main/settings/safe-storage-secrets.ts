@@ -1,7 +1,7 @@
 /** Desktop secrets: one file in the user data folder, encrypted by the OS keychain through an injected encryptor. */
 import { chmod, readFile, rename, writeFile } from 'node:fs/promises'
 import { SECRET_NAMES, type SecretName } from '../../shared/settings.js'
-import type { SecretStore } from './secrets.js'
+import { LayeredSecretStore } from './secrets.js'
 
 /** What Electron's async safeStorage API provides; the shell adapts `safeStorage` to it, tests pass a fake. */
 export interface Encryptor {
@@ -28,11 +28,10 @@ export interface SafeStorageSecretsOptions {
  * hides an environment value (delete means "not set", as in EnvSecretStore). When the OS offers no encryption,
  * secrets live in memory for this run rather than on disk in the clear.
  */
-export class SafeStorageSecrets implements SecretStore {
+export class SafeStorageSecrets extends LayeredSecretStore {
   readonly #path: string
   readonly #encryptor: Encryptor
   readonly #env: Record<string, string | undefined>
-  readonly #stored: Partial<Record<SecretName, string>>
   readonly #persistent: boolean
   #writing: Promise<void> = Promise.resolve()
 
@@ -41,10 +40,10 @@ export class SafeStorageSecrets implements SecretStore {
     stored: Partial<Record<SecretName, string>>,
     persistent: boolean
   ) {
+    super(stored)
     this.#path = opts.path
     this.#encryptor = opts.encryptor
     this.#env = opts.env ?? {}
-    this.#stored = stored
     this.#persistent = persistent
   }
 
@@ -72,7 +71,7 @@ export class SafeStorageSecrets implements SecretStore {
     }
     const { result, shouldReEncrypt } = decrypted
     const store = new SafeStorageSecrets(opts, parseStored(result), true)
-    if (shouldReEncrypt) await store.#persist()
+    if (shouldReEncrypt) await store.persist()
     return store
   }
 
@@ -81,32 +80,15 @@ export class SafeStorageSecrets implements SecretStore {
     return this.#persistent
   }
 
-  async get(name: SecretName): Promise<string | undefined> {
-    const value = this.#stored[name] ?? this.#env[name]
-    return value ? value : undefined
+  protected fallback(name: SecretName): string | undefined {
+    return this.#env[name]
   }
 
-  async set(name: SecretName, value: string): Promise<void> {
-    this.#stored[name] = value
-    await this.#persist()
-  }
-
-  async delete(name: SecretName): Promise<void> {
-    this.#stored[name] = ''
-    await this.#persist()
-  }
-
-  async list(): Promise<SecretName[]> {
-    const out: SecretName[] = []
-    for (const name of SECRET_NAMES) if (await this.get(name)) out.push(name)
-    return out
-  }
-
-  #persist(): Promise<void> {
+  protected persist(): Promise<void> {
     if (!this.#persistent) return Promise.resolve()
     // Serialize writes so two quick `set`s cannot land out of order.
     const write = this.#writing.then(async () => {
-      const cipherText = await this.#encryptor.encrypt(JSON.stringify(this.#stored))
+      const cipherText = await this.#encryptor.encrypt(JSON.stringify(this.stored))
       const tmp = `${this.#path}.tmp`
       await writeFile(tmp, cipherText, { mode: 0o600 })
       await chmod(tmp, 0o600)

@@ -10,6 +10,44 @@ export interface SecretStore {
   list(): Promise<SecretName[]>
 }
 
+/**
+ * Values set through the app, kept by the subclass, over values from elsewhere (the environment, `.env` files).
+ * An empty stored value means "not set" and hides the one from elsewhere, so `delete` works for both.
+ */
+export abstract class LayeredSecretStore implements SecretStore {
+  protected readonly stored: Partial<Record<string, string>>
+
+  protected constructor(stored: Partial<Record<string, string>>) {
+    this.stored = stored
+  }
+
+  /** The value from elsewhere, when none was set through the app. */
+  protected abstract fallback(name: SecretName): string | undefined
+  /** Keeps `stored` (written whole). */
+  protected abstract persist(): Promise<void>
+
+  async get(name: SecretName): Promise<string | undefined> {
+    const v = this.stored[name] ?? this.fallback(name)
+    return v ? v : undefined
+  }
+
+  async set(name: SecretName, value: string): Promise<void> {
+    this.stored[name] = value
+    await this.persist()
+  }
+
+  async delete(name: SecretName): Promise<void> {
+    this.stored[name] = ''
+    await this.persist()
+  }
+
+  async list(): Promise<SecretName[]> {
+    const out: SecretName[] = []
+    for (const n of SECRET_NAMES) if (await this.get(n)) out.push(n)
+    return out
+  }
+}
+
 /** Reads a `.env` file into a map; a missing file is empty. */
 export async function readEnvFile(path: string): Promise<Record<string, string>> {
   try {
@@ -28,17 +66,16 @@ function quote(value: string): string {
  * Headless secrets: the process environment, then `.env` files; values set through the API are kept in
  * `<dataDir>/secrets.env` (mode 0600) and win over both.
  */
-export class EnvSecretStore implements SecretStore {
+export class EnvSecretStore extends LayeredSecretStore {
   readonly #env: Record<string, string | undefined>
   readonly #fileValues: Record<string, string>
   readonly #storePath: string | undefined
-  readonly #stored: Record<string, string>
 
   private constructor(env: Record<string, string | undefined>, fileValues: Record<string, string>, storePath: string | undefined, stored: Record<string, string>) {
+    super(stored)
     this.#env = env
     this.#fileValues = fileValues
     this.#storePath = storePath
-    this.#stored = stored
   }
 
   static async open(opts: { env?: Record<string, string | undefined>; envFiles?: string[]; storePath?: string }): Promise<EnvSecretStore> {
@@ -48,32 +85,14 @@ export class EnvSecretStore implements SecretStore {
     return new EnvSecretStore(opts.env ?? process.env, fileValues, opts.storePath, stored)
   }
 
-  async get(name: SecretName): Promise<string | undefined> {
-    const v = this.#stored[name] ?? this.#env[name] ?? this.#fileValues[name]
-    return v ? v : undefined
+  protected fallback(name: SecretName): string | undefined {
+    return this.#env[name] ?? this.#fileValues[name]
   }
 
-  async set(name: SecretName, value: string): Promise<void> {
-    this.#stored[name] = value
-    await this.#persist()
-  }
-
-  async delete(name: SecretName): Promise<void> {
-    // An empty stored value hides one from the environment too.
-    this.#stored[name] = ''
-    await this.#persist()
-  }
-
-  async list(): Promise<SecretName[]> {
-    const out: SecretName[] = []
-    for (const n of SECRET_NAMES) if (await this.get(n)) out.push(n)
-    return out
-  }
-
-  async #persist(): Promise<void> {
+  protected async persist(): Promise<void> {
     if (!this.#storePath) return
-    const body = Object.entries(this.#stored)
-      .map(([k, v]) => `${k}=${quote(v)}`)
+    const body = Object.entries(this.stored)
+      .map(([k, v]) => `${k}=${quote(v ?? '')}`)
       .join('\n')
     const tmp = `${this.#storePath}.tmp`
     await writeFile(tmp, body + '\n', { mode: 0o600 })
