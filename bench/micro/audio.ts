@@ -3,6 +3,7 @@ import { pathToFileURL } from 'node:url'
 import libsamplerate from '@alexanderolsen/libsamplerate-js'
 import { decodeUlaw, encodeUlaw } from '../../src/main/audio/g711.js'
 import { Resampler } from '../../src/main/audio/resampler.js'
+import { fitTone } from '../../test/support/tone-fit.js'
 
 /**
  * Speeds are per CPU second of this process (so a busy shared machine does not deflate them),
@@ -195,31 +196,8 @@ function toneGainDb(
 // Residual after a least-squares fit of the 1 kHz tone, relative to the tone.
 function imageDb(run: (frame: Float32Array) => Float32Array): number {
   const out = resampleFrames(run, tone(8000, 1000, 8000, 0.5), 8000)
-  const from = 1600
-  const to = out.length - 1600
-  let ss = 0
-  let cc = 0
-  let sc = 0
-  let xs = 0
-  let xc = 0
-  for (let i = from; i < to; i++) {
-    const s = Math.sin((2 * Math.PI * 1000 * i) / 16000)
-    const c = Math.cos((2 * Math.PI * 1000 * i) / 16000)
-    ss += s * s
-    cc += c * c
-    sc += s * c
-    xs += out[i]! * s
-    xc += out[i]! * c
-  }
-  const det = ss * cc - sc * sc
-  const a = (xs * cc - xc * sc) / det
-  const b = (xc * ss - xs * sc) / det
-  let sum = 0
-  for (let i = from; i < to; i++) {
-    const e = out[i]! - a * Math.sin((2 * Math.PI * 1000 * i) / 16000) - b * Math.cos((2 * Math.PI * 1000 * i) / 16000)
-    sum += e * e
-  }
-  return 20 * Math.log10(Math.max(Math.sqrt(sum / (to - from)), 1e-15) / Math.sqrt((a * a + b * b) / 2))
+  const fit = fitTone(out, 1600, out.length - 1600, 1000, 16000)
+  return 20 * Math.log10(Math.max(fit.residualRms, 1e-15) / fit.toneRms)
 }
 
 function resampleFrames(run: (frame: Float32Array) => Float32Array, input: Float32Array, fromHz: number): Float32Array {

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest'
 import { isResamplerRate, Resampler, type ResamplerRateHz } from '../../src/main/audio/resampler.js'
 import { CallbenchError } from '../../src/shared/errors.js'
+import { fitTone } from '../support/tone-fit.js'
 
 const RATES: ResamplerRateHz[] = [8000, 16000, 24000, 48000]
 const PAIRS: [ResamplerRateHz, ResamplerRateHz][] = RATES.flatMap((a) =>
@@ -31,39 +32,8 @@ function rms(x: ArrayLike<number>, from: number, to: number): number {
 const db = (ratio: number): number => 20 * Math.log10(Math.max(ratio, 1e-15))
 
 // Everything in `x[from..to)` that is not a sinusoid at `frequencyHz`, by least-squares fit.
-function residualAfterTone(
-  x: ArrayLike<number>,
-  from: number,
-  to: number,
-  frequencyHz: number,
-  rateHz: number
-): number {
-  let ss = 0
-  let cc = 0
-  let sc = 0
-  let xs = 0
-  let xc = 0
-  for (let i = from; i < to; i++) {
-    const s = Math.sin((2 * Math.PI * frequencyHz * i) / rateHz)
-    const c = Math.cos((2 * Math.PI * frequencyHz * i) / rateHz)
-    ss += s * s
-    cc += c * c
-    sc += s * c
-    xs += x[i]! * s
-    xc += x[i]! * c
-  }
-  const det = ss * cc - sc * sc
-  const a = (xs * cc - xc * sc) / det
-  const b = (xc * ss - xs * sc) / det
-  let sum = 0
-  for (let i = from; i < to; i++) {
-    const e =
-      x[i]! -
-      a * Math.sin((2 * Math.PI * frequencyHz * i) / rateHz) -
-      b * Math.cos((2 * Math.PI * frequencyHz * i) / rateHz)
-    sum += e * e
-  }
-  return Math.sqrt(sum / (to - from))
+function residualAfterTone(x: ArrayLike<number>, from: number, to: number, frequencyHz: number, rateHz: number): number {
+  return fitTone(x, from, to, frequencyHz, rateHz).residualRms
 }
 
 function resampleInFrames(r: Resampler, input: Int16Array, frameSamples: number): Int16Array {
