@@ -60,8 +60,8 @@ describe('ElevenLabs agent: setup', () => {
     })
     expect(init.dynamic_variables.customer_context).toContain('name: Ada Lovelace')
     expect(agent.conversationId).toBe(conv.id)
-    // Audio only after the metadata: the first user chunk follows the initiation.
-    agent.pushAudio(ulawFrames('silence', 1)[0]!)
+    // Audio only after the metadata: the first user chunk (two frames) follows the initiation.
+    for (const f of ulawFrames('silence', 2)) agent.pushAudio(f)
     await conv.waitFor((m) => typeof m.user_audio_chunk === 'number')
     expect(conv.received.findIndex((m) => typeof m.user_audio_chunk === 'number')).toBeGreaterThan(0)
   })
@@ -128,10 +128,11 @@ describe('ElevenLabs agent: audio', () => {
     const convP = fake.nextConversation()
     await agent.start(callContext())
     const conv = await convP
-    const frame = ulawFrames('tone', 1)[0]!
-    agent.pushAudio(frame)
+    // Two 20 ms frames make one user_audio_chunk (inputChunkMs 40).
+    for (const f of ulawFrames('tone', 2)) agent.pushAudio(f)
     await conv.waitFor((m) => typeof m.user_audio_chunk === 'number')
-    expect(conv.userAudioBytes).toBe(160)
+    expect(conv.userAudioChunks).toBe(1)
+    expect(conv.userAudioBytes).toBe(320)
     await ended
     const audio = seen.filter((e) => e.name === 'audio').map((e) => e.args[0] as Uint8Array)
     // The fake's first chunk: 100 ms of its tone, byte for byte.
@@ -150,10 +151,10 @@ describe('ElevenLabs agent: audio', () => {
     await agent.start(callContext())
     const conv = await convP
     // Silence, so the fake's VAD does not barge in on the greeting.
-    for (const f of ulawFrames('silence', 5)) agent.pushAudio(f)
-    await until(() => conv.userAudioChunks === 5)
-    // 20 ms at 16 kHz, 16 bit: 640 bytes per frame.
-    expect(conv.userAudioBytes).toBe(5 * 640)
+    for (const f of ulawFrames('silence', 6)) agent.pushAudio(f)
+    await until(() => conv.userAudioChunks === 3)
+    // 20 ms at 16 kHz, 16 bit: 640 bytes per frame, two frames a chunk.
+    expect(conv.userAudioBytes).toBe(6 * 640)
     const [endId] = await ended
     const audio = Buffer.concat(seen.filter((e) => e.name === 'audio' && e.args[1] === endId).map((e) => e.args[0] as Uint8Array))
     // 400 ms at 8 kHz μ-law (the resampler's tail flushed at the reply's end).
@@ -178,10 +179,11 @@ describe('ElevenLabs agent: audio', () => {
     const agent = track(new ElevenLabsAgent(depsFor(fake, { elevenlabs: { agentId: 'agent_early' } } as never)))
     const convP = fake.nextConversation()
     const started = agent.start(callContext())
-    for (const f of ulawFrames('silence', 3)) agent.pushAudio(f)
+    for (const f of ulawFrames('silence', 4)) agent.pushAudio(f)
     await started
     const conv = await convP
-    await until(() => conv.userAudioChunks === 3)
+    await until(() => conv.userAudioChunks === 2)
+    expect(conv.userAudioBytes).toBe(4 * 160)
     expect(conv.framesBeforeInitiation).toBe(0)
   })
 

@@ -272,8 +272,19 @@ describe('OpenAI Realtime agent: session', () => {
     expect(s.invalidEvents).toEqual([])
   })
 
-  it('passes μ-law straight through: each frame is one append of the same bytes', async () => {
+  it('passes μ-law straight through: two frames make one append of the same bytes', async () => {
     const h = harness()
+    const s = await started(h)
+    const [a, b] = loud(40)
+    h.agent.pushAudio(a!)
+    h.agent.pushAudio(b!)
+    await untilAudioBytes(s, 2 * FRAME_BYTES)
+    expect(s.appends).toBe(1)
+    expect(Buffer.compare(s.receivedAudio(), Buffer.concat([a!, b!]))).toBe(0)
+  })
+
+  it('with inputChunkMs 20 each frame is its own append', async () => {
+    const h = harness({ inputChunkMs: 20 })
     const s = await started(h)
     const frame = loud(20)[0]!
     h.agent.pushAudio(frame)
@@ -281,6 +292,20 @@ describe('OpenAI Realtime agent: session', () => {
     expect(s.appends).toBe(1)
     expect(Buffer.compare(s.receivedAudio(), Buffer.from(frame))).toBe(0)
   })
+
+  it('a client event sent while half a chunk is held sends that audio first', async () => {
+    const h = harness()
+    const s = await started(h)
+    const frame = loud(20)[0]!
+    h.agent.pushAudio(frame)
+    await h.agent.say('Hello.')
+    const create = await s.untilReceived((e) => e.event.type === 'response.create')
+    const appendIndex = s.received.findIndex((e) => e.event.type === 'input_audio_buffer.append')
+    expect(appendIndex).toBeGreaterThan(-1)
+    expect(appendIndex).toBeLessThan(s.received.indexOf(create))
+    expect(Buffer.compare(s.receivedAudio(), Buffer.from(frame))).toBe(0)
+  })
+
 })
 
 describe('OpenAI Realtime agent: turns', () => {
@@ -341,8 +366,8 @@ describe('OpenAI Realtime agent: turns', () => {
   it('does not speak first on inbound calls', async () => {
     const h = harness({ greeting: 'Hello!' })
     const s = await started(h)
-    h.agent.pushAudio(quiet(20)[0]!)
-    await untilAudioBytes(s, FRAME_BYTES)
+    for (const f of quiet(40)) h.agent.pushAudio(f)
+    await untilAudioBytes(s, 2 * FRAME_BYTES)
     expect(sentTypes(s)).not.toContain('response.create')
   })
 

@@ -32,6 +32,12 @@ export interface ElevenLabsAgentOptions {
   replyIdleMs?: number
   /** Caller audio kept while the conversation is being set up, ms. Default 2000. */
   maxPendingAudioMs?: number
+  /**
+   * Caller audio per `user_audio_chunk`, ms. Default 40: two Twilio frames a message halves the bridge's writes
+   * (each a system call and a TLS record) for at most 20 ms (10 on average) before the agent hears it. 20 sends
+   * every frame.
+   */
+  inputChunkMs?: number
 }
 
 type State = 'idle' | 'connecting' | 'ready' | 'closed' | 'failed'
@@ -42,6 +48,8 @@ export class ElevenLabsAgent extends EventEmitter<AgentEvents> implements Agent 
   readonly input: AudioFormat = TWILIO_FORMAT
   readonly output: AudioFormat = TWILIO_FORMAT
   readonly capabilities: AgentCapabilities = { ownsTurnDetection: true, canSay: false, wantsPlayback: false }
+  #input: Uint8Array[] = []
+  #inputLength = 0
   readonly stats = { audioIn: 0, audioOut: 0, audioDropped: 0, pings: 0, interruptions: 0 }
   readonly #deps: AgentDeps
   readonly #log: Logger
@@ -73,7 +81,8 @@ export class ElevenLabsAgent extends EventEmitter<AgentEvents> implements Agent 
       keepaliveMs: opts.keepaliveMs ?? 5_000,
       stallTimeoutMs: opts.stallTimeoutMs ?? 15_000,
       replyIdleMs: opts.replyIdleMs ?? 400,
-      maxPendingAudioMs: opts.maxPendingAudioMs ?? 2_000
+      maxPendingAudioMs: opts.maxPendingAudioMs ?? 2_000,
+      inputChunkMs: Math.max(1, opts.inputChunkMs ?? 40)
     }
     this.#events = {
       stats: this.stats,
@@ -147,6 +156,8 @@ export class ElevenLabsAgent extends EventEmitter<AgentEvents> implements Agent 
   async close(): Promise<void> {
     if (this.#state === 'closed') return
     const wasLive = this.#state === 'ready' || this.#state === 'connecting'
+    // The caller's last words reach the agent before the socket closes.
+    if (this.#state === 'ready') this.#flushInput()
     this.#state = 'closed'
     this.#abort.abort()
     this.#stopTimers()
@@ -268,11 +279,23 @@ export class ElevenLabsAgent extends EventEmitter<AgentEvents> implements Agent 
 
   // ---- caller → ElevenLabs ----
 
+  /** Holds caller audio until `inputChunkMs` of it is there, then sends it as one chunk. */
   #sendAudio(chunk: Uint8Array): void {
+    if (!this.#socket?.isOpen) return
+    // Copied: the bridge may reuse its buffer before the chunk is complete.
+    this.#input.push(chunk.slice())
+    this.#inputLength += chunk.byteLength
+    if (this.#inputLength >= this.#opts.inputChunkMs * 8) this.#flushInput()
+  }
+
+  #flushInput(): void {
     const socket = this.#socket
-    if (!socket || !socket.isOpen) return
+    if (this.#inputLength === 0 || !socket?.isOpen) return
+    const held = this.#input.length === 1 ? this.#input[0]! : Buffer.concat(this.#input, this.#inputLength)
+    this.#input = []
+    this.#inputLength = 0
     this.stats.audioIn++
-    const bytes = this.#audio.toAgent(chunk)
+    const bytes = this.#audio.toAgent(held)
     socket.sendText(
       '{"user_audio_chunk":"' + Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64') + '"}'
     )
@@ -311,6 +334,8 @@ export class ElevenLabsAgent extends EventEmitter<AgentEvents> implements Agent 
   // ---- plumbing ----
 
   #send(msg: ClientMessage): void {
+    // Audio held for the next chunk goes first, so the agent reads the caller's words and our messages in order.
+    this.#flushInput()
     this.#socket?.send(msg)
   }
 

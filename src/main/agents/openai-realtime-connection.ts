@@ -22,11 +22,16 @@ export interface ConnectionOptions {
   handshakeTimeoutMs: number
   /** Caller audio kept while the socket opens; the oldest is dropped past this, ms. */
   maxPendingAudioMs: number
+  /**
+   * Caller audio per `input_audio_buffer.append`, ms (μ-law, so 8 bytes a ms). Twilio's 20 ms frames are sent two
+   * at a time by default: each message is a system call and a TLS record, and at 20 ms they were a third of the
+   * bridge's CPU; 40 ms adds at most 20 ms (10 on average) before the service hears the audio. 20 sends every frame.
+   */
+  inputChunkMs?: number
 }
 
-const FRAME_MS = 20
+const BYTES_PER_MS = 8
 const COMPACT_AFTER = 512
-
 export class RealtimeConnection extends EventEmitter<{
   /** The socket is open and `session.update` has gone out. */
   open: []
@@ -38,21 +43,29 @@ export class RealtimeConnection extends EventEmitter<{
 }> {
   /** performance.now() of the last message received. */
   lastEventAtMs = 0
-  /** Caller frames dropped because the socket took longer than `maxPendingAudioMs` to open. */
-  droppedFrames = 0
+  /** Caller audio dropped because the socket took longer than `maxPendingAudioMs` to open, ms. */
+  droppedAudioMs = 0
   readonly #opts: ConnectionOptions
   readonly #sessionUpdate: SessionUpdateEvent
   #ws: WebSocket | undefined
   #open = false
   #closed = false
-  #pending: string[] = []
+  #pending: { json: string; ms: number }[] = []
   #pendingHead = 0
   #socketError: Error | undefined
+  /** Caller audio not yet appended: whole chunks as they came, sent together once `#inputBytes` is reached. */
+  #input: Uint8Array[] = []
+  #inputLength = 0
+  readonly #inputBytes: number
+  readonly #maxPending: number
 
   constructor(opts: ConnectionOptions, sessionUpdate: SessionUpdateEvent) {
     super()
     this.#opts = opts
     this.#sessionUpdate = sessionUpdate
+    const chunkMs = Math.max(1, opts.inputChunkMs ?? 40)
+    this.#inputBytes = chunkMs * BYTES_PER_MS
+    this.#maxPending = Math.max(1, Math.ceil(opts.maxPendingAudioMs / chunkMs))
   }
 
   get isOpen(): boolean {
@@ -88,18 +101,31 @@ export class RealtimeConnection extends EventEmitter<{
     ws.on('close', this.#onClose)
   }
 
-  /** Caller audio (μ-law): sent at once when open, else kept in order until `session.update` has gone out. */
+  /**
+   * Caller audio (μ-law): appended in `inputChunkMs` pieces when open, else kept in order until `session.update` has
+   * gone out. A client event sent meanwhile (a commit, say) first flushes what is held, so the order stays the caller's.
+   */
   appendAudio(chunk: Uint8Array): void {
-    const json = appendAudioJson(chunk)
+    if (this.#closed) return
+    this.#input.push(chunk)
+    this.#inputLength += chunk.byteLength
+    if (this.#inputLength >= this.#inputBytes) this.#flushInput()
+  }
+
+  #flushInput(): void {
+    if (this.#inputLength === 0) return
+    const audio = this.#input.length === 1 ? this.#input[0]! : Buffer.concat(this.#input, this.#inputLength)
+    this.#input = []
+    this.#inputLength = 0
+    const json = appendAudioJson(audio)
     if (this.#open) {
       this.#ws!.send(json)
       return
     }
     if (this.#closed) return
-    this.#pending.push(json)
-    if (this.#pending.length - this.#pendingHead > Math.ceil(this.#opts.maxPendingAudioMs / FRAME_MS)) {
-      this.#pendingHead++
-      this.droppedFrames++
+    this.#pending.push({ json, ms: audio.byteLength / BYTES_PER_MS })
+    if (this.#pending.length - this.#pendingHead > this.#maxPending) {
+      this.droppedAudioMs += this.#pending[this.#pendingHead++]!.ms
       if (this.#pendingHead >= COMPACT_AFTER) {
         this.#pending.splice(0, this.#pendingHead)
         this.#pendingHead = 0
@@ -108,11 +134,15 @@ export class RealtimeConnection extends EventEmitter<{
   }
 
   send(ev: RealtimeClientEvent): void {
-    if (this.#open && this.#ws!.readyState === WebSocket.OPEN) this.#ws!.send(JSON.stringify(ev))
+    if (!this.#open || this.#ws!.readyState !== WebSocket.OPEN) return
+    this.#flushInput()
+    this.#ws!.send(JSON.stringify(ev))
   }
 
   /** Closes cleanly (1000), waiting for the close handshake a bounded time. */
   close(): Promise<void> {
+    // The caller's last words reach the service (its transcript and usage count them) before the socket closes.
+    if (this.#open && this.#ws!.readyState === WebSocket.OPEN) this.#flushInput()
     this.#closed = true
     this.#open = false
     this.#pending = []
@@ -140,7 +170,7 @@ export class RealtimeConnection extends EventEmitter<{
     this.lastEventAtMs = performance.now()
     // The socket is ordered: audio sent after session.update is read in the format it sets.
     ws.send(JSON.stringify(this.#sessionUpdate))
-    for (let i = this.#pendingHead; i < this.#pending.length; i++) ws.send(this.#pending[i]!)
+    for (let i = this.#pendingHead; i < this.#pending.length; i++) ws.send(this.#pending[i]!.json)
     this.#pending = []
     this.#pendingHead = 0
     this.#open = true

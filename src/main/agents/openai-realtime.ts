@@ -48,6 +48,8 @@ export interface OpenAiRealtimeOptions {
   connectTimeoutMs?: number
   /** Caller audio kept while the session opens; older frames are dropped past this. Default 30 s. */
   maxPendingAudioMs?: number
+  /** Caller audio per `input_audio_buffer.append`, ms. Default 40 (two Twilio frames); 20 sends every frame. */
+  inputChunkMs?: number
   log?: Logger
   /** Monotonic ms clock for the heard-position estimate. Default `performance.now`. */
   playbackClock?: () => number
@@ -102,6 +104,7 @@ export class OpenAiRealtimeAgent extends EventEmitter<AgentEvents> implements Ag
       stallTimeoutMs: opts.stallTimeoutMs ?? 8_000,
       connectTimeoutMs: opts.connectTimeoutMs ?? 10_000,
       maxPendingAudioMs: opts.maxPendingAudioMs ?? 30_000,
+      inputChunkMs: opts.inputChunkMs ?? 40,
       ...(opts.speaker ? { speaker: opts.speaker } : {})
     }
     const log = (this.#log = opts.log ?? noopLog)
@@ -179,8 +182,8 @@ export class OpenAiRealtimeAgent extends EventEmitter<AgentEvents> implements Ag
       new CallbenchError('call_ended', 'The call ended before the OpenAI Realtime session was ready')
     )
     this.#settle = undefined
-    const dropped = this.#conn?.droppedFrames ?? 0
-    if (dropped > 0) this.#log.warn('caller audio dropped before the session opened', { frames: dropped })
+    const dropped = this.#conn?.droppedAudioMs ?? 0
+    if (dropped > 0) this.#log.warn('caller audio dropped before the session opened', { ms: dropped })
     this.#closing = !this.#conn || wasFailed ? Promise.resolve() : this.#conn.close()
     return this.#closing
   }
@@ -205,7 +208,8 @@ export class OpenAiRealtimeAgent extends EventEmitter<AgentEvents> implements Ag
         model: o.model,
         ...(this.#call ? { requestId: this.#call.callId } : {}),
         handshakeTimeoutMs: o.connectTimeoutMs,
-        maxPendingAudioMs: o.maxPendingAudioMs
+        maxPendingAudioMs: o.maxPendingAudioMs,
+        inputChunkMs: o.inputChunkMs
       },
       buildSessionUpdate({
         model: o.model,
