@@ -1,4 +1,5 @@
 /** Headless entry: `callbench serve` runs the core under plain Node; other subcommands drive a running app. */
+import './compile-cache.js'
 import { existsSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'

@@ -1,4 +1,5 @@
 // Electron shell: one window on the in-process core, keychain-backed secrets, menus and native dialogs; nothing else.
+import './compile-cache.js'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'

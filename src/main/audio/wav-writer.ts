@@ -169,7 +169,26 @@ export class WavWriter {
       const samples = this.#samples
       let s = this.#fill / BYTES_PER_SAMPLE
       const n = Math.min((samples.length - s) / 2, frames - f)
-      for (const end = f + n; f < end; f++, s += 2) {
+      const end = f + n
+      // Both channels there (every frame of a live call): a tight loop for each kind of input.
+      const both = Math.min(end, leftLength, rightLength)
+      if (table !== undefined) {
+        const l = left as Uint8Array
+        const r = right as Uint8Array
+        for (; f < both; f++, s += 2) {
+          samples[s] = table[l[f]!]!
+          samples[s + 1] = table[r[f]!]!
+        }
+      } else {
+        const l = left as Int16Array
+        const r = right as Int16Array
+        for (; f < both; f++, s += 2) {
+          samples[s] = l[f]!
+          samples[s + 1] = r[f]!
+        }
+      }
+      // A missing or shorter channel: silence past its end.
+      for (; f < end; f++, s += 2) {
         const l = f < leftLength ? left![f]! : undefined
         const r = f < rightLength ? right![f]! : undefined
         samples[s] = l === undefined ? 0 : table === undefined ? l : table[l]!

@@ -30,8 +30,14 @@ export class WavCallRecorder implements CallRecorder {
 
   static async open(path: string, onClose?: (r: RecordingResult) => void): Promise<WavCallRecorder> {
     await mkdir(dirname(path), { recursive: true })
-    // One disk write a second per call: the header is refreshed as often, so a crash loses at most that.
-    const writer = new WavWriter(path, { sampleRateHz: RECORDING_SAMPLE_RATE_HZ, channels: RECORDING_CHANNELS, flushEveryMs: 1000 })
+    // One disk write a second per call, so a crash loses at most a second of audio. The header's sizes are
+    // refreshed every 5 s only: the next start repairs a stale header from the file's length anyway.
+    const writer = new WavWriter(path, {
+      sampleRateHz: RECORDING_SAMPLE_RATE_HZ,
+      channels: RECORDING_CHANNELS,
+      flushEveryMs: 1000,
+      headerEveryMs: 5000
+    })
     await writer.open()
     return new WavCallRecorder(writer, onClose)
   }
