@@ -15,8 +15,8 @@ export interface ProcessLoad {
   runQueueWaitSeconds: number
 }
 
-/** An engine's own figure: a distribution (ms) or a count. */
-export type FigureValue = Distribution | number
+/** An engine's own figure: a distribution (ms), a count, or a note (a list of times, say). */
+export type FigureValue = Distribution | number | string
 
 /** An engine's own figures by name, in the order they are printed (bench/engines/*.ts). */
 export type FigureRows = Record<string, FigureValue>
@@ -86,6 +86,8 @@ export interface BenchSummary {
     callMinutes: number
     cpuSecondsPerCallMinute: number | undefined
     peakRssMb: number | undefined
+    /** How late the server's event loop ran while the calls were up (its /api/health). */
+    eventLoopDelayMs?: { p50: number; p99: number; max: number }
   }
   micro: Record<string, unknown>
   /** The mode's own figures, from the fakes' timestamps (absent in echo mode). */
@@ -103,7 +105,7 @@ export function distribution(values: number[]): Distribution {
 export function summarize(
   results: readonly CallResult[],
   config: BenchSummary['config'],
-  server: ProcessLoad & { peakRssBytes: number | undefined },
+  server: ProcessLoad & { peakRssBytes: number | undefined; eventLoopDelayMs?: { p50: number; p99: number; max: number } },
   bench: BenchSummary['bench'],
   micro: Record<string, unknown>
 ): BenchSummary {
@@ -229,7 +231,8 @@ export function summarize(
       runQueueWaitSeconds: server.runQueueWaitSeconds,
       callMinutes,
       cpuSecondsPerCallMinute: callMinutes > 0 ? server.cpuSeconds / callMinutes : undefined,
-      peakRssMb: server.peakRssBytes === undefined ? undefined : server.peakRssBytes / (1024 * 1024)
+      peakRssMb: server.peakRssBytes === undefined ? undefined : server.peakRssBytes / (1024 * 1024),
+      ...(server.eventLoopDelayMs ? { eventLoopDelayMs: server.eventLoopDelayMs } : {})
     },
     micro
   }
@@ -245,6 +248,7 @@ function dist(d: Distribution, parts: Array<'p50' | 'p95' | 'p99' | 'max'>, digi
 
 function figure(v: FigureValue): string {
   // Engine figures are often below a millisecond: two decimals.
+  if (typeof v === 'string') return v || '–'
   if (typeof v !== 'number') return dist(v, ['p50', 'p99', 'max'], 2)
   return Number.isInteger(v) ? String(v) : v.toFixed(2)
 }
@@ -290,6 +294,12 @@ export function formatTable(s: BenchSummary): string {
     ],
     ['server waited for a CPU', `${s.server.runQueueWaitSeconds.toFixed(2)} s (other load on the machine)`],
     ['server peak RSS', s.server.peakRssMb === undefined ? '–' : `${s.server.peakRssMb.toFixed(1)} MB`],
+    [
+      'server event-loop delay',
+      s.server.eventLoopDelayMs
+        ? `p50 ${s.server.eventLoopDelayMs.p50.toFixed(1)}  p99 ${s.server.eventLoopDelayMs.p99.toFixed(1)}  max ${s.server.eventLoopDelayMs.max.toFixed(1)} ms`
+        : '–'
+    ],
     [
       'bench process',
       `CPU ${s.bench.cpuSeconds.toFixed(2)} s, waited for a CPU ${s.bench.runQueueWaitSeconds.toFixed(2)} s` +

@@ -71,6 +71,23 @@ function lateBy(periodNs: number): number {
   return Math.max(0, periodNs / 1e6 - LOOP_RESOLUTION_MS)
 }
 
+/** The server's event-loop delay since the last reset (its /api/health); `reset` starts a new reading. */
+async function serverLoopDelay(
+  server: ServerHandle,
+  reset: boolean
+): Promise<{ p50: number; p99: number; max: number } | undefined> {
+  try {
+    const res = await fetch(`${server.controlUrl}/api/health${reset ? '?resetLoop=1' : ''}`, {
+      headers: { authorization: `Bearer ${server.token}` },
+      signal: AbortSignal.timeout(5000)
+    })
+    const health = (await res.json()) as { eventLoopDelayMs?: { p50: number; p99: number; max: number } }
+    return health.eventLoopDelayMs
+  } catch {
+    return undefined
+  }
+}
+
 function positiveInt(value: string | undefined, fallback: number, name: string): number {
   if (value === undefined) return fallback
   const n = Number(value)
@@ -179,6 +196,7 @@ async function main(): Promise<number> {
       : undefined
     progressTimer?.unref()
     const runId = `bench-${Date.now().toString(36)}`
+    await serverLoopDelay(server, true)
     const results = await runLoad({
       ...(fakes.simOptions ? { simOptions: fakes.simOptions } : {}),
       mediaUrl: server.mediaUrl,
@@ -197,6 +215,7 @@ async function main(): Promise<number> {
     clearTimeout(watchdog)
     clearInterval(progressTimer)
     loopDelay.disable()
+    const serverLoop = await serverLoopDelay(server, false)
     const cpuSeconds = server.cpuSeconds() - cpuBefore
     const benchCpu = process.cpuUsage(benchCpuBefore)
     const benchWait = procRunQueueWaitSeconds(process.pid) - benchWaitBefore
@@ -213,7 +232,7 @@ async function main(): Promise<number> {
         quick,
         ...(mode === 'cascade' ? { fakeDelays } : {})
       },
-      { cpuSeconds, peakRssBytes, runQueueWaitSeconds: serverWait },
+      { cpuSeconds, peakRssBytes, runQueueWaitSeconds: serverWait, ...(serverLoop ? { eventLoopDelayMs: serverLoop } : {}) },
       {
         cpuSeconds: (benchCpu.user + benchCpu.system) / 1e6,
         runQueueWaitSeconds: benchWait,

@@ -52,6 +52,8 @@ export async function startElevenLabsAgent(opts: EngineOptions): Promise<EngineF
       const bridge: number[] = []
       const clear: number[] = []
       const pongs: number[] = []
+      const slowPongAtMs: number[] = []
+      let firstPingAtMs = Infinity
       let unmatched = 0
       let lateAudioSent = 0
       let afterClear = 0
@@ -62,7 +64,12 @@ export async function startElevenLabsAgent(opts: EngineOptions): Promise<EngineF
         if (!conv) continue
         badPongs += conv.badPongs
         framesBeforeInitiation += conv.framesBeforeInitiation
-        for (const ms of conv.pongLatenciesMs) pongs.push(ms)
+        conv.pongLatenciesMs.forEach((ms, i) => {
+          pongs.push(ms)
+          const at = conv.pongPingSentAtMs[i]!
+          firstPingAtMs = Math.min(firstPingAtMs, at)
+          if (ms > SLOW_PONG_MS) slowPongAtMs.push(at)
+        })
         unmatched += matchFirstFrames(conv.replyFirstAudioSentAtMs, firstFrameTimes(r.sim), bridge)
         for (const t of conv.interruptionsSentAtMs) {
           const c = r.sim.clears.find((x) => x >= t && x < t + MATCH_WINDOW_MS)
@@ -86,7 +93,13 @@ export async function startElevenLabsAgent(opts: EngineOptions): Promise<EngineF
           'late audio events (id ≤ interruption)': lateAudioSent,
           'interrupted frames heard (late audio)': afterClear,
           'ping → pong ms': distribution(pongs),
-          [`pongs over ${SLOW_PONG_MS} ms`]: pongs.filter((ms) => ms > SLOW_PONG_MS).length
+          [`pongs over ${SLOW_PONG_MS} ms`]: pongs.filter((ms) => ms > SLOW_PONG_MS).length,
+          // When they were pinged, s into the run: a cluster at the start is the calls setting up, not streaming.
+          '  pinged at s': slowPongAtMs
+            .sort((a, b) => a - b)
+            .slice(0, 12)
+            .map((at) => ((at - firstPingAtMs) / 1000).toFixed(1))
+            .join(' ')
         },
         failures
       }

@@ -23,6 +23,8 @@ export const HealthSchema = z.object({
   services: ServicesSchema,
   tunnel: TunnelStateSchema,
   activeCalls: z.number().int(),
+  /** How late the core's event loop ran (a 5 ms timer), since start or the last `?resetLoop=1`, ms. */
+  eventLoopDelayMs: z.object({ p50: z.number(), p99: z.number(), max: z.number() }).optional(),
   publicUrl: z.string().optional(),
   /** The Twilio number calls come from and go to (settings, else TWILIO_PHONE_NUMBER). */
   phoneNumber: z.string().optional()

@@ -147,6 +147,8 @@ export class FakeConversation extends EventEmitter<{ message: [Record<string, un
   /** Ping event id → sent at (performance.now()). */
   readonly pingsSentAt = new Map<number, number>()
   readonly pongLatenciesMs: number[] = []
+  /** When each of those pings was sent (performance.now()), in the same order. */
+  readonly pongPingSentAtMs: number[] = []
   /** Pongs whose event_id matched no ping. */
   badPongs = 0
   readonly toolResults: Array<Record<string, unknown>> = []
@@ -321,6 +323,7 @@ export class FakeConversation extends EventEmitter<{ message: [Record<string, un
         else {
           this.pingsSentAt.delete(msg.event_id as number)
           this.pongLatenciesMs.push(performance.now() - sentAt)
+          this.pongPingSentAtMs.push(sentAt)
         }
         break
       }

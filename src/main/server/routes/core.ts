@@ -2,6 +2,7 @@
 import { HealthSchema, SettingsUpdateSchema, type Health, type SettingsView } from '../../../shared/api.js'
 import { SECRET_NAMES } from '../../../shared/settings.js'
 import type { App } from '../../app.js'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { maskSecret } from '../../settings/secrets.js'
 import { parseWith, readJson, sendJson } from '../http.js'
 
@@ -11,9 +12,15 @@ export async function settingsView(app: App): Promise<SettingsView> {
   return { settings: app.settings.get(), secrets }
 }
 
+const LOOP_RESOLUTION_MS = 5
+
 export function registerCoreRoutes(app: App): void {
   const r = app.controlListener.router
-  r.get('/api/health', async ({ res }) => {
+  // How late the event loop every call shares ran: the first thing to read when latencies have a tail.
+  const loop = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS })
+  loop.enable()
+  const lateMs = (periodNs: number): number => Math.round(Math.max(0, periodNs / 1e6 - LOOP_RESOLUTION_MS) * 10) / 10
+  r.get('/api/health', async ({ res, url }) => {
     const publicUrl = app.publicUrl()
     const phoneNumber = app.settings.get().twilio.phoneNumber || app.config('TWILIO_PHONE_NUMBER')
     const health: Health = {
@@ -23,9 +30,12 @@ export function registerCoreRoutes(app: App): void {
       services: await app.services(),
       tunnel: app.tunnelState(),
       activeCalls: app.activeCalls(),
+      eventLoopDelayMs: { p50: lateMs(loop.percentile(50)), p99: lateMs(loop.percentile(99)), max: lateMs(loop.max) },
       ...(publicUrl ? { publicUrl } : {}),
       ...(phoneNumber ? { phoneNumber } : {})
     }
+    // `?resetLoop=1`: the next reading covers only what follows (the benchmark reads the steady state).
+    if (url.searchParams.get('resetLoop') === '1') loop.reset()
     sendJson(res, 200, HealthSchema.parse(health))
   })
   r.get('/api/settings', async ({ res }) => sendJson(res, 200, await settingsView(app)))
