@@ -13,6 +13,7 @@ import { createPublicListener } from './server/public.js'
 import type { Listener } from './server/listener.js'
 import { registerCoreRoutes } from './server/routes/core.js'
 import { EnvSecretStore, readEnvFile, type SecretStore } from './settings/secrets.js'
+import { hasElevenLabsKey, loadElevenLabsSdk } from './speech/elevenlabs-client.js'
 import { registerCalls } from './calls/wiring.js'
 import { registerTelephony } from './server/routes/telephony.js'
 import { registerRecords } from './server/routes/records.js'
@@ -193,5 +194,20 @@ export async function startApp(opts: AppOptions): Promise<App> {
   await publicListener.listen()
   await controlListener.listen()
   log.info('callbench started', { publicPort: publicListener.port, controlPort: controlListener.port, version: VERSION })
+  warmElevenLabsSdk(app)
   return app
+}
+
+/**
+ * Loads the ElevenLabs SDK soon after start (or once its key is set) when a key is configured. Its import blocks
+ * the event loop for one to two seconds: paid while no call is live, not on the first ElevenLabs call, where it
+ * froze the audio of every other call.
+ */
+export function warmElevenLabsSdk(app: Pick<App, 'secrets' | 'log'>): void {
+  const timer = setTimeout(() => {
+    void hasElevenLabsKey(app)
+      .then((has) => (has ? loadElevenLabsSdk() : undefined))
+      .catch((err: unknown) => app.log.warn('could not load the ElevenLabs SDK', { err: err as Error }))
+  }, 300)
+  timer.unref()
 }

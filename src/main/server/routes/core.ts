@@ -1,7 +1,7 @@
 /** Core control routes: health and settings. */
 import { HealthSchema, SettingsUpdateSchema, type Health, type SettingsView } from '../../../shared/api.js'
 import { SECRET_NAMES } from '../../../shared/settings.js'
-import type { App } from '../../app.js'
+import { warmElevenLabsSdk, type App } from '../../app.js'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { maskSecret } from '../../settings/secrets.js'
 import { parseWith, readJson, sendJson } from '../http.js'
@@ -44,6 +44,7 @@ export function registerCoreRoutes(app: App): void {
     for (const [name, value] of Object.entries(update.secrets ?? {})) {
       const key = name as (typeof SECRET_NAMES)[number]
       if (value) await app.secrets.set(key, value)
+      if (value && key === 'ELEVENLABS_API_KEY') warmElevenLabsSdk(app)
       else await app.secrets.delete(key)
     }
     if (update.settings) await app.settings.update(update.settings)
