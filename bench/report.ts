@@ -105,7 +105,10 @@ export function distribution(values: number[]): Distribution {
 export function summarize(
   results: readonly CallResult[],
   config: BenchSummary['config'],
-  server: ProcessLoad & { peakRssBytes: number | undefined; eventLoopDelayMs?: { p50: number; p99: number; max: number } },
+  server: ProcessLoad & {
+    peakRssBytes: number | undefined
+    eventLoopDelayMs?: { p50: number; p99: number; max: number }
+  },
   bench: BenchSummary['bench'],
   micro: Record<string, unknown>
 ): BenchSummary {

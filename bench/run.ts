@@ -71,6 +71,16 @@ function lateBy(periodNs: number): number {
   return Math.max(0, periodNs / 1e6 - LOOP_RESOLUTION_MS)
 }
 
+/** Waits (bounded) until the server has loaded the SDKs it warms after start, so the run measures a steady state. */
+async function warmedUp(server: ServerHandle): Promise<void> {
+  const deadline = Date.now() + 15_000
+  while (Date.now() < deadline) {
+    const res = await fetch(`${server.controlUrl}/api/health`, { headers: { authorization: `Bearer ${server.token}` } })
+    if (!((await res.json()) as { warmingUp?: boolean }).warmingUp) return
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}
+
 /** The server's event-loop delay since the last reset (its /api/health); `reset` starts a new reading. */
 async function serverLoopDelay(
   server: ServerHandle,
@@ -196,6 +206,7 @@ async function main(): Promise<number> {
       : undefined
     progressTimer?.unref()
     const runId = `bench-${Date.now().toString(36)}`
+    await warmedUp(server)
     await serverLoopDelay(server, true)
     const results = await runLoad({
       ...(fakes.simOptions ? { simOptions: fakes.simOptions } : {}),
@@ -232,7 +243,12 @@ async function main(): Promise<number> {
         quick,
         ...(mode === 'cascade' ? { fakeDelays } : {})
       },
-      { cpuSeconds, peakRssBytes, runQueueWaitSeconds: serverWait, ...(serverLoop ? { eventLoopDelayMs: serverLoop } : {}) },
+      {
+        cpuSeconds,
+        peakRssBytes,
+        runQueueWaitSeconds: serverWait,
+        ...(serverLoop ? { eventLoopDelayMs: serverLoop } : {})
+      },
       {
         cpuSeconds: (benchCpu.user + benchCpu.system) / 1e6,
         runQueueWaitSeconds: benchWait,

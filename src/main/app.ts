@@ -204,10 +204,19 @@ export async function startApp(opts: AppOptions): Promise<App> {
  * froze the audio of every other call.
  */
 export function warmElevenLabsSdk(app: Pick<App, 'secrets' | 'log'>): void {
+  warmUps++
   const timer = setTimeout(() => {
     void hasElevenLabsKey(app)
       .then((has) => (has ? loadElevenLabsSdk() : undefined))
       .catch((err: unknown) => app.log.warn('could not load the ElevenLabs SDK', { err: err as Error }))
+      .finally(() => warmUps--)
   }, 300)
   timer.unref()
+}
+
+let warmUps = 0
+
+/** Whether a warm-up (above) is still due or running: health says so, and the benchmark waits for it. */
+export function warmingUp(): boolean {
+  return warmUps > 0
 }

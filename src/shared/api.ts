@@ -23,6 +23,8 @@ export const HealthSchema = z.object({
   services: ServicesSchema,
   tunnel: TunnelStateSchema,
   activeCalls: z.number().int(),
+  /** An SDK is still being loaded in the background after start (its import blocks the event loop a moment). */
+  warmingUp: z.boolean().optional(),
   /** How late the core's event loop ran (a 5 ms timer), since start or the last `?resetLoop=1`, ms. */
   eventLoopDelayMs: z.object({ p50: z.number(), p99: z.number(), max: z.number() }).optional(),
   publicUrl: z.string().optional(),

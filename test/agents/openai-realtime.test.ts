@@ -305,7 +305,6 @@ describe('OpenAI Realtime agent: session', () => {
     expect(appendIndex).toBeLessThan(s.received.indexOf(create))
     expect(Buffer.compare(s.receivedAudio(), Buffer.from(frame))).toBe(0)
   })
-
 })
 
 describe('OpenAI Realtime agent: turns', () => {

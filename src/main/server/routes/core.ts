@@ -1,7 +1,7 @@
 /** Core control routes: health and settings. */
 import { HealthSchema, SettingsUpdateSchema, type Health, type SettingsView } from '../../../shared/api.js'
 import { SECRET_NAMES } from '../../../shared/settings.js'
-import { warmElevenLabsSdk, type App } from '../../app.js'
+import { warmElevenLabsSdk, warmingUp, type App } from '../../app.js'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { maskSecret } from '../../settings/secrets.js'
 import { parseWith, readJson, sendJson } from '../http.js'
@@ -30,6 +30,7 @@ export function registerCoreRoutes(app: App): void {
       services: await app.services(),
       tunnel: app.tunnelState(),
       activeCalls: app.activeCalls(),
+      warmingUp: warmingUp(),
       eventLoopDelayMs: { p50: lateMs(loop.percentile(50)), p99: lateMs(loop.percentile(99)), max: lateMs(loop.max) },
       ...(publicUrl ? { publicUrl } : {}),
       ...(phoneNumber ? { phoneNumber } : {})
