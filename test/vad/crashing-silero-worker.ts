@@ -1,28 +1,25 @@
-// A stand-in for the Silero worker: speaks its protocol, answers two messages with probability 0, then crashes.
-import { parentPort } from 'node:worker_threads'
-import type { SileroResultMessage, ToSileroWorker } from '../../src/main/vad/silero-protocol.js'
+// A stand-in for the Silero worker: speaks its shared-memory protocol, answers two requests with probability 0,
+// then crashes.
+import { parentPort, workerData } from 'node:worker_threads'
+import type { SileroWorkerInit } from '../../src/main/vad/silero-protocol.js'
 
-const port = parentPort!
+// CONTROL of silero-protocol.ts: run with type stripping, a worker imports nothing of ours at run time.
+const CONTROL = { request: 0, response: 1, count: 2, close: 4, runs: 6, largestBatch: 7 } as const
+
+const init = workerData as SileroWorkerInit
+const control = new Int32Array(init.shared.control)
+const probabilities = new Float32Array(init.shared.probabilities)
+parentPort!.postMessage({ type: 'ready' })
 let answered = 0
-port.on('message', (msg: ToSileroWorker) => {
-  if (msg.type !== 'run') {
-    port.close()
-    return
-  }
-  if (answered === 2) throw new Error('simulated crash of the Silero worker')
-  answered++
-  msg.probabilities.fill(0, 0, msg.count)
-  const result: SileroResultMessage = {
-    type: 'result',
-    count: msg.count,
-    samples: msg.samples,
-    streams: msg.streams,
-    resets: msg.resets,
-    probabilities: msg.probabilities,
-    runs: 1,
-    largestBatch: msg.count,
-    liveStreams: 0
-  }
-  port.postMessage(result, [msg.samples.buffer, msg.streams.buffer, msg.resets.buffer, msg.probabilities.buffer])
-})
-port.postMessage({ type: 'ready' })
+for (let requests = 0; ; requests++) {
+  Atomics.wait(control, CONTROL.request, answered)
+  const request = Atomics.load(control, CONTROL.request)
+  if (Atomics.load(control, CONTROL.close) === 1) break
+  if (requests === 2) throw new Error('simulated crash of the Silero worker')
+  probabilities.fill(0, 0, control[CONTROL.count]!)
+  control[CONTROL.runs] = 1
+  control[CONTROL.largestBatch] = control[CONTROL.count]!
+  answered = request
+  Atomics.store(control, CONTROL.response, request)
+  Atomics.notify(control, CONTROL.response)
+}

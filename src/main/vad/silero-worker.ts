@@ -1,13 +1,7 @@
 /** Silero VAD inference worker: owns the onnxruntime session and every stream's recurrent state and context, runs each posted batch. */
 import { parentPort, workerData } from 'node:worker_threads'
 import { InferenceSession, Tensor } from 'onnxruntime-node'
-import type {
-  FromSileroWorker,
-  SileroResultMessage,
-  SileroRunMessage,
-  SileroWorkerInit,
-  ToSileroWorker
-} from './silero-protocol.js'
+import type { FromSileroWorker, SileroWorkerInit } from './silero-protocol.js'
 
 // From source this file runs with Node's type stripping (no bundler), so it uses erasable TypeScript only and
 // imports nothing of ours at run time.
@@ -34,6 +28,24 @@ interface BatchTensors {
 
 const init = workerData as SileroWorkerInit
 const port = parentPort!
+// The slots of CONTROL in silero-protocol.ts (a type-only import here, so repeated as numbers).
+const REQUEST = 0
+const RESPONSE = 1
+const COUNT = 2
+const FREED_COUNT = 3
+const CLOSE = 4
+const ERROR = 5
+const RUNS = 6
+const LARGEST_BATCH = 7
+const LIVE_STREAMS = 8
+const ERROR_LENGTH = 9
+const control = new Int32Array(init.shared.control)
+const sharedSamples = new Float32Array(init.shared.samples)
+const sharedStreams = new Int32Array(init.shared.streams)
+const sharedResets = new Uint8Array(init.shared.resets)
+const sharedProbabilities = new Float32Array(init.shared.probabilities)
+const sharedFreed = new Int32Array(init.shared.freed)
+const errorText = new Uint8Array(init.shared.errorText)
 const sampleRateHz = init.sampleRateHz
 // Upstream OnnxWrapper: 256 new samples + 32 of context at 8 kHz, 512 + 64 at 16 kHz.
 const windowSamples = sampleRateHz === 8000 ? 256 : 512
@@ -110,8 +122,17 @@ async function warmUp(session: InferenceSession): Promise<void> {
   }
 }
 
-/** Sorts the message's windows into rounds: every stream at most once per inference, in its push order. */
-function planRounds(msg: SileroRunMessage): number {
+/** The windows of one request, in the shared buffers. */
+interface Request {
+  count: number
+  samples: Float32Array
+  streams: Int32Array
+  resets: Uint8Array
+  probabilities: Float32Array
+}
+
+/** Sorts the request's windows into rounds: every stream at most once per inference, in its push order. */
+function planRounds(msg: Request): number {
   const count = msg.count
   if (order.length < count) {
     order = new Int32Array(count * 2)
@@ -137,7 +158,7 @@ function planRounds(msg: SileroRunMessage): number {
   return roundCount
 }
 
-async function runBatch(session: InferenceSession, msg: SileroRunMessage, from: number, n: number): Promise<void> {
+async function runBatch(session: InferenceSession, msg: Request, from: number, n: number): Promise<void> {
   const { samples, resets } = msg
   for (let j = 0; j < n; j++) {
     const i = order[from + j]!
@@ -169,7 +190,15 @@ async function runBatch(session: InferenceSession, msg: SileroRunMessage, from: 
   }
 }
 
-async function run(session: InferenceSession, msg: SileroRunMessage): Promise<void> {
+/** Runs the request in the shared buffers and writes its outcome into the control slots. */
+async function run(session: InferenceSession): Promise<void> {
+  const msg: Request = {
+    count: control[COUNT]!,
+    samples: sharedSamples,
+    streams: sharedStreams,
+    resets: sharedResets,
+    probabilities: sharedProbabilities
+  }
   let runs = 0
   let largestBatch = 0
   let error: string | undefined
@@ -191,20 +220,13 @@ async function run(session: InferenceSession, msg: SileroRunMessage): Promise<vo
   } catch (err) {
     error = err instanceof Error ? err.message : String(err)
   }
-  for (const id of msg.freed) streams.delete(id)
-  const result: SileroResultMessage = {
-    type: 'result',
-    count: msg.count,
-    samples: msg.samples,
-    streams: msg.streams,
-    resets: msg.resets,
-    probabilities: msg.probabilities,
-    runs,
-    largestBatch,
-    liveStreams: streams.size
-  }
-  if (error !== undefined) result.error = error
-  port.postMessage(result, [msg.samples.buffer, msg.streams.buffer, msg.resets.buffer, msg.probabilities.buffer])
+  const freedCount = control[FREED_COUNT]!
+  for (let i = 0; i < freedCount; i++) streams.delete(sharedFreed[i]!)
+  control[RUNS] = runs
+  control[LARGEST_BATCH] = largestBatch
+  control[LIVE_STREAMS] = streams.size
+  control[ERROR] = error === undefined ? 0 : 1
+  control[ERROR_LENGTH] = error === undefined ? 0 : new TextEncoder().encodeInto(error, errorText).written
 }
 
 function post(msg: FromSileroWorker): void {
@@ -221,19 +243,20 @@ async function main(): Promise<void> {
     port.close()
     return
   }
-  // The main thread keeps one message in flight, so messages never queue here; the chain keeps order regardless.
-  let chain = Promise.resolve()
-  port.on('message', (msg: ToSileroWorker) => {
-    chain = chain.then(async () => {
-      if (msg.type === 'run') {
-        await run(session, msg)
-        return
-      }
-      await session.release()
-      port.close()
-    })
-  })
   post({ type: 'ready' })
+  // Blocks between requests (this thread does nothing else); the main thread keeps one request in flight.
+  let answered = 0
+  for (;;) {
+    Atomics.wait(control, REQUEST, answered)
+    const request = Atomics.load(control, REQUEST)
+    if (Atomics.load(control, CLOSE) === 1) break
+    await run(session)
+    answered = request
+    Atomics.store(control, RESPONSE, request)
+    Atomics.notify(control, RESPONSE)
+  }
+  await session.release()
+  port.close()
 }
 
 void main()

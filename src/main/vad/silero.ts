@@ -4,12 +4,13 @@ import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import { CallbenchError } from '../../shared/errors.js'
-import type {
-  FromSileroWorker,
-  SileroBatchBuffers,
-  SileroResultMessage,
-  SileroRunMessage,
-  SileroWorkerInit
+import {
+  CONTROL,
+  CONTROL_SLOTS,
+  ERROR_TEXT_BYTES,
+  type FromSileroWorker,
+  type SileroSharedBuffers,
+  type SileroWorkerInit
 } from './silero-protocol.js'
 
 export type SileroSampleRateHz = 8000 | 16000
@@ -70,12 +71,11 @@ class StreamSlot {
   ) {}
 }
 
-/** One message's windows: the transferable buffers plus what stays here to route the answers. */
-class Batch implements SileroBatchBuffers {
-  samples: Float32Array<ArrayBuffer>
-  streams: Int32Array<ArrayBuffer>
-  resets: Uint8Array<ArrayBuffer>
-  probabilities: Float32Array<ArrayBuffer>
+/** One request's windows as they are queued, and what stays here to route the answers. */
+class Batch {
+  samples: Float32Array
+  streams: Int32Array
+  resets: Uint8Array
   slots: Array<StreamSlot | undefined>
   startsMs: Float64Array
   count = 0
@@ -87,7 +87,6 @@ class Batch implements SileroBatchBuffers {
     this.samples = new Float32Array(capacity * windowSamples)
     this.streams = new Int32Array(capacity)
     this.resets = new Uint8Array(capacity)
-    this.probabilities = new Float32Array(capacity)
     this.slots = new Array<StreamSlot | undefined>(capacity)
     this.startsMs = new Float64Array(capacity)
   }
@@ -111,21 +110,70 @@ class Batch implements SileroBatchBuffers {
     this.streams = streams
     this.resets = resets
     this.startsMs = startsMs
-    this.probabilities = new Float32Array(capacity)
     this.slots.length = capacity
   }
 
-  /** Takes back the buffers the worker returned. */
-  adopt(buffers: SileroBatchBuffers): void {
-    this.samples = buffers.samples
-    this.streams = buffers.streams
-    this.resets = buffers.resets
-    this.probabilities = buffers.probabilities
+  /** Moves the first `n` windows into `into` (empty) and keeps the rest, in order. */
+  splitInto(into: Batch, n: number): void {
+    while (into.capacity < n) into.grow()
+    const ws = this.windowSamples
+    into.samples.set(this.samples.subarray(0, n * ws))
+    into.streams.set(this.streams.subarray(0, n))
+    into.resets.set(this.resets.subarray(0, n))
+    into.startsMs.set(this.startsMs.subarray(0, n))
+    for (let i = 0; i < n; i++) into.slots[i] = this.slots[i]
+    into.count = n
+    const rest = this.count - n
+    this.samples.copyWithin(0, n * ws, this.count * ws)
+    this.streams.copyWithin(0, n, this.count)
+    this.resets.copyWithin(0, n, this.count)
+    this.startsMs.copyWithin(0, n, this.count)
+    for (let i = 0; i < rest; i++) this.slots[i] = this.slots[n + i]
+    for (let i = rest; i < this.count; i++) this.slots[i] = undefined
+    this.count = rest
+  }
+}
+
+/** The shared buffers with the views the main thread writes through. */
+class Shared {
+  readonly buffers: SileroSharedBuffers
+  readonly control: Int32Array
+  readonly samples: Float32Array
+  readonly streams: Int32Array
+  readonly resets: Uint8Array
+  readonly probabilities: Float32Array
+  readonly freed: Int32Array
+  readonly errorText: Uint8Array
+
+  constructor(windowSamples: number, capacity: number, freedCapacity: number) {
+    const sab = (bytes: number) => new SharedArrayBuffer(bytes)
+    this.buffers = {
+      control: sab(CONTROL_SLOTS * 4),
+      samples: sab(capacity * windowSamples * 4),
+      streams: sab(capacity * 4),
+      resets: sab(capacity),
+      probabilities: sab(capacity * 4),
+      freed: sab(freedCapacity * 4),
+      errorText: sab(ERROR_TEXT_BYTES),
+      capacity,
+      freedCapacity
+    }
+    this.control = new Int32Array(this.buffers.control)
+    this.samples = new Float32Array(this.buffers.samples)
+    this.streams = new Int32Array(this.buffers.streams)
+    this.resets = new Uint8Array(this.buffers.resets)
+    this.probabilities = new Float32Array(this.buffers.probabilities)
+    this.freed = new Int32Array(this.buffers.freed)
+    this.errorText = new Uint8Array(this.buffers.errorText)
   }
 }
 
 // A tick of 100 calls has ~100 windows; batches grow past this when needed.
 const INITIAL_BATCH_CAPACITY = 128
+/** Windows one request carries (a bigger tick is sent in several); 1 MB of samples at 8 kHz. */
+export const SILERO_REQUEST_WINDOWS = 1024
+const SHARED_CAPACITY = SILERO_REQUEST_WINDOWS
+const SHARED_FREED_CAPACITY = 1024
 
 export class SileroModel {
   readonly sampleRateHz: SileroSampleRateHz
@@ -142,6 +190,9 @@ export class SileroModel {
   readonly failure: Promise<CallbenchError>
 
   readonly #worker: Worker
+  readonly #shared: Shared
+  /** The last request sent; the worker sets `CONTROL.response` to it when it has answered. */
+  #request = 0
   readonly #streams = new Set<StreamSlot>()
   #nextStreamId = 1
   #filling: Batch
@@ -157,10 +208,12 @@ export class SileroModel {
   /** Starts the worker and resolves once it has loaded and warmed up the model. */
   static async load(opts: SileroModelOptions = {}): Promise<SileroModel> {
     const sampleRateHz = opts.sampleRateHz ?? 8000
+    const shared = new Shared(sampleRateHz === 8000 ? 256 : 512, SHARED_CAPACITY, SHARED_FREED_CAPACITY)
     const init: SileroWorkerInit = {
       modelPath: opts.modelPath ?? sileroModelPath(),
       sampleRateHz,
-      maxBatch: Math.max(1, opts.maxBatch ?? 64)
+      maxBatch: Math.max(1, opts.maxBatch ?? 64),
+      shared: shared.buffers
     }
     let worker: Worker
     try {
@@ -189,11 +242,12 @@ export class SileroModel {
       worker.on('error', done)
       worker.on('exit', onExit)
     })
-    return new SileroModel(worker, init)
+    return new SileroModel(worker, init, shared)
   }
 
-  private constructor(worker: Worker, init: SileroWorkerInit) {
+  private constructor(worker: Worker, init: SileroWorkerInit, shared: Shared) {
     this.#worker = worker
+    this.#shared = shared
     this.sampleRateHz = init.sampleRateHz
     this.windowSamples = init.sampleRateHz === 8000 ? 256 : 512
     this.contextSamples = init.sampleRateHz === 8000 ? 32 : 64
@@ -202,9 +256,6 @@ export class SileroModel {
     this.#filling = new Batch(this.windowSamples, INITIAL_BATCH_CAPACITY)
     this.#spare = new Batch(this.windowSamples, INITIAL_BATCH_CAPACITY)
     this.failure = new Promise((resolve) => (this.#reportFailure = resolve))
-    worker.on('message', (msg: FromSileroWorker) => {
-      if (msg.type === 'result') this.#onResult(msg)
-    })
     worker.on('error', (err) => this.#fail(err))
     worker.on('exit', (code) => {
       if (!this.#closed) this.#fail(new Error(`Silero VAD worker exited with code ${code}`))
@@ -236,7 +287,10 @@ export class SileroModel {
     if (this.#failed !== null) return
     const exited = new Promise<void>((resolve) => this.#worker.once('exit', () => resolve()))
     this.#worker.ref()
-    this.#worker.postMessage({ type: 'close' })
+    const control = this.#shared.control
+    Atomics.store(control, CONTROL.close, 1)
+    Atomics.store(control, CONTROL.request, ++this.#request)
+    Atomics.notify(control, CONTROL.request)
     await exited
   }
 
@@ -280,56 +334,73 @@ export class SileroModel {
     this.#scheduled = false
     if (this.#inFlight !== null) return
     if (this.#closed) this.#dropFilling()
-    const batch = this.#filling
-    if (this.#failed !== null || (batch.count === 0 && this.#freed.length === 0)) {
+    const filling = this.#filling
+    if (this.#failed !== null || (filling.count === 0 && this.#freed.length === 0)) {
       this.#wakeIdle()
       return
     }
-    const msg: SileroRunMessage = {
-      type: 'run',
-      count: batch.count,
-      samples: batch.samples,
-      streams: batch.streams,
-      resets: batch.resets,
-      probabilities: batch.probabilities,
-      freed: this.#freed
-    }
-    this.#worker.ref()
-    // postMessage copies `freed` and moves the four buffers: nothing per window is copied again.
-    this.#worker.postMessage(msg, [
-      batch.samples.buffer,
-      batch.streams.buffer,
-      batch.resets.buffer,
-      batch.probabilities.buffer
-    ])
-    this.#freed.length = 0
-    this.stats.messages++
-    this.#inFlight = batch
-    this.#filling = this.#spare ?? new Batch(this.windowSamples, INITIAL_BATCH_CAPACITY)
+    const sh = this.#shared
+    const spare = this.#spare ?? new Batch(this.windowSamples, INITIAL_BATCH_CAPACITY)
     this.#spare = null
+    let batch: Batch
+    if (filling.count <= sh.buffers.capacity) {
+      batch = filling
+      this.#filling = spare
+    } else {
+      // More windows than one request holds: the rest go with the next one, in order.
+      batch = spare
+      filling.splitInto(batch, sh.buffers.capacity)
+    }
+    const n = batch.count
+    sh.samples.set(batch.samples.subarray(0, n * this.windowSamples))
+    sh.streams.set(batch.streams.subarray(0, n))
+    sh.resets.set(batch.resets.subarray(0, n))
+    const freed = Math.min(this.#freed.length, sh.buffers.freedCapacity)
+    for (let i = 0; i < freed; i++) sh.freed[i] = this.#freed[i]!
+    this.#freed.splice(0, freed)
+    const control = sh.control
+    control[CONTROL.count] = n
+    control[CONTROL.freedCount] = freed
+    this.#inFlight = batch
+    this.#worker.ref()
+    const request = ++this.#request
+    // The store publishes the writes above to the worker; notify wakes it from Atomics.wait.
+    Atomics.store(control, CONTROL.request, request)
+    Atomics.notify(control, CONTROL.request)
+    this.stats.messages++
+    const answer = Atomics.waitAsync(control, CONTROL.response, request - 1)
+    if (answer.async) void answer.value.then(this.#onResponse)
+    else queueMicrotask(this.#onResponse)
   }
 
-  #onResult(msg: SileroResultMessage): void {
+  /** The worker answered (or `#fail` woke this wait): routes the probabilities, then sends what queued meanwhile. */
+  readonly #onResponse = (): void => {
     const batch = this.#inFlight
-    if (batch === null) return
+    const control = this.#shared.control
+    if (batch === null || Atomics.load(control, CONTROL.response) !== this.#request) return
     this.#inFlight = null
-    batch.adopt(msg)
     const n = batch.count
-    this.stats.runs += msg.runs
+    this.stats.runs += control[CONTROL.runs]!
     this.stats.windows += n
-    if (msg.largestBatch > this.stats.largestBatch) this.stats.largestBatch = msg.largestBatch
-    this.stats.workerStreams = msg.liveStreams
+    const largest = control[CONTROL.largestBatch]!
+    if (largest > this.stats.largestBatch) this.stats.largestBatch = largest
+    this.stats.workerStreams = control[CONTROL.liveStreams]!
     const error =
-      msg.error === undefined
+      control[CONTROL.error] === 0
         ? null
-        : new CallbenchError('internal', 'Silero VAD inference failed', { cause: new Error(msg.error) })
+        : new CallbenchError('internal', 'Silero VAD inference failed', {
+            cause: new Error(
+              new TextDecoder().decode(this.#shared.errorText.slice(0, control[CONTROL.errorLength]!)) || 'unknown'
+            )
+          })
+    const probabilities = this.#shared.probabilities
     for (let i = 0; i < n; i++) {
       const slot = batch.slots[i]!
       batch.slots[i] = undefined
       slot.pending--
       if (slot.closed) continue
       try {
-        if (error === null) slot.onProbability(batch.probabilities[i]!, batch.startsMs[i]!)
+        if (error === null) slot.onProbability(probabilities[i]!, batch.startsMs[i]!)
         else slot.onError(error, false)
       } catch (handlerErr) {
         // A listener's bug must not stall every other call's VAD.
@@ -356,6 +427,8 @@ export class SileroModel {
     this.#dropFilling()
     this.#freed.length = 0
     this.#worker.unref()
+    // Releases the wait for an answer that will not come.
+    Atomics.notify(this.#shared.control, CONTROL.response)
     this.#reportFailure(error)
     for (const slot of [...this.#streams]) {
       if (slot.closed) continue
