@@ -10,8 +10,13 @@ import { loadClipPcm, speechClips } from '../../test/vad/speech-fixtures.js'
  * (what every call's network handling now waits for). Wall times, with the thread hop, are given beside them.
  */
 export interface SileroBenchResult {
-  /** One call: process CPU ms per window through the stream, batcher and worker (8 kHz, 256 + 32 samples = 32 ms). */
+  /**
+   * One call: process CPU ms per window through the stream and batcher (8 kHz, 256 + 32 samples = 32 ms). With so
+   * few streams a tick's lone window runs on the main thread (the default `inlineMaxStreams`).
+   */
   msPerWindowBatch1: number
+  /** The same through the worker (`inlineMaxStreams: 0`): the thread hand-off on top of the inference. */
+  workerMsPerWindowBatch1: number
   /** 16 calls whose windows arrive in the same tick: process CPU ms per window per call. */
   msPerWindowPerCallBatch16: number
   /** The same on the main thread only: queueing the window, posting the tick's message, routing the answer. */
@@ -74,9 +79,18 @@ function median(values: number[]): number {
 }
 
 export async function benchSilero(): Promise<SileroBenchResult> {
+  const audio = loadClipPcm(speechClips()[0]!.file)
+  const workerOnly = await SileroModel.load({ inlineMaxStreams: 0 })
+  let workerBatch1: RoundTime
+  try {
+    const one = [workerOnly.createStream(() => {})]
+    workerBatch1 = await timeRounds(workerOnly, one, audio, 400)
+    one[0]!.close()
+  } finally {
+    await workerOnly.close()
+  }
   const model = await SileroModel.load()
   try {
-    const audio = loadClipPcm(speechClips()[0]!.file)
     const one = [model.createStream(() => {})]
     const batch1 = await timeRounds(model, one, audio, 400)
     one[0]!.close()
@@ -86,6 +100,7 @@ export async function benchSilero(): Promise<SileroBenchResult> {
     for (const s of sixteen) s.close()
     return {
       msPerWindowBatch1: batch1.cpuMs,
+      workerMsPerWindowBatch1: workerBatch1.cpuMs,
       msPerWindowPerCallBatch16: batch16.cpuMs / 16,
       mainThreadMsPerWindowBatch1: batch1.mainThreadMs,
       mainThreadMsPerWindowPerCallBatch16: batch16.mainThreadMs / 16,
@@ -103,6 +118,7 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
   const line = (name: keyof typeof SILERO_TARGETS) =>
     `${name}: ${result[name].toFixed(4)} ms (target ≤ ${SILERO_TARGETS[name]} ms) ${result[name] <= SILERO_TARGETS[name] ? 'ok' : 'OVER'}`
   console.log(line('msPerWindowBatch1'))
+  console.log(`through the worker at batch 1: ${result.workerMsPerWindowBatch1.toFixed(4)} ms`)
   console.log(line('msPerWindowPerCallBatch16'))
   console.log(
     `main thread: ${result.mainThreadMsPerWindowBatch1.toFixed(4)} ms at batch 1, ${result.mainThreadMsPerWindowPerCallBatch16.toFixed(4)} ms per call at batch 16`

@@ -179,22 +179,39 @@ describe('Silero v5 at 8 kHz (onnxruntime-node)', () => {
 })
 
 describe('Silero worker', () => {
-  it('keeps state per stream in the worker and frees it when the stream closes', async () => {
+  it("keeps each stream's state with the stream, on whichever thread its windows run", async () => {
     const pcm = loadClipPcm(speechClips()[0]!.file)
-    const streams = Array.from({ length: 6 }, () => model.createStream(() => {}))
+    const windows = 40
+    // Reference: all windows in one tick, so they go to the worker as one request of 40 rounds.
+    const want: number[] = []
+    const ref = model.createStream((p) => want.push(p))
+    for (let w = 0; w < windows; w++) ref.push(pcm, w * 256, w * 32)
+    await model.idle()
+    ref.close()
+
+    const got: number[] = []
+    const a = model.createStream((p) => got.push(p))
+    const tick = async (w: number) => {
+      a.push(pcm, w * 256, w * 32)
+      await model.idle()
+    }
     const before = { ...model.stats }
-    streams.forEach((s, i) => s.push(pcm, i * 256, 0))
-    streams[0]!.push(pcm, 2048, 32)
-    await model.idle()
-    expect(model.stats.messages - before.messages).toBe(1)
-    expect(model.stats.runs - before.runs).toBe(2)
-    expect(model.stats.workerStreams).toBe(6)
-    streams.slice(0, 4).forEach((s) => s.close())
-    await model.idle()
-    expect(model.stats.workerStreams).toBe(2)
-    streams.slice(4).forEach((s) => s.close())
-    await model.idle()
-    expect(model.stats.workerStreams).toBe(0)
+    // Alone: each lone window runs on the main thread.
+    for (let w = 0; w < 10; w++) await tick(w)
+    expect(model.stats.inlineRuns - before.inlineRuns).toBe(10)
+    expect(model.stats.messages - before.messages).toBe(0)
+    // Three streams open: the same stream's windows cross to the worker, its state with them.
+    const others = [model.createStream(() => {}), model.createStream(() => {})]
+    for (let w = 10; w < 20; w++) await tick(w)
+    expect(model.stats.messages - before.messages).toBe(10)
+    others.forEach((s) => s.close())
+    // And back.
+    for (let w = 20; w < windows; w++) await tick(w)
+    expect(model.stats.inlineRuns - before.inlineRuns).toBe(30)
+    a.close()
+    expect(got).toHaveLength(windows)
+    got.forEach((p, i) => expect(Math.abs(p - want[i]!), `window ${i}`).toBeLessThan(1e-5))
+    expect(Math.max(...got)).toBeGreaterThan(0.5)
   })
 
   it('starts the window after a reset from a cleared state', async () => {
@@ -217,7 +234,8 @@ describe('Silero worker', () => {
 
   it('falls back to the energy VAD when the worker dies mid-call', async () => {
     const crashing = new URL('./crashing-silero-worker.ts', import.meta.url)
-    const vad = createVad(SETTINGS, { silero: () => SileroModel.load({ workerUrl: crashing }) })
+    // Every window through the worker: a lone stream's would otherwise run on the main thread.
+    const vad = createVad(SETTINGS, { silero: () => SileroModel.load({ workerUrl: crashing, inlineMaxStreams: 0 }) })
     const errors: string[] = []
     const starts: SpeechStartEvent[] = []
     vad.on('error', (e) => errors.push(e.code))
@@ -246,12 +264,11 @@ describe('Silero shared-memory protocol', () => {
       REQUEST: 'request',
       RESPONSE: 'response',
       COUNT: 'count',
-      FREED_COUNT: 'freedCount',
+      STREAM_COUNT: 'streamCount',
       CLOSE: 'close',
       ERROR: 'error',
       RUNS: 'runs',
       LARGEST_BATCH: 'largestBatch',
-      LIVE_STREAMS: 'liveStreams',
       ERROR_LENGTH: 'errorLength'
     }
     for (const [constant, slot] of Object.entries(names)) {

@@ -20,8 +20,8 @@ export const CONTROL = {
   response: 1,
   /** Windows in the request. */
   count: 2,
-  /** Stream ids in `freed`: their state is dropped after the request's windows have run. */
-  freedCount: 3,
+  /** Streams in the request (rows of `state` in use). */
+  streamCount: 3,
   /** 1: the worker releases the model and exits instead of running a request. */
   close: 4,
   /** 1 when an inference of the answered request failed: none of its probabilities is valid. */
@@ -29,21 +29,28 @@ export const CONTROL = {
   /** Inferences the answered request took, and the largest of them. */
   runs: 6,
   largestBatch: 7,
-  /** Streams the worker holds state for after the answered request (for tests of stream cleanup). */
-  liveStreams: 8,
   /** Bytes of the error message in `errorText`. */
-  errorLength: 9
+  errorLength: 8
 } as const
 
-export const CONTROL_SLOTS = 10
+export const CONTROL_SLOTS = 9
 
 /** Longest error message kept, bytes of UTF-8. */
 export const ERROR_TEXT_BYTES = 512
 
+/** Recurrent state of the v5 model per stream: [2, 128] (layer 0, layer 1). */
+export const SILERO_STATE_WIDTH = 128
+
+/** Floats of one stream's row in `state`: layer-0 state, layer-1 state, then the context (last samples of its last window). */
+export function sileroStateRow(contextSamples: number): number {
+  return 2 * SILERO_STATE_WIDTH + contextSamples
+}
+
 /**
- * The shared buffers, made by the main thread. Window i is `samples[i * windowSamples ..]`, of the stream
- * `streams[i]`; `resets[i]` = 1 clears that stream's state and context before window i; the worker writes
- * `probabilities[i]`. A request holds at most `capacity` windows and `freedCapacity` freed ids.
+ * The shared buffers, made by the main thread. The streams' state lives with the main thread (the worker holds
+ * none): a request carries each of its streams' state as a row of `state`, which the worker updates in place.
+ * Window i is `samples[i * windowSamples ..]`, of the stream whose row is `streams[i]`; `resets[i]` = 1 clears
+ * that row before window i; the worker writes `probabilities[i]`. A request holds at most `capacity` windows.
  */
 export interface SileroSharedBuffers {
   control: SharedArrayBuffer
@@ -51,10 +58,9 @@ export interface SileroSharedBuffers {
   streams: SharedArrayBuffer
   resets: SharedArrayBuffer
   probabilities: SharedArrayBuffer
-  freed: SharedArrayBuffer
+  state: SharedArrayBuffer
   errorText: SharedArrayBuffer
   capacity: number
-  freedCapacity: number
 }
 
 /** `workerData` of the worker. */

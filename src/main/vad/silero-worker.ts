@@ -1,4 +1,4 @@
-/** Silero VAD inference worker: owns the onnxruntime session and every stream's recurrent state and context, runs each posted batch. */
+/** Silero VAD inference worker: owns the onnxruntime session, runs each request's windows on the state rows the main thread sends. */
 import { parentPort, workerData } from 'node:worker_threads'
 import { InferenceSession, Tensor } from 'onnxruntime-node'
 import type { FromSileroWorker, SileroWorkerInit } from './silero-protocol.js'
@@ -6,18 +6,8 @@ import type { FromSileroWorker, SileroWorkerInit } from './silero-protocol.js'
 // From source this file runs with Node's type stripping (no bundler), so it uses erasable TypeScript only and
 // imports nothing of ours at run time.
 
-// v5 state is [2, batch, 128] (PROTOCOLS §6).
+// v5 state is [2, batch, 128] (PROTOCOLS §6): SILERO_STATE_WIDTH of silero-protocol.ts.
 const STATE_WIDTH = 128
-
-/** One stream's recurrent state (layer 0 then layer 1) and the tail of its last window. */
-interface StreamState {
-  readonly h: Float32Array
-  readonly c: Float32Array
-  readonly context: Float32Array
-  /** Message in which `round` was last counted, and how many of this stream's windows it has had so far. */
-  stamp: number
-  round: number
-}
 
 interface BatchTensors {
   input: Tensor
@@ -32,25 +22,26 @@ const port = parentPort!
 const REQUEST = 0
 const RESPONSE = 1
 const COUNT = 2
-const FREED_COUNT = 3
+const STREAM_COUNT = 3
 const CLOSE = 4
 const ERROR = 5
 const RUNS = 6
 const LARGEST_BATCH = 7
-const LIVE_STREAMS = 8
-const ERROR_LENGTH = 9
+const ERROR_LENGTH = 8
 const control = new Int32Array(init.shared.control)
-const sharedSamples = new Float32Array(init.shared.samples)
-const sharedStreams = new Int32Array(init.shared.streams)
-const sharedResets = new Uint8Array(init.shared.resets)
-const sharedProbabilities = new Float32Array(init.shared.probabilities)
-const sharedFreed = new Int32Array(init.shared.freed)
+const samples = new Float32Array(init.shared.samples)
+const windowStreams = new Int32Array(init.shared.streams)
+const resets = new Uint8Array(init.shared.resets)
+const probabilities = new Float32Array(init.shared.probabilities)
+const state = new Float32Array(init.shared.state)
 const errorText = new Uint8Array(init.shared.errorText)
 const sampleRateHz = init.sampleRateHz
 // Upstream OnnxWrapper: 256 new samples + 32 of context at 8 kHz, 512 + 64 at 16 kHz.
 const windowSamples = sampleRateHz === 8000 ? 256 : 512
 const contextSamples = sampleRateHz === 8000 ? 32 : 64
 const rowSamples = windowSamples + contextSamples
+// A stream's row of `state`: layer-0 state, layer-1 state, context (sileroStateRow of silero-protocol.ts).
+const stateRow = 2 * STATE_WIDTH + contextSamples
 const maxBatch = Math.max(1, init.maxBatch)
 
 const sr = new Tensor('int64', BigInt64Array.from([BigInt(sampleRateHz)]), [])
@@ -59,15 +50,13 @@ const stateData = new Float32Array(2 * maxBatch * STATE_WIDTH)
 const outputData = new Float32Array(maxBatch)
 const stateNData = new Float32Array(2 * maxBatch * STATE_WIDTH)
 const tensors: Array<BatchTensors | undefined> = []
-const streams = new Map<number, StreamState>()
-// The streams of the batch being run, and the message index of each of its windows.
-const batchStates: StreamState[] = []
-let batchIndices = new Int32Array(0)
-// Message windows ordered by round (a stream's k-th window in a message runs in round k).
+// The request windows of the batch being run.
+const batchIndices = new Int32Array(maxBatch)
+// Request windows ordered by round (a stream's k-th window in a request runs in round k).
 let order = new Int32Array(0)
 let rounds = new Int32Array(0)
 let roundStarts = new Int32Array(1)
-let messageStamp = 0
+let streamRounds = new Int32Array(0)
 
 function tensorsFor(n: number): BatchTensors {
   let t = tensors[n]
@@ -81,21 +70,6 @@ function tensorsFor(n: number): BatchTensors {
     tensors[n] = t
   }
   return t
-}
-
-function streamState(id: number): StreamState {
-  let s = streams.get(id)
-  if (s === undefined) {
-    s = {
-      h: new Float32Array(STATE_WIDTH),
-      c: new Float32Array(STATE_WIDTH),
-      context: new Float32Array(contextSamples),
-      stamp: 0,
-      round: 0
-    }
-    streams.set(id, s)
-  }
-  return s
 }
 
 async function createSession(): Promise<InferenceSession> {
@@ -122,96 +96,69 @@ async function warmUp(session: InferenceSession): Promise<void> {
   }
 }
 
-/** The windows of one request, in the shared buffers. */
-interface Request {
-  count: number
-  samples: Float32Array
-  streams: Int32Array
-  resets: Uint8Array
-  probabilities: Float32Array
-}
-
 /** Sorts the request's windows into rounds: every stream at most once per inference, in its push order. */
-function planRounds(msg: Request): number {
-  const count = msg.count
+function planRounds(count: number, streamCount: number): number {
   if (order.length < count) {
     order = new Int32Array(count * 2)
     rounds = new Int32Array(count * 2)
   }
-  messageStamp++
+  if (streamRounds.length < streamCount) streamRounds = new Int32Array(streamCount * 2)
+  streamRounds.fill(0, 0, streamCount)
   let roundCount = 0
   for (let i = 0; i < count; i++) {
-    const s = streamState(msg.streams[i]!)
-    if (s.stamp !== messageStamp) {
-      s.stamp = messageStamp
-      s.round = 0
-    }
-    rounds[i] = s.round++
-    if (s.round > roundCount) roundCount = s.round
+    const k = windowStreams[i]!
+    const r = (rounds[i] = streamRounds[k]!++)
+    if (r + 1 > roundCount) roundCount = r + 1
   }
   if (roundStarts.length < roundCount + 1) roundStarts = new Int32Array(roundCount * 2 + 1)
   roundStarts.fill(0, 0, roundCount + 1)
   for (let i = 0; i < count; i++) roundStarts[rounds[i]! + 1]!++
   for (let r = 0; r < roundCount; r++) roundStarts[r + 1]! += roundStarts[r]!
-  // Counting sort, stable: within a round windows keep message order.
+  // Counting sort, stable: within a round windows keep request order.
   for (let i = 0; i < count; i++) order[roundStarts[rounds[i]!]!++] = i
   return roundCount
 }
 
-async function runBatch(session: InferenceSession, msg: Request, from: number, n: number): Promise<void> {
-  const { samples, resets } = msg
+async function runBatch(session: InferenceSession, from: number, n: number): Promise<void> {
   for (let j = 0; j < n; j++) {
     const i = order[from + j]!
-    const s = streams.get(msg.streams[i]!)!
-    if (resets[i] === 1) {
-      s.h.fill(0)
-      s.c.fill(0)
-      s.context.fill(0)
-    }
-    batchStates[j] = s
+    const row = windowStreams[i]! * stateRow
+    if (resets[i] === 1) state.fill(0, row, row + stateRow)
     batchIndices[j] = i
-    inputData.set(s.context, j * rowSamples)
+    inputData.set(state.subarray(row + 2 * STATE_WIDTH, row + stateRow), j * rowSamples)
     inputData.set(samples.subarray(i * windowSamples, (i + 1) * windowSamples), j * rowSamples + contextSamples)
     // [2, n, 128]: layer 0 rows first, then layer 1 rows.
-    stateData.set(s.h, j * STATE_WIDTH)
-    stateData.set(s.c, (n + j) * STATE_WIDTH)
+    stateData.set(state.subarray(row, row + STATE_WIDTH), j * STATE_WIDTH)
+    stateData.set(state.subarray(row + STATE_WIDTH, row + 2 * STATE_WIDTH), (n + j) * STATE_WIDTH)
   }
   const t = tensorsFor(n)
   await session.run({ input: t.input, state: t.state, sr }, { output: t.output, stateN: t.stateN })
   for (let j = 0; j < n; j++) {
     const i = batchIndices[j]!
-    const s = batchStates[j]!
-    msg.probabilities[i] = outputData[j]!
-    s.h.set(stateNData.subarray(j * STATE_WIDTH, (j + 1) * STATE_WIDTH))
-    s.c.set(stateNData.subarray((n + j) * STATE_WIDTH, (n + j + 1) * STATE_WIDTH))
+    const row = windowStreams[i]! * stateRow
+    probabilities[i] = outputData[j]!
+    state.set(stateNData.subarray(j * STATE_WIDTH, (j + 1) * STATE_WIDTH), row)
+    state.set(stateNData.subarray((n + j) * STATE_WIDTH, (n + j + 1) * STATE_WIDTH), row + STATE_WIDTH)
     // Upstream keeps the last `context` samples of the window just run as the next window's prefix.
     const windowEnd = (i + 1) * windowSamples
-    s.context.set(samples.subarray(windowEnd - contextSamples, windowEnd))
+    state.set(samples.subarray(windowEnd - contextSamples, windowEnd), row + 2 * STATE_WIDTH)
   }
 }
 
 /** Runs the request in the shared buffers and writes its outcome into the control slots. */
 async function run(session: InferenceSession): Promise<void> {
-  const msg: Request = {
-    count: control[COUNT]!,
-    samples: sharedSamples,
-    streams: sharedStreams,
-    resets: sharedResets,
-    probabilities: sharedProbabilities
-  }
   let runs = 0
   let largestBatch = 0
   let error: string | undefined
   try {
-    const roundCount = planRounds(msg)
-    if (batchIndices.length < maxBatch) batchIndices = new Int32Array(maxBatch)
+    const roundCount = planRounds(control[COUNT]!, control[STREAM_COUNT]!)
     let start = 0
     for (let r = 0; r < roundCount; r++) {
       // After planRounds, roundStarts[r] is where round r ends (the next round's start).
       const end = roundStarts[r]!
       for (let from = start; from < end; from += maxBatch) {
         const n = Math.min(maxBatch, end - from)
-        await runBatch(session, msg, from, n)
+        await runBatch(session, from, n)
         runs++
         if (n > largestBatch) largestBatch = n
       }
@@ -220,11 +167,8 @@ async function run(session: InferenceSession): Promise<void> {
   } catch (err) {
     error = err instanceof Error ? err.message : String(err)
   }
-  const freedCount = control[FREED_COUNT]!
-  for (let i = 0; i < freedCount; i++) streams.delete(sharedFreed[i]!)
   control[RUNS] = runs
   control[LARGEST_BATCH] = largestBatch
-  control[LIVE_STREAMS] = streams.size
   control[ERROR] = error === undefined ? 0 : 1
   control[ERROR_LENGTH] = error === undefined ? 0 : new TextEncoder().encodeInto(error, errorText).written
 }

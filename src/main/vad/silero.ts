@@ -4,10 +4,13 @@ import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import { CallbenchError } from '../../shared/errors.js'
+import type { InferenceSession, Tensor } from 'onnxruntime-node'
 import {
   CONTROL,
   CONTROL_SLOTS,
   ERROR_TEXT_BYTES,
+  SILERO_STATE_WIDTH,
+  sileroStateRow,
   type FromSileroWorker,
   type SileroSharedBuffers,
   type SileroWorkerInit
@@ -25,6 +28,11 @@ export interface SileroModelOptions {
   maxBatch?: number
   /** The worker's file (it speaks `silero-protocol.ts`). Default: `sileroWorkerUrl()`. */
   workerUrl?: URL
+  /**
+   * Up to this many live streams, a tick's lone window runs on the main thread instead of in the worker.
+   * Default 2; 0 sends everything to the worker.
+   */
+  inlineMaxStreams?: number
 }
 
 /** Called with each window's probability, in the order the stream's windows were pushed. */
@@ -63,18 +71,25 @@ class StreamSlot {
   closed = false
   /** The next window pushed starts from a cleared state. */
   resetNext = false
+  /** Layer-0 and layer-1 recurrent state, then the context: the stream's row of a request (`sileroStateRow`). */
+  readonly state: Float32Array
+  /** The request this stream was last given a row in, and that row. */
+  stamp = 0
+  row = 0
 
   constructor(
     readonly id: number,
     readonly onProbability: ProbabilityHandler,
-    readonly onError: SileroErrorHandler
-  ) {}
+    readonly onError: SileroErrorHandler,
+    stateRow: number
+  ) {
+    this.state = new Float32Array(stateRow)
+  }
 }
 
 /** One request's windows as they are queued, and what stays here to route the answers. */
 class Batch {
   samples: Float32Array
-  streams: Int32Array
   resets: Uint8Array
   slots: Array<StreamSlot | undefined>
   startsMs: Float64Array
@@ -85,14 +100,13 @@ class Batch {
     capacity: number
   ) {
     this.samples = new Float32Array(capacity * windowSamples)
-    this.streams = new Int32Array(capacity)
     this.resets = new Uint8Array(capacity)
     this.slots = new Array<StreamSlot | undefined>(capacity)
     this.startsMs = new Float64Array(capacity)
   }
 
   get capacity(): number {
-    return this.streams.length
+    return this.resets.length
   }
 
   /** Doubles the capacity, keeping the windows added so far (only while the batch is still being filled). */
@@ -100,14 +114,11 @@ class Batch {
     const capacity = this.capacity * 2
     const samples = new Float32Array(capacity * this.windowSamples)
     samples.set(this.samples.subarray(0, this.count * this.windowSamples))
-    const streams = new Int32Array(capacity)
-    streams.set(this.streams.subarray(0, this.count))
     const resets = new Uint8Array(capacity)
     resets.set(this.resets.subarray(0, this.count))
     const startsMs = new Float64Array(capacity)
     startsMs.set(this.startsMs.subarray(0, this.count))
     this.samples = samples
-    this.streams = streams
     this.resets = resets
     this.startsMs = startsMs
     this.slots.length = capacity
@@ -118,14 +129,12 @@ class Batch {
     while (into.capacity < n) into.grow()
     const ws = this.windowSamples
     into.samples.set(this.samples.subarray(0, n * ws))
-    into.streams.set(this.streams.subarray(0, n))
     into.resets.set(this.resets.subarray(0, n))
     into.startsMs.set(this.startsMs.subarray(0, n))
     for (let i = 0; i < n; i++) into.slots[i] = this.slots[i]
     into.count = n
     const rest = this.count - n
     this.samples.copyWithin(0, n * ws, this.count * ws)
-    this.streams.copyWithin(0, n, this.count)
     this.resets.copyWithin(0, n, this.count)
     this.startsMs.copyWithin(0, n, this.count)
     for (let i = 0; i < rest; i++) this.slots[i] = this.slots[n + i]
@@ -142,10 +151,10 @@ class Shared {
   readonly streams: Int32Array
   readonly resets: Uint8Array
   readonly probabilities: Float32Array
-  readonly freed: Int32Array
+  readonly state: Float32Array
   readonly errorText: Uint8Array
 
-  constructor(windowSamples: number, capacity: number, freedCapacity: number) {
+  constructor(windowSamples: number, stateRow: number, capacity: number) {
     const sab = (bytes: number) => new SharedArrayBuffer(bytes)
     this.buffers = {
       control: sab(CONTROL_SLOTS * 4),
@@ -153,17 +162,16 @@ class Shared {
       streams: sab(capacity * 4),
       resets: sab(capacity),
       probabilities: sab(capacity * 4),
-      freed: sab(freedCapacity * 4),
+      state: sab(capacity * stateRow * 4),
       errorText: sab(ERROR_TEXT_BYTES),
-      capacity,
-      freedCapacity
+      capacity
     }
     this.control = new Int32Array(this.buffers.control)
     this.samples = new Float32Array(this.buffers.samples)
     this.streams = new Int32Array(this.buffers.streams)
     this.resets = new Uint8Array(this.buffers.resets)
     this.probabilities = new Float32Array(this.buffers.probabilities)
-    this.freed = new Int32Array(this.buffers.freed)
+    this.state = new Float32Array(this.buffers.state)
     this.errorText = new Uint8Array(this.buffers.errorText)
   }
 }
@@ -173,7 +181,12 @@ const INITIAL_BATCH_CAPACITY = 128
 /** Windows one request carries (a bigger tick is sent in several); 1 MB of samples at 8 kHz. */
 export const SILERO_REQUEST_WINDOWS = 1024
 const SHARED_CAPACITY = SILERO_REQUEST_WINDOWS
-const SHARED_FREED_CAPACITY = 1024
+/**
+ * With this few streams, a tick's lone window runs here, on the main thread (about 0.25 ms of it), instead of
+ * crossing to the worker and back, which costs more than the inference itself (0.2 ms of waking two threads).
+ * With more streams their windows go to the worker, where they batch and leave the event loop free.
+ */
+const INLINE_MAX_STREAMS = 2
 
 export class SileroModel {
   readonly sampleRateHz: SileroSampleRateHz
@@ -185,7 +198,7 @@ export class SileroModel {
    * Inference runs so far, windows they covered, the largest batch, messages posted to the worker, and how many
    * streams the worker held state for after its last answer.
    */
-  readonly stats = { runs: 0, windows: 0, largestBatch: 0, messages: 0, workerStreams: 0 }
+  readonly stats = { runs: 0, windows: 0, largestBatch: 0, messages: 0, inlineRuns: 0 }
   /** Resolves if the worker dies; the model then gives no more probabilities. */
   readonly failure: Promise<CallbenchError>
 
@@ -198,7 +211,9 @@ export class SileroModel {
   #filling: Batch
   #spare: Batch | null
   #inFlight: Batch | null = null
-  readonly #freed: number[] = []
+  readonly #stateRow: number
+  readonly #inline: InlineRunner | null
+  readonly #inlineMaxStreams: number
   #scheduled = false
   #closed = false
   #failed: CallbenchError | null = null
@@ -208,7 +223,9 @@ export class SileroModel {
   /** Starts the worker and resolves once it has loaded and warmed up the model. */
   static async load(opts: SileroModelOptions = {}): Promise<SileroModel> {
     const sampleRateHz = opts.sampleRateHz ?? 8000
-    const shared = new Shared(sampleRateHz === 8000 ? 256 : 512, SHARED_CAPACITY, SHARED_FREED_CAPACITY)
+    const windowSamples = sampleRateHz === 8000 ? 256 : 512
+    const contextSamples = sampleRateHz === 8000 ? 32 : 64
+    const shared = new Shared(windowSamples, sileroStateRow(contextSamples), SHARED_CAPACITY)
     const init: SileroWorkerInit = {
       modelPath: opts.modelPath ?? sileroModelPath(),
       sampleRateHz,
@@ -242,15 +259,33 @@ export class SileroModel {
       worker.on('error', done)
       worker.on('exit', onExit)
     })
-    return new SileroModel(worker, init, shared)
+    const inlineMaxStreams = opts.inlineMaxStreams ?? INLINE_MAX_STREAMS
+    let inline: InlineRunner | null = null
+    if (inlineMaxStreams > 0) {
+      try {
+        inline = await InlineRunner.load(init.modelPath, sampleRateHz)
+      } catch {
+        // Everything goes through the worker, which loaded the same model: only the lone-window shortcut is lost.
+      }
+    }
+    return new SileroModel(worker, init, shared, inline, inlineMaxStreams)
   }
 
-  private constructor(worker: Worker, init: SileroWorkerInit, shared: Shared) {
+  private constructor(
+    worker: Worker,
+    init: SileroWorkerInit,
+    shared: Shared,
+    inline: InlineRunner | null,
+    inlineMaxStreams: number
+  ) {
     this.#worker = worker
     this.#shared = shared
+    this.#inline = inline
+    this.#inlineMaxStreams = inlineMaxStreams
     this.sampleRateHz = init.sampleRateHz
     this.windowSamples = init.sampleRateHz === 8000 ? 256 : 512
     this.contextSamples = init.sampleRateHz === 8000 ? 32 : 64
+    this.#stateRow = sileroStateRow(this.contextSamples)
     this.windowMs = (this.windowSamples * 1000) / this.sampleRateHz
     this.maxBatch = init.maxBatch
     this.#filling = new Batch(this.windowSamples, INITIAL_BATCH_CAPACITY)
@@ -268,7 +303,7 @@ export class SileroModel {
   createStream(onProbability: ProbabilityHandler, onError: SileroErrorHandler = () => {}): SileroStream {
     if (this.#closed) throw new CallbenchError('internal', 'Silero VAD model is closed')
     if (this.#failed !== null) throw this.#failed
-    const slot = new StreamSlot(this.#nextStreamId++, onProbability, onError)
+    const slot = new StreamSlot(this.#nextStreamId++, onProbability, onError, this.#stateRow)
     this.#streams.add(slot)
     return new SlotStream(this, slot, this.#push, this.#closeStream)
   }
@@ -291,7 +326,7 @@ export class SileroModel {
     Atomics.store(control, CONTROL.close, 1)
     Atomics.store(control, CONTROL.request, ++this.#request)
     Atomics.notify(control, CONTROL.request)
-    await exited
+    await Promise.all([exited, this.#inline?.release()])
   }
 
   readonly #push = (slot: StreamSlot, samples: Int16Array, offset: number, windowStartMs: number): void => {
@@ -303,7 +338,6 @@ export class SileroModel {
     const out = batch.samples
     const base = i * size
     for (let k = 0; k < size; k++) out[base + k] = samples[offset + k]! / 32768
-    batch.streams[i] = slot.id
     batch.resets[i] = slot.resetNext ? 1 : 0
     slot.resetNext = false
     batch.slots[i] = slot
@@ -315,11 +349,8 @@ export class SileroModel {
   readonly #closeStream = (slot: StreamSlot): void => {
     if (slot.closed) return
     slot.closed = true
+    // Its state lives in the slot: nothing to free anywhere else. Windows still queued are dropped on their answer.
     this.#streams.delete(slot)
-    if (this.#closed || this.#failed !== null) return
-    // The worker drops the stream's state with the next message, after any of its windows already queued.
-    this.#freed.push(slot.id)
-    this.#schedule()
   }
 
   #schedule(): void {
@@ -335,7 +366,7 @@ export class SileroModel {
     if (this.#inFlight !== null) return
     if (this.#closed) this.#dropFilling()
     const filling = this.#filling
-    if (this.#failed !== null || (filling.count === 0 && this.#freed.length === 0)) {
+    if (this.#failed !== null || filling.count === 0) {
       this.#wakeIdle()
       return
     }
@@ -351,19 +382,31 @@ export class SileroModel {
       batch = spare
       filling.splitInto(batch, sh.buffers.capacity)
     }
+    this.#inFlight = batch
+    if (this.#inline !== null && batch.count === 1 && this.#streams.size <= this.#inlineMaxStreams) {
+      this.#runInline(this.#inline, batch)
+      return
+    }
     const n = batch.count
+    const request = ++this.#request
+    // Each stream of the request gets a row of `state`, filled from the slot and read back with the answer.
+    const stateRow = this.#stateRow
+    let rows = 0
+    for (let i = 0; i < n; i++) {
+      const slot = batch.slots[i]!
+      if (slot.stamp !== request) {
+        slot.stamp = request
+        slot.row = rows++
+        sh.state.set(slot.state, slot.row * stateRow)
+      }
+      sh.streams[i] = slot.row
+    }
     sh.samples.set(batch.samples.subarray(0, n * this.windowSamples))
-    sh.streams.set(batch.streams.subarray(0, n))
     sh.resets.set(batch.resets.subarray(0, n))
-    const freed = Math.min(this.#freed.length, sh.buffers.freedCapacity)
-    for (let i = 0; i < freed; i++) sh.freed[i] = this.#freed[i]!
-    this.#freed.splice(0, freed)
     const control = sh.control
     control[CONTROL.count] = n
-    control[CONTROL.freedCount] = freed
-    this.#inFlight = batch
+    control[CONTROL.streamCount] = rows
     this.#worker.ref()
-    const request = ++this.#request
     // The store publishes the writes above to the worker; notify wakes it from Atomics.wait.
     Atomics.store(control, CONTROL.request, request)
     Atomics.notify(control, CONTROL.request)
@@ -373,34 +416,65 @@ export class SileroModel {
     else queueMicrotask(this.#onResponse)
   }
 
-  /** The worker answered (or `#fail` woke this wait): routes the probabilities, then sends what queued meanwhile. */
+  /** A tick's lone window, on this thread: the slot's state goes in and comes back updated. */
+  #runInline(inline: InlineRunner, batch: Batch): void {
+    const slot = batch.slots[0]!
+    if (batch.resets[0] === 1) slot.state.fill(0)
+    this.stats.inlineRuns++
+    inline.run(batch.samples.subarray(0, this.windowSamples), slot.state).then(
+      (probability) => {
+        this.stats.runs++
+        if (this.stats.largestBatch < 1) this.stats.largestBatch = 1
+        this.#complete(batch, (i) => (i === 0 ? probability : 0), null)
+      },
+      (err: unknown) =>
+        this.#complete(batch, () => 0, new CallbenchError('internal', 'Silero VAD inference failed', { cause: err }))
+    )
+  }
+
+  /** The worker answered (or `#fail` woke this wait): takes back the streams' state, then routes the answers. */
   readonly #onResponse = (): void => {
     const batch = this.#inFlight
-    const control = this.#shared.control
-    if (batch === null || Atomics.load(control, CONTROL.response) !== this.#request) return
-    this.#inFlight = null
-    const n = batch.count
+    const sh = this.#shared
+    const control = sh.control
+    const request = this.#request
+    if (batch === null || Atomics.load(control, CONTROL.response) !== request) return
+    const stateRow = this.#stateRow
+    for (let i = 0; i < batch.count; i++) {
+      const slot = batch.slots[i]!
+      if (slot.stamp !== request) continue
+      // Read back once per stream (marked by the sign), whichever of its windows comes first.
+      slot.stamp = -request
+      slot.state.set(sh.state.subarray(slot.row * stateRow, (slot.row + 1) * stateRow))
+    }
     this.stats.runs += control[CONTROL.runs]!
-    this.stats.windows += n
     const largest = control[CONTROL.largestBatch]!
     if (largest > this.stats.largestBatch) this.stats.largestBatch = largest
-    this.stats.workerStreams = control[CONTROL.liveStreams]!
     const error =
       control[CONTROL.error] === 0
         ? null
         : new CallbenchError('internal', 'Silero VAD inference failed', {
             cause: new Error(
-              new TextDecoder().decode(this.#shared.errorText.slice(0, control[CONTROL.errorLength]!)) || 'unknown'
+              new TextDecoder().decode(sh.errorText.slice(0, control[CONTROL.errorLength]!)) || 'unknown'
             )
           })
-    const probabilities = this.#shared.probabilities
+    const probabilities = sh.probabilities
+    this.#complete(batch, (i) => probabilities[i]!, error)
+  }
+
+  /** Routes a batch's answers to its streams, then sends what queued meanwhile. */
+  #complete(batch: Batch, probabilityOf: (i: number) => number, error: CallbenchError | null): void {
+    if (this.#inFlight !== batch) return
+    this.#inFlight = null
+    const n = batch.count
+    this.stats.windows += n
     for (let i = 0; i < n; i++) {
       const slot = batch.slots[i]!
       batch.slots[i] = undefined
       slot.pending--
       if (slot.closed) continue
       try {
-        if (error === null) slot.onProbability(probabilities[i]!, batch.startsMs[i]!)
+        if (error === null) slot.onProbability(probabilityOf(i), batch.startsMs[i]!)
         else slot.onError(error, false)
       } catch (handlerErr) {
         // A listener's bug must not stall every other call's VAD.
@@ -410,7 +484,7 @@ export class SileroModel {
     }
     batch.count = 0
     this.#spare = batch
-    if (this.#filling.count > 0 || this.#freed.length > 0) this.#flush()
+    if (this.#filling.count > 0) this.#flush()
     else {
       this.#worker.unref()
       this.#wakeIdle()
@@ -425,7 +499,6 @@ export class SileroModel {
     this.#inFlight = null
     if (inFlight !== null) this.#forget(inFlight)
     this.#dropFilling()
-    this.#freed.length = 0
     this.#worker.unref()
     // Releases the wait for an answer that will not come.
     Atomics.notify(this.#shared.control, CONTROL.response)
@@ -456,7 +529,7 @@ export class SileroModel {
 
   #isIdle(): boolean {
     if (this.#failed !== null) return true
-    return this.#inFlight === null && !this.#scheduled && this.#filling.count === 0 && this.#freed.length === 0
+    return this.#inFlight === null && !this.#scheduled && this.#filling.count === 0
   }
 
   #wakeIdle(): void {
@@ -465,6 +538,71 @@ export class SileroModel {
     if (waiters.length === 0) return
     this.#idleWaiters = []
     for (const wake of waiters) wake()
+  }
+}
+
+/** Batch-1 inference on the calling thread, for the lone-window shortcut: the same model, its own session. */
+class InlineRunner {
+  readonly #session: InferenceSession
+  readonly #windowSamples: number
+  readonly #contextSamples: number
+  readonly #inputData: Float32Array
+  readonly #stateData = new Float32Array(2 * SILERO_STATE_WIDTH)
+  readonly #outputData = new Float32Array(1)
+  readonly #stateNData = new Float32Array(2 * SILERO_STATE_WIDTH)
+  readonly #feeds: Record<string, Tensor>
+  readonly #fetches: Record<string, Tensor>
+
+  static async load(modelPath: string, sampleRateHz: SileroSampleRateHz): Promise<InlineRunner> {
+    const ort = await import('onnxruntime-node')
+    const session = await ort.InferenceSession.create(modelPath, {
+      intraOpNumThreads: 1,
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      graphOptimizationLevel: 'all',
+      extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } }
+    })
+    const runner = new InlineRunner(ort.Tensor, session, sampleRateHz)
+    const row = new Float32Array(sileroStateRow(runner.#contextSamples))
+    runner.#outputData[0] = -1
+    const p = await runner.run(new Float32Array(runner.#windowSamples), row)
+    // Every answer is read from the preallocated output; make sure this onnxruntime build writes into it.
+    if (p === -1) throw new Error('onnxruntime did not write the preallocated Silero output')
+    return runner
+  }
+
+  private constructor(TensorOf: typeof Tensor, session: InferenceSession, sampleRateHz: SileroSampleRateHz) {
+    this.#session = session
+    this.#windowSamples = sampleRateHz === 8000 ? 256 : 512
+    this.#contextSamples = sampleRateHz === 8000 ? 32 : 64
+    const rowSamples = this.#windowSamples + this.#contextSamples
+    this.#inputData = new Float32Array(rowSamples)
+    this.#feeds = {
+      input: new TensorOf('float32', this.#inputData, [1, rowSamples]),
+      state: new TensorOf('float32', this.#stateData, [2, 1, SILERO_STATE_WIDTH]),
+      sr: new TensorOf('int64', BigInt64Array.from([BigInt(sampleRateHz)]), [])
+    }
+    this.#fetches = {
+      output: new TensorOf('float32', this.#outputData, [1, 1]),
+      stateN: new TensorOf('float32', this.#stateNData, [2, 1, SILERO_STATE_WIDTH])
+    }
+  }
+
+  /** One window; `row` (state, then context, as `sileroStateRow`) goes in and comes back updated. */
+  async run(window: Float32Array, row: Float32Array): Promise<number> {
+    const stateEnd = 2 * SILERO_STATE_WIDTH
+    this.#inputData.set(row.subarray(stateEnd, stateEnd + this.#contextSamples))
+    this.#inputData.set(window, this.#contextSamples)
+    // [2, 1, 128]: layer 0 then layer 1, as the row keeps them.
+    this.#stateData.set(row.subarray(0, stateEnd))
+    await this.#session.run(this.#feeds, this.#fetches)
+    row.set(this.#stateNData)
+    row.set(window.subarray(this.#windowSamples - this.#contextSamples), stateEnd)
+    return this.#outputData[0]!
+  }
+
+  release(): Promise<void> {
+    return this.#session.release()
   }
 }
 
