@@ -44,9 +44,10 @@ export function registerCoreRoutes(app: App): void {
     const update = parseWith(SettingsUpdateSchema, await readJson(req))
     for (const [name, value] of Object.entries(update.secrets ?? {})) {
       const key = name as (typeof SECRET_NAMES)[number]
-      if (value) await app.secrets.set(key, value)
-      if (value && key === 'ELEVENLABS_API_KEY') warmElevenLabsSdk(app)
-      else await app.secrets.delete(key)
+      if (value) {
+        await app.secrets.set(key, value)
+        if (key === 'ELEVENLABS_API_KEY') warmElevenLabsSdk(app)
+      } else await app.secrets.delete(key)
     }
     if (update.settings) await app.settings.update(update.settings)
     app.log.info('settings updated', { secrets: Object.keys(update.secrets ?? {}).length })
