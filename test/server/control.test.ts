@@ -48,6 +48,10 @@ describe('control and public listeners', () => {
     expect(health.services.twilio).toBe(false)
     expect(health.activeCalls).toBe(0)
     expect(health.phoneNumber).toBe('+15550001111')
+    const loop = health.eventLoopDelayMs!
+    expect(loop.p50).toBeGreaterThanOrEqual(0)
+    expect(loop.max).toBeGreaterThanOrEqual(loop.p99)
+    expect(loop.p99).toBeGreaterThanOrEqual(loop.p50)
   })
 
   it('refuses a foreign Host (DNS rebinding) and a foreign Origin', async () => {
@@ -104,6 +108,21 @@ describe('control and public listeners', () => {
     expect(view.secrets.ELEVENLABS_API_KEY.set).toBe(true)
     expect(JSON.parse(readFileSync(join(dataDir, 'settings.json'), 'utf8')).vad.silenceMs).toBe(700)
     expect(statSync(join(dataDir, 'secrets.env')).mode & 0o077).toBe(0)
+  })
+
+  it('setting the ElevenLabs key loads its SDK in the background, and keeps the other secrets of the update', async () => {
+    const health = async () => HealthSchema.parse(JSON.parse((await get(app.controlListener.port, '/api/health', auth)).body))
+    const res = await fetch(`${app.controlUrl}/api/settings`, {
+      method: 'PUT',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ secrets: { ELEVENLABS_API_KEY: 'el-key-9876543210', TWILIO_AUTH_TOKEN: 'tw-token-0123456789' } })
+    })
+    expect(res.status).toBe(200)
+    const view = SettingsViewSchema.parse(await res.json())
+    expect(view.secrets.ELEVENLABS_API_KEY).toEqual({ set: true, hint: '…3210' })
+    expect(view.secrets.TWILIO_AUTH_TOKEN).toEqual({ set: true, hint: '…6789' })
+    expect((await health()).warmingUp).toBe(true)
+    await expect.poll(async () => (await health()).warmingUp, { timeout: 20_000, interval: 100 }).toBe(false)
   })
 
   it('a partial update leaves every other setting as it was', async () => {
