@@ -51,6 +51,7 @@ describe('OpenAI Realtime call through the bridge', () => {
     expect(live.mode).toBe('openai-realtime')
     const turns = [...live.turns]
     const timeline = live.timeline.map((t) => t.kind)
+    const truncateEntry = live.timeline.find((t) => t.kind === 'truncate')
     await sim.hangup()
     await session.untilClosed()
 
@@ -75,6 +76,8 @@ describe('OpenAI Realtime call through the bridge', () => {
     // Reply 2 began playing when its first frame reached the (idle) simulated Twilio.
     const heardAtClearMs = Math.min(REPLY_MS, barge.clearAtMs! - turn2.firstAgentMediaAtMs!)
     expect(Math.abs(cut.audioEndMs - heardAtClearMs)).toBeLessThanOrEqual(20)
+    // It waited for the marks Twilio returned on the clear, which timed the clear's round trip.
+    expect(truncateEntry?.data?.clearRoundTripMs).toBeGreaterThanOrEqual(0)
     // Nothing of the cut reply reached the caller after the clear.
     expect(stats.generations.reduce((n, g) => n + g.staleFrames, 0)).toBe(0)
     expect(timeline).toEqual(

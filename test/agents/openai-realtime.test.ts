@@ -509,11 +509,40 @@ describe('OpenAI Realtime agent: barge-in', () => {
       expect(h.of('audioEnd')).toHaveLength(0)
       const cancel = s.received.find((e) => e.event.type === 'response.cancel')!.event
       expect(cancel).toEqual({ type: 'response.cancel', response_id: r.id })
-      // The truncation position never passes what was emitted.
+      // The truncation (sent once the bridge's clear is back, or after a short wait without a bridge) never passes
+      // what was emitted.
+      await s.untilReceived((e) => e.event.type === 'conversation.item.truncate')
       expect(s.truncations[0]).toMatchObject({ itemId: replyId, accepted: true })
       // The server had already cancelled on speech_started; our late cancel is a lost race, not an error.
       await h.next('event', (name) => name === 'cancel.ignored')
       expect(h.of('error')).toHaveLength(0)
+    } finally {
+      await slow.close()
+    }
+  })
+
+  it('truncates once the bridge says the clear is back, a mark-based position moved on by its round trip', async () => {
+    const slow = await FakeRealtimeServer.start({ speedFactor: 0.5, replyDurationMs: 3000 })
+    try {
+      const h = harness({}, {}, slow)
+      const s = await started(h, slow)
+      callerTurn(h)
+      const [, replyId] = await h.next('audio')
+      // The bridge reports 40 ms of the reply heard (an echoed mark), then the caller barges in.
+      h.agent.played(40, replyId)
+      const before = h.events.length
+      push(h, loud(100))
+      await h.next('interrupt', undefined, before)
+      await s.untilReceived((e) => e.event.type === 'response.cancel')
+      expect(s.received.some((e) => e.event.type === 'conversation.item.truncate')).toBe(false)
+      h.agent.cleared!(40)
+      await s.untilReceived((e) => e.event.type === 'conversation.item.truncate')
+      const [, data] = (await h.next('event', (name) => name === 'truncate')) as [string, Record<string, number>]
+      expect(data.clearRoundTripMs).toBe(40)
+      expect(s.truncations[0]).toMatchObject({ itemId: replyId, audioEndMs: data.audioEndMs })
+      // At least the echoed 40 ms plus the round trip, never past what was sent.
+      expect(data.audioEndMs).toBeGreaterThanOrEqual(80)
+      expect(data.audioEndMs).toBeLessThanOrEqual(data.emittedMs!)
     } finally {
       await slow.close()
     }

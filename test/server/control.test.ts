@@ -8,7 +8,12 @@ import { HealthSchema, SettingsViewSchema } from '../../src/shared/api.js'
 import type { App } from '../../src/main/app.js'
 import { startTestApp, type TestApp } from '../support/app.js'
 
-function get(port: number, path: string, headers: Record<string, string> = {}, host = '127.0.0.1'): Promise<{ status: number; body: string }> {
+function get(
+  port: number,
+  path: string,
+  headers: Record<string, string> = {},
+  host = '127.0.0.1'
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request({ host, port, path, headers }, (res) => {
       let body = ''
@@ -99,7 +104,10 @@ describe('control and public listeners', () => {
     const res = await fetch(`${app.controlUrl}/api/settings`, {
       method: 'PUT',
       headers: { ...auth, 'content-type': 'application/json' },
-      body: JSON.stringify({ settings: { vad: { silenceMs: 700 } }, secrets: { ELEVENLABS_API_KEY: 'el-key-0123456789' } })
+      body: JSON.stringify({
+        settings: { vad: { silenceMs: 700 } },
+        secrets: { ELEVENLABS_API_KEY: 'el-key-0123456789' }
+      })
     })
     expect(res.status).toBe(200)
     const view = SettingsViewSchema.parse(await res.json())
@@ -111,11 +119,14 @@ describe('control and public listeners', () => {
   })
 
   it('setting the ElevenLabs key loads its SDK in the background, and keeps the other secrets of the update', async () => {
-    const health = async () => HealthSchema.parse(JSON.parse((await get(app.controlListener.port, '/api/health', auth)).body))
+    const health = async () =>
+      HealthSchema.parse(JSON.parse((await get(app.controlListener.port, '/api/health', auth)).body))
     const res = await fetch(`${app.controlUrl}/api/settings`, {
       method: 'PUT',
       headers: { ...auth, 'content-type': 'application/json' },
-      body: JSON.stringify({ secrets: { ELEVENLABS_API_KEY: 'el-key-9876543210', TWILIO_AUTH_TOKEN: 'tw-token-0123456789' } })
+      body: JSON.stringify({
+        secrets: { ELEVENLABS_API_KEY: 'el-key-9876543210', TWILIO_AUTH_TOKEN: 'tw-token-0123456789' }
+      })
     })
     expect(res.status).toBe(200)
     const view = SettingsViewSchema.parse(await res.json())
@@ -153,7 +164,9 @@ describe('control and public listeners', () => {
   it('events socket needs the token and answers ping with pong', async () => {
     const port = app.controlListener.port
     const refused = new WebSocket(`ws://127.0.0.1:${port}/api/events`)
-    const status = await new Promise<number>((resolve) => refused.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0)))
+    const status = await new Promise<number>((resolve) =>
+      refused.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0))
+    )
     expect(status).toBe(401)
     const ws = new WebSocket(`ws://127.0.0.1:${port}/api/events?token=secret-token`)
     const messages: Array<{ type: string; id?: string }> = []
@@ -179,10 +192,16 @@ describe('room boundaries', () => {
       for (const name of readdirSync(dir)) {
         const p = join(dir, name)
         if (statSync(p).isDirectory()) walk(p)
-        else if (/\.(ts|tsx)$/.test(name) && /from ['"]electron['"]|require\(['"]electron['"]\)/.test(readFileSync(p, 'utf8'))) offenders.push(p)
+        else if (
+          /\.(ts|tsx)$/.test(name) &&
+          /from ['"]electron['"]|require\(['"]electron['"]\)/.test(readFileSync(p, 'utf8'))
+        )
+          offenders.push(p)
       }
     }
     walk('src')
-    expect(offenders.filter((p) => p !== join('src', 'main', 'index.ts') && !p.startsWith(join('src', 'preload')))).toEqual([])
+    expect(
+      offenders.filter((p) => p !== join('src', 'main', 'index.ts') && !p.startsWith(join('src', 'preload')))
+    ).toEqual([])
   })
 })

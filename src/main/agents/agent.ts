@@ -70,6 +70,12 @@ export interface Agent extends EventEmitter<AgentEvents> {
   pushAudio(chunk: Uint8Array): void
   /** Milliseconds of reply `replyId` the caller has actually heard (from echoed marks). */
   played(ms: number, replyId?: string): void
+  /**
+   * Twilio returned the first mark a barge-in `clear` dropped, `roundTripMs` after the clear was sent: the time
+   * a mark's echo took to come back plus the clear's own trip, by which the caller heard more than the last echo
+   * said. Not called when nothing was pending.
+   */
+  cleared?(roundTripMs: number): void
   /** Operator-injected speech. */
   say(text: string): Promise<void>
   /** Stop the agent's current speech. */

@@ -72,6 +72,12 @@ interface TurnStart {
   endOfSpeechWaitMs?: number
 }
 
+/**
+ * Longest wait for the bridge's `cleared` before a truncation goes out uncorrected: a clear's round trip to Twilio is
+ * well under it, and the service's own turn detection takes at least its silence window (500 ms) to answer.
+ */
+const TRUNCATE_WAIT_MS = 300
+
 export class RealtimeConversation {
   readonly #host: ConversationHost
   readonly #turnDetection: TurnDetectionSettings
@@ -89,6 +95,9 @@ export class RealtimeConversation {
   #goodbyeDue = false
   /** A response asked for while another was still active: the service takes one at a time. */
   #queued: { instructions?: string; toolChoice?: 'none' } | undefined
+  /** Replies cut and not yet truncated: what the caller had heard by our estimate, and how much was sent. */
+  #truncates: Array<{ itemId: string; ms: number; fromMark: boolean; emittedMs: number }> = []
+  #truncateTimer: NodeJS.Timeout | undefined
   #hungUp = false
 
   constructor(host: ConversationHost, turnDetection: TurnDetectionSettings, playbackClock: () => number) {
@@ -157,7 +166,7 @@ export class RealtimeConversation {
    */
   cut(bargeIn: boolean): void {
     const playing = this.#playback.playing()
-    const heard = playing.map((r) => this.#playback.heardMs(r))
+    const heard = playing.map((r) => this.#playback.heard(r))
     if (bargeIn && playing.length > 0) this.#host.emit('interrupt')
     this.#host.speaker?.cut(bargeIn)
     const active = this.#active
@@ -171,8 +180,38 @@ export class RealtimeConversation {
       this.#playback.cut(r)
       const resp = this.#responses.get(r.responseId)
       if (resp) resp.cut = true
-      this.#host.send(buildTruncate(r.id, heard[i]!))
-      this.#timeline('truncate', { itemId: r.id, audioEndMs: heard[i]!, emittedMs: r.emittedMs })
+      this.#truncates.push({ itemId: r.id, ...heard[i]!, emittedMs: r.emittedMs })
+    }
+    // The truncation waits for the bridge's `cleared` (the clear's round trip, added to a mark-based position), at
+    // most TRUNCATE_WAIT_MS, and always goes out before anything that starts a response.
+    if (this.#truncates.length > 0 && this.#truncateTimer === undefined) {
+      this.#truncateTimer = setTimeout(() => this.flushTruncates(), TRUNCATE_WAIT_MS)
+      this.#truncateTimer.unref()
+    }
+  }
+
+  /** The bridge's clear came back after `roundTripMs`: truncate the cut replies where the caller stopped hearing them. */
+  cleared(roundTripMs: number): void {
+    this.flushTruncates(roundTripMs)
+  }
+
+  /** Sends the truncations still waiting; `roundTripMs` of the clear when known. */
+  flushTruncates(roundTripMs?: number): void {
+    clearTimeout(this.#truncateTimer)
+    this.#truncateTimer = undefined
+    const pending = this.#truncates
+    if (pending.length === 0) return
+    this.#truncates = []
+    for (const t of pending) {
+      const extraMs = t.fromMark && roundTripMs !== undefined ? Math.max(0, roundTripMs) : 0
+      const audioEndMs = Math.floor(Math.min(t.emittedMs, t.ms + extraMs))
+      this.#host.send(buildTruncate(t.itemId, audioEndMs))
+      this.#timeline('truncate', {
+        itemId: t.itemId,
+        audioEndMs,
+        emittedMs: t.emittedMs,
+        ...(roundTripMs !== undefined ? { clearRoundTripMs: Math.round(roundTripMs) } : {})
+      })
     }
   }
 
@@ -184,6 +223,7 @@ export class RealtimeConversation {
       return
     }
     this.#turnStart ??= { endOfTurnAtMs: this.#host.clock() }
+    this.flushTruncates()
     this.#host.send(buildResponseCreate(req))
     this.#due()
   }

@@ -84,10 +84,20 @@ export class PlaybackTracker {
    * continuously between marks), never past the next mark not yet echoed, nor past the audio emitted.
    */
   heardMs(r: ReplyPlayback): number {
+    return this.heard(r).ms
+  }
+
+  /**
+   * `heardMs`, and whether it counts from an echoed mark. A mark's echo took its trip back to reach us, and a
+   * `clear` sent now takes its trip out: from a mark the caller will have heard one round trip more by the time the
+   * clear stops playback. From the start of playback the two trips cancel (our first frame also took its trip out).
+   */
+  heard(r: ReplyPlayback): { ms: number; fromMark: boolean } {
+    const fromMark = r.reportedAtMs !== undefined
     const since = r.reportedAtMs ?? r.startedAtMs
-    if (since === undefined) return Math.floor(Math.min(r.reportedMs, r.emittedMs))
+    if (since === undefined) return { ms: Math.floor(Math.min(r.reportedMs, r.emittedMs)), fromMark }
     const estimate = r.reportedMs + (this.#now() - since)
-    return Math.floor(Math.max(r.reportedMs, Math.min(estimate, this.#nextMarkMs(r), r.emittedMs)))
+    return { ms: Math.floor(Math.max(r.reportedMs, Math.min(estimate, this.#nextMarkMs(r), r.emittedMs))), fromMark }
   }
 
   cut(r: ReplyPlayback): void {

@@ -158,6 +158,10 @@ export class OpenAiRealtimeAgent extends EventEmitter<AgentEvents> implements Ag
     if (replyId !== undefined) this.#conv.played(replyId, ms)
   }
 
+  cleared(roundTripMs: number): void {
+    this.#conv.cleared(roundTripMs)
+  }
+
   async say(text: string): Promise<void> {
     if (this.#phase !== 'ready') throw new CallbenchError('conflict', 'The OpenAI Realtime session is not ready')
     this.#conv.cut(false)

@@ -107,6 +107,9 @@ export class CallSession {
   #endReason: string | undefined
   #endedAt: Date | undefined
   #generation = 0
+  /** The generation the last clear ended, and when that clear was sent (until its first returned mark). */
+  #clearedGeneration = -1
+  #clearSentAtMs: number | undefined
   #markSeq = 0
   #reply: Reply | undefined
   #lastChunk = 0
@@ -116,7 +119,15 @@ export class CallSession {
   #hangupTimer: NodeJS.Timeout | undefined
   #hangupReason: string | undefined
   #ended: Promise<void> | undefined
-  readonly stats = { framesIn: 0, framesLost: 0, framesOut: 0, marksSent: 0, marksPlayed: 0, clears: 0, protocolErrors: 0 }
+  readonly stats = {
+    framesIn: 0,
+    framesLost: 0,
+    framesOut: 0,
+    marksSent: 0,
+    marksPlayed: 0,
+    clears: 0,
+    protocolErrors: 0
+  }
 
   constructor(opts: CallSessionOptions) {
     this.#opts = opts
@@ -179,7 +190,10 @@ export class CallSession {
   }
 
   summary(): CallSummary {
-    const totals = this.#turns.map((t) => t.totalMs).filter((v): v is number => v !== undefined).sort((a, b) => a - b)
+    const totals = this.#turns
+      .map((t) => t.totalMs)
+      .filter((v): v is number => v !== undefined)
+      .sort((a, b) => a - b)
     const o = this.#opts
     return {
       id: this.id,
@@ -272,7 +286,12 @@ export class CallSession {
     this.#listeners.clear()
     this.#state = 'ended'
     this.#endedAt = new Date()
-    this.#log.info('call ended', { reason, turns: this.#turns.length, framesIn: this.stats.framesIn, framesLost: this.stats.framesLost })
+    this.#log.info('call ended', {
+      reason,
+      turns: this.#turns.length,
+      framesIn: this.stats.framesIn,
+      framesLost: this.stats.framesLost
+    })
     this.#opts.onEnded?.(this)
     this.#opts.hub.publish({ type: 'call.ended', call: this.summary() })
   }
@@ -317,7 +336,12 @@ export class CallSession {
       type: 'call.levels',
       callId: this.id,
       atMs: Math.round(this.#callerMs),
-      levels: { callerRmsDbfs: c.rmsDbfs, callerPeakDbfs: c.peakDbfs, agentRmsDbfs: a.rmsDbfs, agentPeakDbfs: a.peakDbfs }
+      levels: {
+        callerRmsDbfs: c.rmsDbfs,
+        callerPeakDbfs: c.peakDbfs,
+        agentRmsDbfs: a.rmsDbfs,
+        agentPeakDbfs: a.peakDbfs
+      }
     })
   }
 
@@ -366,7 +390,13 @@ export class CallSession {
 
   #sendMark(reply: Reply): void {
     const last = this.#pendingMarks[this.#pendingMarks.length - 1]
-    if (last && last.replyId === reply.id && last.replyBytes === reply.sentBytes && last.generation === this.#generation) return
+    if (
+      last &&
+      last.replyId === reply.id &&
+      last.replyBytes === reply.sentBytes &&
+      last.generation === this.#generation
+    )
+      return
     if (reply.sentBytes === 0) return
     const name = `${this.#generation}:${++this.#markSeq}`
     this.#pendingMarks.push({ name, generation: this.#generation, replyId: reply.id, replyBytes: reply.sentBytes })
@@ -391,6 +421,16 @@ export class CallSession {
     // Marks Twilio returns because of a clear were not played: their generation is over.
     if (mark.generation !== this.#generation) {
       this.#record('mark.cleared', { name }, false)
+      // The first of them times the clear's round trip, which the agent adds to its heard position.
+      if (mark.generation === this.#clearedGeneration && this.#clearSentAtMs !== undefined) {
+        const roundTripMs = this.clock() - this.#clearSentAtMs
+        this.#clearSentAtMs = undefined
+        try {
+          this.agent.cleared?.(roundTripMs)
+        } catch (err) {
+          this.#agentError(err)
+        }
+      }
       return
     }
     this.stats.marksPlayed++
@@ -415,6 +455,8 @@ export class CallSession {
   #clear(reason: string): void {
     this.#opts.transport.send(buildClear(this.streamSid))
     this.stats.clears++
+    this.#clearedGeneration = this.#generation
+    this.#clearSentAtMs = this.clock()
     this.#generation++
     this.#framer.reset()
     this.#playout.clear()
