@@ -232,6 +232,37 @@ describe('Silero worker', () => {
     expect(Math.abs(got[31]! - fresh[0]!)).toBeLessThan(1e-6)
   })
 
+  it('a failed inference loses that request\'s windows only, with the worker\'s message', async () => {
+    const failing = await SileroModel.load({
+      workerUrl: new URL('./failing-silero-worker.ts', import.meta.url),
+      inlineMaxStreams: 0
+    })
+    try {
+      const pcm = loadClipPcm(speechClips()[0]!.file)
+      const got: number[] = []
+      const errors: Array<{ message: string; cause: string; fatal: boolean }> = []
+      const stream = failing.createStream(
+        (p) => got.push(p),
+        (err, fatal) => errors.push({ message: err.message, cause: (err.cause as Error).message, fatal })
+      )
+      stream.push(pcm, 0, 0)
+      stream.push(pcm, 256, 32)
+      await failing.idle()
+      expect(got).toEqual([])
+      expect(errors).toEqual([
+        { message: 'Silero VAD inference failed', cause: 'simulated inference failure', fatal: false },
+        { message: 'Silero VAD inference failed', cause: 'simulated inference failure', fatal: false }
+      ])
+      // The model is still there for the next windows.
+      stream.push(pcm, 512, 64)
+      await failing.idle()
+      expect(errors).toHaveLength(3)
+      stream.close()
+    } finally {
+      await failing.close()
+    }
+  })
+
   it('falls back to the energy VAD when the worker dies mid-call', async () => {
     const crashing = new URL('./crashing-silero-worker.ts', import.meta.url)
     // Every window through the worker: a lone stream's would otherwise run on the main thread.
@@ -274,10 +305,12 @@ describe('Silero shared-memory protocol', () => {
     for (const [constant, slot] of Object.entries(names)) {
       expect(worker, constant).toMatch(new RegExp(`const ${constant} = ${CONTROL[slot]}\\n`))
     }
-    const standIn = readFileSync(new URL('./crashing-silero-worker.ts', import.meta.url), 'utf8')
-    const declared = /const CONTROL = (\{[^}]*\})/.exec(standIn)![1]!
-    for (const [slot, value] of Object.entries(new Function(`return ${declared}`)() as Record<string, number>)) {
-      expect(value, slot).toBe(CONTROL[slot as keyof typeof CONTROL])
+    for (const file of ['./crashing-silero-worker.ts', './failing-silero-worker.ts']) {
+      const standIn = readFileSync(new URL(file, import.meta.url), 'utf8')
+      const declared = /const CONTROL = (\{[^}]*\})/.exec(standIn)![1]!
+      for (const [slot, value] of Object.entries(new Function(`return ${declared}`)() as Record<string, number>)) {
+        expect(value, `${file} ${slot}`).toBe(CONTROL[slot as keyof typeof CONTROL])
+      }
     }
   })
 

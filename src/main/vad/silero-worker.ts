@@ -170,7 +170,10 @@ async function run(session: InferenceSession): Promise<void> {
   control[RUNS] = runs
   control[LARGEST_BATCH] = largestBatch
   control[ERROR] = error === undefined ? 0 : 1
-  control[ERROR_LENGTH] = error === undefined ? 0 : new TextEncoder().encodeInto(error, errorText).written
+  // Encoded into a plain buffer first: text encoders need not write into shared memory.
+  const bytes = error === undefined ? undefined : new TextEncoder().encode(error).subarray(0, errorText.length)
+  if (bytes !== undefined) errorText.set(bytes)
+  control[ERROR_LENGTH] = bytes?.length ?? 0
 }
 
 function post(msg: FromSileroWorker): void {
