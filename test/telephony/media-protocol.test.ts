@@ -162,6 +162,9 @@ describe('parseTwilioMessage: malformed input', () => {
     ['media with bad base64 length', mediaMsg('AAAAA'), 'bad_base64'],
     ['media with padding in the middle', mediaMsg('QQ==QQ=='), 'bad_base64'],
     ['media with whitespace in base64', mediaMsg('AAAA AAA'), 'bad_base64'],
+    ['media with the URL-safe alphabet', mediaMsg('AA-_'), 'bad_base64'],
+    ['media with a non-ASCII character in base64', mediaMsg('AAÿA'), 'bad_base64'],
+    ['media with too much padding', mediaMsg('AAAA===='), 'bad_base64'],
     [
       'media whose payload exceeds the cap',
       mediaMsg(Buffer.alloc(MAX_PAYLOAD_BYTES + 3).toString('base64')),

@@ -197,14 +197,20 @@ function parseStart(msg: Json): StartMessage {
   }
 }
 
-// Standard alphabet with padding, as Twilio sends it; Buffer.from(…, 'base64') alone would skip junk silently.
-const BASE64_RE = /^[A-Za-z0-9+/]*={0,2}$/
-
+/**
+ * Standard base64 with padding, as Twilio sends it. `Buffer.from(…, 'base64')` skips characters outside the
+ * alphabet and stops at a `=` before the end, so any such junk leaves the result shorter than the length says;
+ * it also reads the URL-safe `-` and `_`, refused here. (A regular expression did this at 2 % of the bridge's CPU.)
+ */
 function decodePayload(b64: string): Uint8Array {
-  if (b64.length % 4 !== 0 || !BASE64_RE.test(b64)) throw new Reject('bad_base64', 'media.payload is not valid base64')
+  if (b64.length % 4 !== 0) throw new Reject('bad_base64', 'media.payload is not valid base64')
   const padding = b64.endsWith('==') ? 2 : b64.endsWith('=') ? 1 : 0
-  if ((b64.length / 4) * 3 - padding > MAX_PAYLOAD_BYTES) throw new Reject('too_large', 'media.payload is too large')
-  return Buffer.from(b64, 'base64')
+  const size = (b64.length / 4) * 3 - padding
+  if (size > MAX_PAYLOAD_BYTES) throw new Reject('too_large', 'media.payload is too large')
+  const bytes = Buffer.from(b64, 'base64')
+  if (bytes.length !== size || b64.includes('-') || b64.includes('_'))
+    throw new Reject('bad_base64', 'media.payload is not valid base64')
+  return bytes
 }
 
 function parseMedia(msg: Json): MediaMessage {
