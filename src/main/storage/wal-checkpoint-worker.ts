@@ -4,7 +4,6 @@
  * automatic checkpoint off (it runs inside a commit, on the committing thread, and stalled live calls for tens of
  * milliseconds each time the log reached 4 MB).
  */
-import { setPriority } from 'node:os'
 import { DatabaseSync } from 'node:sqlite'
 import { parentPort, workerData } from 'node:worker_threads'
 
@@ -16,12 +15,6 @@ interface CheckpointWorkerInit {
 }
 
 const init = workerData as CheckpointWorkerInit
-try {
-  // Background work: on Linux the nice value is per thread, so this lowers only this thread beside the calls'.
-  setPriority(10)
-} catch {
-  // Not allowed here: run at the process's priority.
-}
 const port = parentPort!
 const db = new DatabaseSync(init.path, { timeout: 5_000 })
 
