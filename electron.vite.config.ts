@@ -15,9 +15,7 @@ export default defineConfig({
           index: resolve('src/main/index.ts'),
           cli: resolve('src/main/cli.ts'),
           // Worker thread entry (Silero VAD inference), found at out/main/silero-worker.js by vad/silero.ts.
-          'silero-worker': resolve('src/main/vad/silero-worker.ts'),
-          // Worker thread entry (the call log's WAL checkpoints), found at out/main/wal-checkpoint-worker.js.
-          'wal-checkpoint-worker': resolve('src/main/storage/wal-checkpoint-worker.ts')
+          'silero-worker': resolve('src/main/vad/silero-worker.ts')
         }
       }
     }

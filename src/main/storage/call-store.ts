@@ -20,7 +20,6 @@ import {
 import { numberKey } from './contacts-csv.js'
 import { digitsOf } from './history-query.js'
 import { outcomeOf } from './outcome.js'
-import { WalCheckpointer } from './wal-checkpointer.js'
 import { WriteQueue } from './write-queue.js'
 
 export type { CallRecord } from './call-queries.js'
@@ -37,8 +36,6 @@ export interface CallStoreOptions {
   path: string
   /** Queued live-call writes are committed this often, in one transaction. Default 200 ms. */
   flushIntervalMs?: number
-  /** The worker thread checkpoints the write-ahead log this often. Default 2 s. */
-  checkpointIntervalMs?: number
   log?: Logger
 }
 
@@ -58,7 +55,6 @@ export class CallStore {
   readonly #writes: WriteQueue<Op>
   readonly #queries: CallQueries
   #closed = false
-  #checkpointer: WalCheckpointer | undefined
   #failedWrites = 0
 
   private constructor(db: DatabaseSync, opts: CallStoreOptions) {
@@ -73,15 +69,7 @@ export class CallStore {
   }
 
   static open(opts: CallStoreOptions): CallStore {
-    const store = new CallStore(openCallLogDatabase(opts.path), opts)
-    // An in-memory database has no log to checkpoint.
-    if (!opts.path.includes(':memory:')) {
-      store.#checkpointer = WalCheckpointer.start(store.db, opts.path, {
-        ...(opts.checkpointIntervalMs !== undefined ? { intervalMs: opts.checkpointIntervalMs } : {}),
-        ...(opts.log ? { log: opts.log } : {})
-      })
-    }
-    return store
+    return new CallStore(openCallLogDatabase(opts.path), opts)
   }
 
   #stmt(sql: string): StatementSync {
@@ -521,7 +509,6 @@ export class CallStore {
       this.flush()
     } finally {
       this.#closed = true
-      this.#checkpointer?.close()
       this.db.close()
     }
   }
