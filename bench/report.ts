@@ -78,6 +78,8 @@ export interface BenchSummary {
   bench: ProcessLoad & {
     /** Event-loop delay of the benchmark process, ms: how late the simulator and the fakes ran. */
     eventLoopDelayMs?: { p50: number; p99: number; max: number }
+    /** Share of the machine's CPU time the hypervisor gave to other guests during the run (/proc/stat steal). */
+    stolenCpuShare?: number
   }
   server: {
     cpuSeconds: number
@@ -296,6 +298,12 @@ export function formatTable(s: BenchSummary): string {
       `${s.server.cpuSeconds.toFixed(2)} s over ${s.server.callMinutes.toFixed(2)} call-min = ${s.server.cpuSecondsPerCallMinute === undefined ? '–' : s.server.cpuSecondsPerCallMinute.toFixed(3)} s/call-min`
     ],
     ['server waited for a CPU', `${s.server.runQueueWaitSeconds.toFixed(2)} s (other load on the machine)`],
+    [
+      'CPU stolen by the hypervisor',
+      s.bench.stolenCpuShare === undefined
+        ? '–'
+        : `${(100 * s.bench.stolenCpuShare).toFixed(1)} % of the machine's CPU time (other guests; tails grow with it)`
+    ],
     ['server peak RSS', s.server.peakRssMb === undefined ? '–' : `${s.server.peakRssMb.toFixed(1)} MB`],
     [
       'server event-loop delay',

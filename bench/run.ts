@@ -1,6 +1,6 @@
 /** The load benchmark: N simulated Twilio calls against a `callbench serve` child, then a table or JSON of the figures. */
 import { randomBytes } from 'node:crypto'
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { fileURLToPath, pathToFileURL } from 'node:url'
@@ -69,6 +69,25 @@ const LOOP_RESOLUTION_MS = 5
 /** The monitor records each period of its timer (ns): how late it fired is what exceeds the period, ms. */
 function lateBy(periodNs: number): number {
   return Math.max(0, periodNs / 1e6 - LOOP_RESOLUTION_MS)
+}
+
+/** Steal and total ticks of all CPUs so far (/proc/stat), when the machine says. */
+function cpuStealTicks(): { steal: number; total: number } | undefined {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number)
+    // user nice system idle iowait irq softirq steal …: the 8th is the time the hypervisor ran other guests.
+    return { steal: fields[7] ?? 0, total: fields.slice(0, 8).reduce((a, b) => a + b, 0) }
+  } catch {
+    return undefined
+  }
+}
+
+function stolenShare(
+  before: ReturnType<typeof cpuStealTicks>,
+  after: ReturnType<typeof cpuStealTicks>
+): { stolenCpuShare?: number } {
+  if (!before || !after || after.total <= before.total) return {}
+  return { stolenCpuShare: (after.steal - before.steal) / (after.total - before.total) }
 }
 
 /** Waits (bounded) until the server has loaded the SDKs it warms after start, so the run measures a steady state. */
@@ -197,6 +216,7 @@ async function main(): Promise<number> {
     const serverWaitBefore = server.runQueueWaitSeconds()
     const benchWaitBefore = procRunQueueWaitSeconds(process.pid)
     const benchCpuBefore = process.cpuUsage()
+    const stealBefore = cpuStealTicks()
     const loopDelay = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS })
     loopDelay.enable()
     const engineProgress = fakes.progress?.bind(fakes)
@@ -252,6 +272,7 @@ async function main(): Promise<number> {
       {
         cpuSeconds: (benchCpu.user + benchCpu.system) / 1e6,
         runQueueWaitSeconds: benchWait,
+        ...stolenShare(stealBefore, cpuStealTicks()),
         eventLoopDelayMs: {
           p50: lateBy(loopDelay.percentile(50)),
           p99: lateBy(loopDelay.percentile(99)),
