@@ -107,7 +107,8 @@ export class RealtimeConnection extends EventEmitter<{
    */
   appendAudio(chunk: Uint8Array): void {
     if (this.#closed) return
-    this.#input.push(chunk)
+    // Copied: held until the chunk is full, and the bridge may reuse its buffer meanwhile.
+    this.#input.push(chunk.slice())
     this.#inputLength += chunk.byteLength
     if (this.#inputLength >= this.#inputBytes) this.#flushInput()
   }
