@@ -17,6 +17,7 @@ import {
   signedUrlFor
 } from './elevenlabs-connection.js'
 import { handleServerMessage, newReplyState, type ConversationContext } from './elevenlabs-handlers.js'
+import { ChunkGatherer } from '../audio/chunk-gatherer.js'
 import { ULAW_8000, type ClientMessage, type ConversationInitiationMetadataEvent } from './elevenlabs-protocol.js'
 
 export { agentIdFor, initiationFor } from './elevenlabs-connection.js'
@@ -48,8 +49,7 @@ export class ElevenLabsAgent extends EventEmitter<AgentEvents> implements Agent 
   readonly input: AudioFormat = TWILIO_FORMAT
   readonly output: AudioFormat = TWILIO_FORMAT
   readonly capabilities: AgentCapabilities = { ownsTurnDetection: true, canSay: false, wantsPlayback: false }
-  #input: Uint8Array[] = []
-  #inputLength = 0
+  #input: ChunkGatherer | undefined
   readonly stats = { audioIn: 0, audioOut: 0, audioDropped: 0, pings: 0, interruptions: 0 }
   readonly #deps: AgentDeps
   readonly #log: Logger
@@ -282,18 +282,16 @@ export class ElevenLabsAgent extends EventEmitter<AgentEvents> implements Agent 
   /** Holds caller audio until `inputChunkMs` of it is there, then sends it as one chunk. */
   #sendAudio(chunk: Uint8Array): void {
     if (!this.#socket?.isOpen) return
-    // Copied: the bridge may reuse its buffer before the chunk is complete.
-    this.#input.push(chunk.slice())
-    this.#inputLength += chunk.byteLength
-    if (this.#inputLength >= this.#opts.inputChunkMs * 8) this.#flushInput()
+    // Copied into the gatherer: the bridge may reuse its buffer before the piece is full.
+    this.#input ??= new ChunkGatherer(this.#opts.inputChunkMs * 8)
+    if (this.#input.push(chunk)) this.#flushInput()
   }
 
   #flushInput(): void {
     const socket = this.#socket
-    if (this.#inputLength === 0 || !socket?.isOpen) return
-    const held = this.#input.length === 1 ? this.#input[0]! : Buffer.concat(this.#input, this.#inputLength)
-    this.#input = []
-    this.#inputLength = 0
+    if (!this.#input?.length || !socket?.isOpen) return
+    // A view of the gatherer's buffer: converted and encoded here, before the next push.
+    const held = this.#input.take()
     this.stats.audioIn++
     const bytes = this.#audio.toAgent(held)
     socket.sendText(

@@ -11,6 +11,7 @@ import {
   type RealtimeServerEvent,
   type SessionUpdateEvent
 } from './openai-realtime-protocol.js'
+import { ChunkGatherer } from '../audio/chunk-gatherer.js'
 
 export interface ConnectionOptions {
   apiKey: string | (() => Promise<string | undefined>)
@@ -53,10 +54,8 @@ export class RealtimeConnection extends EventEmitter<{
   #pending: { json: string; ms: number }[] = []
   #pendingHead = 0
   #socketError: Error | undefined
-  /** Caller audio not yet appended: whole chunks as they came, sent together once `#inputBytes` is reached. */
-  #input: Uint8Array[] = []
-  #inputLength = 0
-  readonly #inputBytes: number
+  /** Caller audio not yet appended, sent together once `inputChunkMs` of it is there. */
+  readonly #input: ChunkGatherer
   readonly #maxPending: number
 
   constructor(opts: ConnectionOptions, sessionUpdate: SessionUpdateEvent) {
@@ -64,7 +63,7 @@ export class RealtimeConnection extends EventEmitter<{
     this.#opts = opts
     this.#sessionUpdate = sessionUpdate
     const chunkMs = Math.max(1, opts.inputChunkMs ?? 40)
-    this.#inputBytes = chunkMs * BYTES_PER_MS
+    this.#input = new ChunkGatherer(chunkMs * BYTES_PER_MS)
     this.#maxPending = Math.max(1, Math.ceil(opts.maxPendingAudioMs / chunkMs))
   }
 
@@ -107,17 +106,14 @@ export class RealtimeConnection extends EventEmitter<{
    */
   appendAudio(chunk: Uint8Array): void {
     if (this.#closed) return
-    // Copied: held until the chunk is full, and the bridge may reuse its buffer meanwhile.
-    this.#input.push(chunk.slice())
-    this.#inputLength += chunk.byteLength
-    if (this.#inputLength >= this.#inputBytes) this.#flushInput()
+    // Copied into the gatherer: the bridge may reuse its buffer before the piece is full.
+    if (this.#input.push(chunk)) this.#flushInput()
   }
 
   #flushInput(): void {
-    if (this.#inputLength === 0) return
-    const audio = this.#input.length === 1 ? this.#input[0]! : Buffer.concat(this.#input, this.#inputLength)
-    this.#input = []
-    this.#inputLength = 0
+    if (this.#input.length === 0) return
+    // A view of the gatherer's buffer: encoded (and measured) here, before the next push.
+    const audio = this.#input.take()
     const json = appendAudioJson(audio)
     if (this.#open) {
       this.#ws!.send(json)
