@@ -14,7 +14,7 @@ import type { Logger } from '../log.js'
 import { loadPrompt } from '../resources.js'
 import type { SecretStore } from '../settings/secrets.js'
 import { deepMerge } from '../settings/settings-store.js'
-import { isProtocolError, parseTwilioMessage, type ParsedMessage, type StartMessage } from '../telephony/media-protocol.js'
+import { isProtocolError, parseTwilioMessage, type ParsedMessage, type SidCache, type StartMessage } from '../telephony/media-protocol.js'
 import { CallSession } from './call-session.js'
 import type { RecorderFactory } from './recorder.js'
 
@@ -164,6 +164,7 @@ export class CallRegistry extends EventEmitter<{ started: [CallSession]; ended: 
 
     let windowStartMs = 0
     let windowCount = 0
+    const sids: SidCache = { sid: '' }
     ws.on('message', (data, isBinary) => {
       const nowMs = performance.now()
       if (nowMs - windowStartMs >= 1000) {
@@ -180,7 +181,7 @@ export class CallRegistry extends EventEmitter<{ started: [CallSession]; ended: 
       }
       const parsed = isBinary
         ? ({ kind: 'error', code: 'binary_frame', message: 'Binary frames are not part of the protocol' } as const)
-        : parseTwilioMessage(data as Buffer)
+        : parseTwilioMessage(data as Buffer, sids)
       if (isProtocolError(parsed)) {
         if (session) session.protocolError(parsed.code, parsed.message)
         else log.warn('media message rejected before start', { code: parsed.code, source })
