@@ -538,8 +538,8 @@ function readPayload(b: Uint8Array): Uint8Array | undefined {
     const c1 = B64[b[j + 1]!]!
     const c2 = padding === 1 ? B64[b[j + 2]!]! : 0
     if ((a | c1 | c2) < 0) return undefined
-    out[o++] = (a << 2) | (c1 >> 4)
-    if (padding === 1) out[o++] = ((c1 & 15) << 4) | (c2 >> 2)
+    out[o] = (a << 2) | (c1 >> 4)
+    if (padding === 1) out[o + 1] = ((c1 & 15) << 4) | (c2 >> 2)
   }
   return out
 }
