@@ -264,9 +264,11 @@ describe('OpenAI Realtime agent: session', () => {
     push(h, frames.slice(50, 100))
     await ready
     push(h, frames.slice(100))
+    // By now the caller has been quiet long enough for 200 ms pieces: 200 ms more audio sends the last one.
+    push(h, quiet(200))
     const s = fake.sessionFor(h.call.callId)!
     await untilAudioBytes(s, 150 * FRAME_BYTES)
-    expect(Buffer.compare(s.receivedAudio(), Buffer.concat(frames))).toBe(0)
+    expect(Buffer.compare(s.receivedAudio().subarray(0, 150 * FRAME_BYTES), Buffer.concat(frames))).toBe(0)
     expect(s.appendsBeforeSessionUpdate).toBe(0)
     expect(s.received[0]!.event.type).toBe('session.update')
     expect(s.invalidEvents).toEqual([])
@@ -281,6 +283,28 @@ describe('OpenAI Realtime agent: session', () => {
     await untilAudioBytes(s, 2 * FRAME_BYTES)
     expect(s.appends).toBe(1)
     expect(Buffer.compare(s.receivedAudio(), Buffer.concat([a!, b!]))).toBe(0)
+  })
+
+  it('sends a long quiet spell in 200 ms pieces and the first sound after it at once', async () => {
+    const h = harness()
+    const s = await started(h)
+    // 500 ms silence window + 300 ms padding + 500 ms margin: 40 ms pieces for the first 1300 ms of quiet.
+    push(h, quiet(1280))
+    await untilAudioBytes(s, 1280 * 8)
+    expect(s.appends).toBe(32)
+    push(h, quiet(1000))
+    await untilAudioBytes(s, 2280 * 8)
+    expect(s.appends).toBe(32 + 5)
+    // 60 ms of quiet held, then a sound: both go at once, in one append, without waiting for a whole piece.
+    push(h, quiet(60))
+    h.agent.pushAudio(loud(20)[0]!)
+    await untilAudioBytes(s, 2360 * 8)
+    expect(s.appends).toBe(32 + 5 + 1)
+    // Speech goes in 40 ms pieces again.
+    push(h, loud(200))
+    await untilAudioBytes(s, 2560 * 8)
+    expect(s.appends).toBe(32 + 5 + 1 + 5)
+    expect(s.audioBytesReceived).toBe(2560 * 8)
   })
 
   it('with inputChunkMs 20 each frame is its own append', async () => {

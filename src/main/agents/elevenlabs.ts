@@ -22,6 +22,10 @@ import { ULAW_8000, type ClientMessage, type ConversationInitiationMetadataEvent
 
 export { agentIdFor, initiationFor } from './elevenlabs-connection.js'
 
+/** Caller audio goes in pieces this big once the caller has been quiet for QUIET_AFTER_MS (see ChunkGatherer). */
+const QUIET_CHUNK_MS = 200
+const QUIET_AFTER_MS = 3000
+
 export interface ElevenLabsAgentOptions {
   /** Signed URL, socket open and `conversation_initiation_metadata`, all told, ms. Default 10000. */
   connectTimeoutMs?: number
@@ -283,7 +287,8 @@ export class ElevenLabsAgent extends EventEmitter<AgentEvents> implements Agent 
   #sendAudio(chunk: Uint8Array): void {
     if (!this.#socket?.isOpen) return
     // Copied into the gatherer: the bridge may reuse its buffer before the piece is full.
-    this.#input ??= new ChunkGatherer(this.#opts.inputChunkMs * 8)
+    // The agent's turn-taking is the service's own (not configurable here); 3 s of quiet is well past it.
+    this.#input ??= new ChunkGatherer(this.#opts.inputChunkMs * 8, { bytes: QUIET_CHUNK_MS * 8, afterBytes: QUIET_AFTER_MS * 8 })
     if (this.#input.push(chunk)) this.#flushInput()
   }
 

@@ -29,6 +29,13 @@ export interface ConnectionOptions {
    * bridge's CPU; 40 ms adds at most 20 ms (10 on average) before the service hears the audio. 20 sends every frame.
    */
   inputChunkMs?: number
+  /**
+   * Once the caller has been silent this long (longer than the service waits to end a turn), caller audio goes in
+   * `quietChunkMs` pieces; the first sound after that is sent at once (see ChunkGatherer). Unset: fixed pieces.
+   */
+  quietAfterMs?: number
+  /** Piece size during such a quiet spell, ms (default 200). */
+  quietChunkMs?: number
 }
 
 const BYTES_PER_MS = 8
@@ -56,15 +63,19 @@ export class RealtimeConnection extends EventEmitter<{
   #socketError: Error | undefined
   /** Caller audio not yet appended, sent together once `inputChunkMs` of it is there. */
   readonly #input: ChunkGatherer
-  readonly #maxPending: number
+  #pendingMs = 0
 
   constructor(opts: ConnectionOptions, sessionUpdate: SessionUpdateEvent) {
     super()
     this.#opts = opts
     this.#sessionUpdate = sessionUpdate
     const chunkMs = Math.max(1, opts.inputChunkMs ?? 40)
-    this.#input = new ChunkGatherer(chunkMs * BYTES_PER_MS)
-    this.#maxPending = Math.max(1, Math.ceil(opts.maxPendingAudioMs / chunkMs))
+    this.#input = new ChunkGatherer(
+      chunkMs * BYTES_PER_MS,
+      opts.quietAfterMs === undefined
+        ? undefined
+        : { bytes: (opts.quietChunkMs ?? 200) * BYTES_PER_MS, afterBytes: opts.quietAfterMs * BYTES_PER_MS }
+    )
   }
 
   get isOpen(): boolean {
@@ -120,13 +131,17 @@ export class RealtimeConnection extends EventEmitter<{
       return
     }
     if (this.#closed) return
-    this.#pending.push({ json, ms: audio.byteLength / BYTES_PER_MS })
-    if (this.#pending.length - this.#pendingHead > this.#maxPending) {
-      this.droppedAudioMs += this.#pending[this.#pendingHead++]!.ms
-      if (this.#pendingHead >= COMPACT_AFTER) {
-        this.#pending.splice(0, this.#pendingHead)
-        this.#pendingHead = 0
-      }
+    const ms = audio.byteLength / BYTES_PER_MS
+    this.#pending.push({ json, ms })
+    this.#pendingMs += ms
+    while (this.#pendingMs > this.#opts.maxPendingAudioMs && this.#pending.length - this.#pendingHead > 1) {
+      const dropped = this.#pending[this.#pendingHead++]!.ms
+      this.#pendingMs -= dropped
+      this.droppedAudioMs += dropped
+    }
+    if (this.#pendingHead >= COMPACT_AFTER) {
+      this.#pending.splice(0, this.#pendingHead)
+      this.#pendingHead = 0
     }
   }
 
@@ -143,6 +158,7 @@ export class RealtimeConnection extends EventEmitter<{
     this.#closed = true
     this.#open = false
     this.#pending = []
+    this.#pendingMs = 0
     const ws = this.#ws
     if (!ws || ws.readyState === WebSocket.CLOSED) return Promise.resolve()
     return new Promise<void>((resolve) => {
@@ -158,6 +174,7 @@ export class RealtimeConnection extends EventEmitter<{
     this.#closed = true
     this.#open = false
     this.#pending = []
+    this.#pendingMs = 0
     this.#ws?.terminate()
   }
 
@@ -169,6 +186,7 @@ export class RealtimeConnection extends EventEmitter<{
     ws.send(JSON.stringify(this.#sessionUpdate))
     for (let i = this.#pendingHead; i < this.#pending.length; i++) ws.send(this.#pending[i]!.json)
     this.#pending = []
+    this.#pendingMs = 0
     this.#pendingHead = 0
     this.#open = true
     this.emit('open')

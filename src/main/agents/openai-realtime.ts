@@ -19,6 +19,16 @@ import {
 } from './openai-realtime-protocol.js'
 
 const ULAW_8K: AudioFormat = { encoding: 'pcmu', sampleRateHz: 8000 }
+
+/**
+ * How long after the caller's last sound the service may still end the turn, ms, with a margin: until then caller
+ * audio goes in the normal small pieces, after it in bigger ones (RealtimeConnection's `quietAfterMs`). Semantic
+ * VAD waits at most about 8 s (eagerness low), 4 s (medium, auto) or 2 s (high) for the caller to go on.
+ */
+export function turnDecisionWindowMs(td: TurnDetectionSettings): number {
+  if (td.type === 'server_vad') return td.silenceMs + td.prefixPaddingMs + 500
+  return { low: 8000, medium: 4000, auto: 4000, high: 2000 }[td.eagerness] + 500
+}
 const CAPABILITIES: AgentCapabilities = { ownsTurnDetection: true, canSay: true, wantsPlayback: true }
 
 /** Options of the Realtime agent; everything but the key has a default. */
@@ -213,7 +223,8 @@ export class OpenAiRealtimeAgent extends EventEmitter<AgentEvents> implements Ag
         ...(this.#call ? { requestId: this.#call.callId } : {}),
         handshakeTimeoutMs: o.connectTimeoutMs,
         maxPendingAudioMs: o.maxPendingAudioMs,
-        inputChunkMs: o.inputChunkMs
+        inputChunkMs: o.inputChunkMs,
+        quietAfterMs: turnDecisionWindowMs(o.turnDetection)
       },
       buildSessionUpdate({
         model: o.model,
