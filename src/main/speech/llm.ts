@@ -1,9 +1,10 @@
 /** OpenAI Chat Completions, streamed: one conversation per call, history kept, abortable; the `openai` SDK client. */
 import OpenAI, { APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai'
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions'
-import { Agent, fetch as undiciFetch } from 'undici'
+import { Agent } from 'undici'
 import { CallbenchError } from '../../shared/errors.js'
 import type { SecretStore } from '../settings/secrets.js'
+import { requestFetch } from './request-fetch.js'
 
 export const DEFAULT_LLM_MODEL = 'gpt-4o-mini'
 
@@ -37,15 +38,13 @@ export async function openAiFrom(source: OpenAiSource): Promise<OpenAI> {
   const key = `${apiKey}\n${baseURL ?? ''}`
   if (cached?.key === key) return cached.client
   // Retries would replay a turn the caller is waiting on; one is enough to ride out a dropped keep-alive socket.
-  // The dispatcher needs the fetch of its own undici package (the SDK's advice for a custom Agent).
+  // The SDK's requests go through undici's `request` on the shared keep-alive pool (see request-fetch.ts).
   const client = new OpenAI({
     apiKey,
     ...(baseURL ? { baseURL } : {}),
     maxRetries: 1,
     timeout: 30_000,
-    // Type-only mismatch between undici's and Node's bundled fetch typings; at runtime the SDK calls it as fetch.
-    fetch: undiciFetch as unknown as typeof globalThis.fetch,
-    fetchOptions: { dispatcher: pool() }
+    fetch: requestFetch(pool())
   })
   cached = { key, client }
   return client
