@@ -500,7 +500,7 @@ export class TwilioMediaSim extends EventEmitter<{
           this.badMessages++
           return
         }
-        if (this.opts.markerByte !== undefined && isMarker(payload, this.opts.markerByte)) this.markerFrames++
+        if (this.opts.markerByte !== undefined) this.markerFrames += markerFrames(payload, this.opts.markerByte)
         this.onMedia(Buffer.byteLength(payload, 'base64'), nowMs)
         return
       }
@@ -534,12 +534,14 @@ export class TwilioMediaSim extends EventEmitter<{
       }
     }
     this.playbackEndsAtMs = Math.max(nowMs, this.playbackEndsAtMs) + bytes / BYTES_PER_MS
-    this.mediaFramesReceived++
+    // A message may carry several 20 ms frames (Twilio takes payloads of any size): counted in frames' worth.
+    const frames = Math.ceil(bytes / FRAME_BYTES)
+    this.mediaFramesReceived += frames
     this.mediaBytesReceived += bytes
-    gen.framesReceived++
+    gen.framesReceived += frames
     gen.bytesReceived += bytes
     gen.firstMediaAtMs ??= nowMs
-    if (this.generations.length > 1 && this.lastOffsetSentAtMs < gen.startedAtMs) gen.staleFrames++
+    if (this.generations.length > 1 && this.lastOffsetSentAtMs < gen.startedAtMs) gen.staleFrames += frames
     // Credited to the latest utterance whose end has gone out; an earlier one left unanswered stays unanswered.
     for (let i = this.speech.length - 1; i >= 0; i--) {
       const rec = this.speech[i]!
@@ -657,9 +659,13 @@ export function speechOf(clip: SpeechClip): SpeechSegment {
   return { kind: 'speech', audio: clip.audio, onsetMs: clip.onsetMs, offsetMs: clip.offsetMs, label: clip.file }
 }
 
-function isMarker(payloadB64: string, byte: number): boolean {
+/** The 20 ms frames of a payload made only of `byte` (a payload may carry several frames). */
+function markerFrames(payloadB64: string, byte: number): number {
   const bytes = Buffer.from(payloadB64, 'base64')
-  if (bytes.length === 0) return false
-  for (const b of bytes) if (b !== byte) return false
-  return true
+  let count = 0
+  for (let at = 0; at < bytes.length; at += FRAME_BYTES) {
+    const frame = bytes.subarray(at, at + FRAME_BYTES)
+    if (frame.every((b) => b === byte)) count++
+  }
+  return count
 }

@@ -134,6 +134,45 @@ describe('Silero v5 at 8 kHz (onnxruntime-node)', () => {
     }
   })
 
+  it('decides digital silence at once, without inference, once Silero has called it silence', async () => {
+    const vad = createVad(SETTINGS, { silero: async () => model })
+    const probs: number[] = []
+    const ends: SpeechEndEvent[] = []
+    vad.on('probability', (e) => probs.push(e.probability))
+    vad.on('speechEnd', (e) => ends.push(e))
+    const silence = new Int16Array(8 * 1000)
+    // Before Silero has said anything, silence is its call: nothing is decided within push.
+    vad.push(silence, 0)
+    expect(probs).toHaveLength(0)
+    await vad.drained()
+    expect(probs.length).toBe(31)
+    expect(Math.max(...probs)).toBeLessThan(0.35)
+    // Now a silent window is decided within push (no worker round trip), as silence.
+    vad.push(new Int16Array(256), 1000)
+    expect(probs).toHaveLength(32)
+    expect(probs[31]).toBe(0)
+    // Speech still goes to Silero (from a fresh state). Its end is decided within the push that completes the
+    // silence window: by then Silero has called the audio after the speech silence, so those windows need no worker.
+    const clip = speechClips().find((c) => c.file === 'book-table.ulaw')!
+    const pcm = loadClipPcm(clip.file).subarray(0, ((clip.speechOffsetMs + 100) * 8) & ~255)
+    const startMs = 1032
+    vad.push(pcm, startMs)
+    await vad.drained()
+    expect(ends).toHaveLength(0)
+    let t = startMs + pcm.length / 8
+    let decidedInPush = false
+    while (ends.length === 0 && t < startMs + pcm.length / 8 + 2000) {
+      vad.push(new Int16Array(160), t)
+      t += 20
+      if (ends.length > 0) decidedInPush = true
+      else await vad.drained()
+    }
+    expect(ends).toHaveLength(1)
+    expect(decidedInPush).toBe(true)
+    expect(Math.abs(ends[0]!.lastSpeechMs - (startMs + clip.speechOffsetMs))).toBeLessThanOrEqual(150)
+    vad.close()
+  })
+
   it('keeps audio pushed before the model is ready and classifies it once it loads', async () => {
     let release!: (m: SileroModel) => void
     const pending = new Promise<SileroModel>((resolve) => (release = resolve))

@@ -7,6 +7,12 @@ export interface WriteQueueOptions<Op> {
   commit: (ops: Op[]) => void
   /** False keeps the ops queued (the database is not open). */
   canCommit: () => boolean
+  /**
+   * Most ops a timed commit takes (default 300); the rest follow at the next turn of the event loop. A burst (a
+   * hundred calls ending at once, each with its hundreds of marks) then never holds the event loop, and the audio
+   * of the calls still live, for more than a few milliseconds. `flush()` still commits everything.
+   */
+  maxBatch?: number
 }
 
 export class WriteQueue<Op> {
@@ -34,6 +40,16 @@ export class WriteQueue<Op> {
     this.#opts.commit(ops)
   }
 
+  #flushSome(): void {
+    const max = this.#opts.maxBatch ?? 300
+    if (this.#ops.length <= max) return this.flush()
+    if (!this.#opts.canCommit()) return
+    const ops = this.#ops.slice(0, max)
+    this.#ops = this.#ops.slice(max)
+    this.#opts.commit(ops)
+    this.#schedule(0)
+  }
+
   /** Stops the timer and takes no more writes; what is queued stays for a last `flush()`. */
   close(): void {
     clearTimeout(this.#timer)
@@ -46,7 +62,7 @@ export class WriteQueue<Op> {
     // Even "now" is a timer: call.ended is published from inside the session, never write on its stack.
     this.#timer = setTimeout(() => {
       this.#timer = undefined
-      this.flush()
+      this.#flushSome()
     }, delayMs)
     this.#timer.unref()
   }

@@ -180,6 +180,17 @@ class WebRtcBackend implements Backend {
   }
 }
 
+/** Peak magnitude at or under which a window is silence without asking Silero: -60 dBFS. */
+const SILENT_PEAK = 32
+
+function peakAtMost(samples: Int16Array, offset: number, length: number, peak: number): boolean {
+  for (let i = offset; i < offset + length; i++) {
+    const v = samples[i]!
+    if (v > peak || v < -peak) return false
+  }
+  return true
+}
+
 /** Silero in the worker, with the energy VAD of each window riding along as the segmenter's lead evidence. */
 class SileroBackend implements Backend {
   readonly windowSamples: number
@@ -187,17 +198,39 @@ class SileroBackend implements Backend {
   readonly #model: SileroModel
   readonly #energy = new EnergyVad({ sampleRateHz: SAMPLE_RATE_HZ })
   readonly #energyPending = new PendingEnergy()
-  constructor(model: SileroModel, sink: ProbabilitySink, onError: SileroErrorHandler) {
+  readonly #sink: ProbabilitySink
+  readonly #silenceBelow: number
+  /** Silero's last probability: 1 until it has said anything, so silence is first its call. */
+  #lastProbability = 1
+  /** Windows decided silent without inference (see classify). */
+  gatedWindows = 0
+  /** `silenceBelow`: the segmenter's negative threshold (a window under it is silence). */
+  constructor(model: SileroModel, sink: ProbabilitySink, onError: SileroErrorHandler, silenceBelow: number) {
     this.#model = model
+    this.#sink = sink
+    this.#silenceBelow = silenceBelow
     this.windowSamples = model.windowSamples
     const windowMs = model.windowMs
-    this.#stream = model.createStream(
-      (p, startMs) => sink(p, startMs, windowMs, this.#energyPending.take(startMs)),
-      onError
-    )
+    this.#stream = model.createStream((p, startMs) => {
+      this.#lastProbability = p
+      sink(p, startMs, windowMs, this.#energyPending.take(startMs))
+    }, onError)
   }
   classify(samples: Int16Array, offset: number, windowStartMs: number): void {
     const energy = this.#energy.process(samples, offset, this.windowSamples)
+    // Digital silence (or a line quieter than -60 dBFS at its peak) once Silero itself has called the audio silence:
+    // decided here, at once and with no inference, when no earlier window is still out (probabilities stay in
+    // stream order). Silero's recurrent state then starts afresh at the next sound, as at the start of a stream.
+    if (
+      this.#lastProbability < this.#silenceBelow &&
+      this.#stream.pendingWindows === 0 &&
+      peakAtMost(samples, offset, this.windowSamples, SILENT_PEAK)
+    ) {
+      this.gatedWindows++
+      this.#stream.reset()
+      this.#sink(0, windowStartMs, this.#model.windowMs, energy)
+      return
+    }
     this.#stream.push(samples, offset, windowStartMs)
     this.#energyPending.push(windowStartMs, energy)
   }
@@ -207,6 +240,7 @@ class SileroBackend implements Backend {
   reset(): void {
     // The line's noise floor outlives a segment; only Silero's state belongs to the audio before.
     this.#stream.reset()
+    this.#lastProbability = 1
   }
   close(): void {
     this.#stream.close()
@@ -352,7 +386,12 @@ class VadStreamImpl extends EventEmitter<VadStreamEvents> implements VadStream {
     let backend: SileroBackend
     try {
       // The worker dying mid-call is fatal for Silero: carry on with the energy VAD rather than without any.
-      backend = new SileroBackend(model, this.#sink, (err, fatal) => (fatal ? this.#fallBack(err) : onError(err)))
+      backend = new SileroBackend(
+        model,
+        this.#sink,
+        (err, fatal) => (fatal ? this.#fallBack(err) : onError(err)),
+        this.#segmenter.options.negativeThreshold
+      )
     } catch (err) {
       this.#fallBack(err)
       return

@@ -1,0 +1,49 @@
+// WriteQueue: timed commits in bounded batches, in order; flush() commits everything.
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { WriteQueue } from '../../src/main/storage/write-queue.js'
+
+describe('WriteQueue', () => {
+  beforeEach(() => vi.useFakeTimers())
+  afterEach(() => vi.useRealTimers())
+
+  it('commits a burst in batches of at most maxBatch, one per turn, in the order queued', () => {
+    const commits: number[][] = []
+    const q = new WriteQueue<number>({ intervalMs: 200, maxBatch: 300, commit: (ops) => commits.push(ops), canCommit: () => true })
+    for (let i = 0; i < 1000; i++) q.push(i)
+    vi.advanceTimersByTime(199)
+    expect(commits).toHaveLength(0)
+    vi.advanceTimersByTime(1)
+    expect(commits.map((c) => c.length)).toEqual([300])
+    vi.advanceTimersByTime(1)
+    vi.advanceTimersByTime(1)
+    vi.advanceTimersByTime(1)
+    expect(commits.map((c) => c.length)).toEqual([300, 300, 300, 100])
+    expect(commits.flat()).toEqual(Array.from({ length: 1000 }, (_, i) => i))
+  })
+
+  it('flush() commits everything queued at once (reads see every write)', () => {
+    const commits: number[][] = []
+    const q = new WriteQueue<number>({ intervalMs: 200, maxBatch: 10, commit: (ops) => commits.push(ops), canCommit: () => true })
+    for (let i = 0; i < 25; i++) q.push(i)
+    q.flush()
+    expect(commits.map((c) => c.length)).toEqual([25])
+    vi.advanceTimersByTime(1000)
+    expect(commits).toHaveLength(1)
+  })
+
+  it('keeps ops queued while it cannot commit', () => {
+    const commits: number[][] = []
+    let open = false
+    const q = new WriteQueue<number>({ intervalMs: 50, maxBatch: 2, commit: (ops) => commits.push(ops), canCommit: () => open })
+    for (let i = 0; i < 5; i++) q.push(i)
+    vi.advanceTimersByTime(100)
+    expect(commits).toHaveLength(0)
+    open = true
+    q.push(5)
+    vi.advanceTimersByTime(50)
+    vi.advanceTimersByTime(1)
+    vi.advanceTimersByTime(1)
+    expect(commits.flat()).toEqual([0, 1, 2, 3, 4, 5])
+    expect(commits.every((c) => c.length <= 2)).toBe(true)
+  })
+})
