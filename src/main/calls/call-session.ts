@@ -396,7 +396,7 @@ export class CallSession {
 
   /**
    * Sends the staged frames as one `media` message: an agent chunk's whole frames go together (Twilio takes
-   * payloads of any size; PROTOCOLS.md §1.4 advises 20 ms to about 1 s), one message instead of one per 20 ms.
+   * payloads of any size, PROTOCOLS.md §1.4; §1.7 advises 20 ms to about 1 s), one message instead of one per 20 ms.
    * Runs before every mark and at the end of every chunk, so nothing stays staged between events.
    */
   #flushFrames(): void {

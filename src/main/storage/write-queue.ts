@@ -18,6 +18,8 @@ export interface WriteQueueOptions<Op> {
 export class WriteQueue<Op> {
   readonly #opts: WriteQueueOptions<Op>
   #ops: Op[] = []
+  /** Ops before this index are committed (a burst is committed in batches from the front). */
+  #head = 0
   #timer: NodeJS.Timeout | undefined
   #closed = false
 
@@ -34,18 +36,19 @@ export class WriteQueue<Op> {
 
   /** Commits what is queued now. */
   flush(): void {
-    if (this.#ops.length === 0 || !this.#opts.canCommit()) return
-    const ops = this.#ops
+    if (this.#ops.length === this.#head || !this.#opts.canCommit()) return
+    const ops = this.#head === 0 ? this.#ops : this.#ops.slice(this.#head)
     this.#ops = []
+    this.#head = 0
     this.#opts.commit(ops)
   }
 
   #flushSome(): void {
     const max = this.#opts.maxBatch ?? 300
-    if (this.#ops.length <= max) return this.flush()
+    if (this.#ops.length - this.#head <= max) return this.flush()
     if (!this.#opts.canCommit()) return
-    const ops = this.#ops.slice(0, max)
-    this.#ops = this.#ops.slice(max)
+    const ops = this.#ops.slice(this.#head, this.#head + max)
+    this.#head += max
     this.#opts.commit(ops)
     this.#schedule(0)
   }

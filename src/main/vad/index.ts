@@ -202,8 +202,6 @@ class SileroBackend implements Backend {
   readonly #silenceBelow: number
   /** Silero's last probability: 1 until it has said anything, so silence is first its call. */
   #lastProbability = 1
-  /** Windows decided silent without inference (see classify). */
-  gatedWindows = 0
   /** `silenceBelow`: the segmenter's negative threshold (a window under it is silence). */
   constructor(model: SileroModel, sink: ProbabilitySink, onError: SileroErrorHandler, silenceBelow: number) {
     this.#model = model
@@ -226,7 +224,6 @@ class SileroBackend implements Backend {
       this.#stream.pendingWindows === 0 &&
       peakAtMost(samples, offset, this.windowSamples, SILENT_PEAK)
     ) {
-      this.gatedWindows++
       this.#stream.reset()
       this.#sink(0, windowStartMs, this.#model.windowMs, energy)
       return
