@@ -49,6 +49,30 @@ describe('Scribe speech to text per turn (real SDK against the fake)', () => {
     stt.close()
   })
 
+  it('streams an open session the turn in 100 ms pieces, and the rest just before the commit', async () => {
+    const stt = new ScribeTranscriber(connect)
+    stt.warm()
+    const session = await new Promise<(typeof fake.stt.sessions)[number]>((resolve) =>
+      fake.stt.once('session', resolve)
+    )
+    // The preroll goes out once the session has opened on our side.
+    const preroll = new Promise((resolve) => fake.stt.once('chunk', resolve))
+    stt.begin(clip.audio.subarray(0, 800))
+    await preroll
+    expect(session.chunks).toBe(1)
+    const frames = 23
+    let received = 0
+    fake.stt.on('chunk', () => received++)
+    for (let f = 0; f < frames; f++) stt.push(clip.audio.subarray(800 + f * 160, 960 + f * 160))
+    const t = await stt.finish()
+    // 23 frames: four whole pieces of five frames, then three frames flushed by finish() ahead of the commit.
+    expect(received).toBe(5)
+    expect(session.audioBytes).toBe(800 + frames * 160)
+    expect(t.text).toBe(`realtime:${800 + frames * 160}`)
+    fake.stt.removeAllListeners('chunk')
+    stt.close()
+  })
+
   it('falls back to a batch upload of the whole turn when the realtime commit fails', async () => {
     fake.stt.commitError = 'transcriber crashed'
     try {

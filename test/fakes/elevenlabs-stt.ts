@@ -155,6 +155,7 @@ export class FakeScribe extends EventEmitter<{
       if (audio.length > 0) {
         record.chunks++
         record.audioBytes += audio.length
+        this.emit('chunk', record)
         pending.push(audio)
         if (this.#partialEvery > 0 && record.chunks % this.#partialEvery === 0)
           send({ message_type: 'partial_transcript', text: '…' })

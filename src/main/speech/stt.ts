@@ -14,6 +14,8 @@ export const DEFAULT_BATCH_STT_MODEL = 'scribe_v2'
 const BYTES_PER_MS = 8
 /** Longest turn kept for the batch fallback; a caller talking longer is transcribed from the start. */
 const MAX_TURN_MS = 120_000
+/** Caller audio goes to the realtime session this much at a time (one message, a base64 copy and a TLS record each). */
+const STREAM_PIECE_MS = 100
 
 export interface SttOptions {
   /**
@@ -194,7 +196,9 @@ export class ScribeTranscriber extends EventEmitter<TranscriberEvents> {
     this.#turn.set(data, this.#turnBytes)
     this.#turnBytes += data.length
     const s = this.#session
-    if (s && s.open && !s.closed) this.#flushTo(s)
+    // Streamed in pieces of STREAM_PIECE_MS: finish() sends what is left before it commits, so the end of the
+    // turn waits for nothing; only the partial transcripts come a little less often than one per frame.
+    if (s && s.open && !s.closed && this.#turnBytes - this.#sentBytes >= STREAM_PIECE_MS * BYTES_PER_MS) this.#flushTo(s)
   }
 
   /** Sends the turn's audio the session has not had yet. */
