@@ -3,6 +3,9 @@ import { open, type FileHandle } from 'node:fs/promises'
 import { CallbenchError } from '../../shared/errors.js'
 import { ULAW_DECODE_TABLE } from './g711.js'
 
+/** The μ-law decode table's 16 bits, unsigned: left | right << 16 is a little-endian stereo frame. */
+const ULAW_BITS = new Uint16Array(ULAW_DECODE_TABLE.buffer, ULAW_DECODE_TABLE.byteOffset, ULAW_DECODE_TABLE.length)
+
 /** Options for {@link WavWriter}. */
 export interface WavWriterOptions {
   readonly sampleRateHz: number
@@ -121,6 +124,21 @@ export class WavWriter {
 
   /** Appends two channels of μ-law, decoded on the way in; a missing or shorter channel is silence. */
   writeStereoUlaw(left: Uint8Array | undefined, right: Uint8Array | undefined): void {
+    // A live call's frame: the caller, and the agent or nothing. One 32-bit store per stereo frame.
+    if (
+      left !== undefined &&
+      (right === undefined || right.length === left.length) &&
+      this.channels === 2 &&
+      this.#accepting() &&
+      this.#buffer.byteOffset % 4 === 0 &&
+      this.#fill + left.length * 4 <= this.#bufferBytes
+    ) {
+      const frames = new Int32Array(this.#buffer.buffer, this.#buffer.byteOffset + this.#fill, left.length)
+      if (right === undefined) for (let f = 0; f < left.length; f++) frames[f] = ULAW_BITS[left[f]!]!
+      else for (let f = 0; f < left.length; f++) frames[f] = (ULAW_BITS[right[f]!]! << 16) | ULAW_BITS[left[f]!]!
+      this.#advance(left.length)
+      return
+    }
     this.#writePair(left, right, ULAW_DECODE_TABLE)
   }
 
