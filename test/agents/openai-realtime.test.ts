@@ -288,23 +288,23 @@ describe('OpenAI Realtime agent: session', () => {
   it('sends a long quiet spell in 200 ms pieces and the first sound after it at once', async () => {
     const h = harness()
     const s = await started(h)
-    // 500 ms silence window + 300 ms padding + 500 ms margin: 40 ms pieces for the first 1300 ms of quiet.
-    push(h, quiet(1280))
-    await untilAudioBytes(s, 1280 * 8)
-    expect(s.appends).toBe(32)
+    // 500 ms silence window + 200 ms margin: 40 ms pieces for the first 700 ms of quiet.
+    push(h, quiet(680))
+    await untilAudioBytes(s, 680 * 8)
+    expect(s.appends).toBe(17)
     push(h, quiet(1000))
-    await untilAudioBytes(s, 2280 * 8)
-    expect(s.appends).toBe(32 + 5)
+    await untilAudioBytes(s, 1680 * 8)
+    expect(s.appends).toBe(17 + 5)
     // 60 ms of quiet held, then a sound: both go at once, in one append, without waiting for a whole piece.
     push(h, quiet(60))
     h.agent.pushAudio(loud(20)[0]!)
-    await untilAudioBytes(s, 2360 * 8)
-    expect(s.appends).toBe(32 + 5 + 1)
+    await untilAudioBytes(s, 1760 * 8)
+    expect(s.appends).toBe(17 + 5 + 1)
     // Speech goes in 40 ms pieces again.
     push(h, loud(200))
-    await untilAudioBytes(s, 2560 * 8)
-    expect(s.appends).toBe(32 + 5 + 1 + 5)
-    expect(s.audioBytesReceived).toBe(2560 * 8)
+    await untilAudioBytes(s, 1960 * 8)
+    expect(s.appends).toBe(17 + 5 + 1 + 5)
+    expect(s.audioBytesReceived).toBe(1960 * 8)
   })
 
   it('with inputChunkMs 20 each frame is its own append', async () => {

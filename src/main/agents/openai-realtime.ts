@@ -22,11 +22,13 @@ const ULAW_8K: AudioFormat = { encoding: 'pcmu', sampleRateHz: 8000 }
 
 /**
  * How long after the caller's last sound the service may still end the turn, ms, with a margin: until then caller
- * audio goes in the normal small pieces, after it in bigger ones (RealtimeConnection's `quietAfterMs`). Semantic
- * VAD waits at most about 8 s (eagerness low), 4 s (medium, auto) or 2 s (high) for the caller to go on.
+ * audio goes in the normal small pieces, after it in bigger ones (RealtimeConnection's `quietAfterMs`). Server VAD
+ * ends the turn `silenceMs` after the speech it heard; our "sound" threshold (about -50 dBFS) is more sensitive
+ * than its speech detection, so the 200 ms margin is on top of a last sound that is never earlier than its speech
+ * end. Semantic VAD waits at most about 8 s (eagerness low), 4 s (medium, auto) or 2 s (high) for the caller to go on.
  */
 export function turnDecisionWindowMs(td: TurnDetectionSettings): number {
-  if (td.type === 'server_vad') return td.silenceMs + td.prefixPaddingMs + 500
+  if (td.type === 'server_vad') return td.silenceMs + 200
   return { low: 8000, medium: 4000, auto: 4000, high: 2000 }[td.eagerness] + 500
 }
 const CAPABILITIES: AgentCapabilities = { ownsTurnDetection: true, canSay: true, wantsPlayback: true }
