@@ -53,6 +53,8 @@ export interface SttBatchRecord {
 
 export class FakeScribe extends EventEmitter<{
   session: [SttSessionRecord]
+  /** A non-empty audio chunk arrived on a realtime session. */
+  chunk: [SttSessionRecord]
   commit: [SttSessionRecord]
   batch: [SttBatchRecord]
 }> {
