@@ -5,7 +5,8 @@ import { linearToUlaw } from '../../src/main/audio/g711.js'
 
 const FRAME = 160
 const quietFrame = (): Uint8Array => new Uint8Array(FRAME).fill(0xff)
-const soundFrame = (amp: number): Uint8Array => Uint8Array.from({ length: FRAME }, (_, i) => linearToUlaw(amp * Math.sin(i / 3)))
+const soundFrame = (amp: number): Uint8Array =>
+  Uint8Array.from({ length: FRAME }, (_, i) => linearToUlaw(amp * Math.sin(i / 3)))
 
 /** Pushes frames, returning the sizes of the pieces taken whenever push says a piece should go. */
 function run(g: ChunkGatherer, frames: Uint8Array[]): number[] {
@@ -43,7 +44,12 @@ describe('ChunkGatherer', () => {
     expect(run(g, [quietFrame(), quietFrame(), quietFrame(), soundFrame(3000)])).toEqual([4 * FRAME])
     expect(g.quiet).toBe(false)
     // Speech: normal pieces again.
-    expect(run(g, Array.from({ length: 6 }, () => soundFrame(3000)))).toEqual([2 * FRAME, 2 * FRAME, 2 * FRAME])
+    expect(
+      run(
+        g,
+        Array.from({ length: 6 }, () => soundFrame(3000))
+      )
+    ).toEqual([2 * FRAME, 2 * FRAME, 2 * FRAME])
   })
 
   it('a sound after a short pause (under 100 ms) waits for its piece like any frame', () => {

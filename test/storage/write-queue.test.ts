@@ -8,7 +8,12 @@ describe('WriteQueue', () => {
 
   it('commits a burst in batches of at most maxBatch, one per turn, in the order queued', () => {
     const commits: number[][] = []
-    const q = new WriteQueue<number>({ intervalMs: 200, maxBatch: 300, commit: (ops) => commits.push(ops), canCommit: () => true })
+    const q = new WriteQueue<number>({
+      intervalMs: 200,
+      maxBatch: 300,
+      commit: (ops) => commits.push(ops),
+      canCommit: () => true
+    })
     for (let i = 0; i < 1000; i++) q.push(i)
     vi.advanceTimersByTime(199)
     expect(commits).toHaveLength(0)
@@ -23,7 +28,12 @@ describe('WriteQueue', () => {
 
   it('flush() commits everything queued at once (reads see every write)', () => {
     const commits: number[][] = []
-    const q = new WriteQueue<number>({ intervalMs: 200, maxBatch: 10, commit: (ops) => commits.push(ops), canCommit: () => true })
+    const q = new WriteQueue<number>({
+      intervalMs: 200,
+      maxBatch: 10,
+      commit: (ops) => commits.push(ops),
+      canCommit: () => true
+    })
     for (let i = 0; i < 25; i++) q.push(i)
     q.flush()
     expect(commits.map((c) => c.length)).toEqual([25])
@@ -34,7 +44,12 @@ describe('WriteQueue', () => {
   it('keeps ops queued while it cannot commit', () => {
     const commits: number[][] = []
     let open = false
-    const q = new WriteQueue<number>({ intervalMs: 50, maxBatch: 2, commit: (ops) => commits.push(ops), canCommit: () => open })
+    const q = new WriteQueue<number>({
+      intervalMs: 50,
+      maxBatch: 2,
+      commit: (ops) => commits.push(ops),
+      canCommit: () => open
+    })
     for (let i = 0; i < 5; i++) q.push(i)
     vi.advanceTimersByTime(100)
     expect(commits).toHaveLength(0)

@@ -115,7 +115,7 @@ describe('media frames read from bytes', () => {
     }
   })
 
-  it('gives the JSON path\'s answer for every mutated frame', () => {
+  it("gives the JSON path's answer for every mutated frame", () => {
     const r = rng(2)
     let fast = 0
     let total = 0
@@ -147,7 +147,7 @@ describe('media frames read from bytes', () => {
     expect(same(Buffer.from([0x7b, 0xff, 0xfe, 0x7d]))).toBe(false)
   })
 
-  it('reuses the connection\'s stream SID string and notices when it changes', () => {
+  it("reuses the connection's stream SID string and notices when it changes", () => {
     const sids: SidCache = { sid: '' }
     const a = readMediaOrMark(bytes(twilioMedia(new Uint8Array(160))), sids)
     const b = readMediaOrMark(bytes(twilioMedia(new Uint8Array(160))), sids)

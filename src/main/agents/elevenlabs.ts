@@ -288,7 +288,10 @@ export class ElevenLabsAgent extends EventEmitter<AgentEvents> implements Agent 
     if (!this.#socket?.isOpen) return
     // Copied into the gatherer: the bridge may reuse its buffer before the piece is full.
     // The agent's turn-taking is the service's own (not configurable here); 3 s of quiet is well past it.
-    this.#input ??= new ChunkGatherer(this.#opts.inputChunkMs * 8, { bytes: QUIET_CHUNK_MS * 8, afterBytes: QUIET_AFTER_MS * 8 })
+    this.#input ??= new ChunkGatherer(this.#opts.inputChunkMs * 8, {
+      bytes: QUIET_CHUNK_MS * 8,
+      afterBytes: QUIET_AFTER_MS * 8
+    })
     if (this.#input.push(chunk)) this.#flushInput()
   }
 

@@ -405,7 +405,8 @@ export class CallSession {
     this.#stagedBytes = 0
     const batch = this.#staged.slice(0, bytes)
     this.#opts.transport.send(buildMedia(this.streamSid, batch))
-    for (let at = 0; at < bytes; at += TWILIO_FRAME_BYTES) this.#playout.push(batch.subarray(at, at + TWILIO_FRAME_BYTES))
+    for (let at = 0; at < bytes; at += TWILIO_FRAME_BYTES)
+      this.#playout.push(batch.subarray(at, at + TWILIO_FRAME_BYTES))
   }
 
   #sendMark(reply: Reply): void {

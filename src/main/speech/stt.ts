@@ -198,7 +198,8 @@ export class ScribeTranscriber extends EventEmitter<TranscriberEvents> {
     const s = this.#session
     // Streamed in pieces of STREAM_PIECE_MS: finish() sends what is left before it commits, so the end of the
     // turn waits for nothing; only the partial transcripts come a little less often than one per frame.
-    if (s && s.open && !s.closed && this.#turnBytes - this.#sentBytes >= STREAM_PIECE_MS * BYTES_PER_MS) this.#flushTo(s)
+    if (s && s.open && !s.closed && this.#turnBytes - this.#sentBytes >= STREAM_PIECE_MS * BYTES_PER_MS)
+      this.#flushTo(s)
   }
 
   /** Sends the turn's audio the session has not had yet. */

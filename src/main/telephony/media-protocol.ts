@@ -501,7 +501,8 @@ function readSid(b: Uint8Array, sids: SidCache | undefined): string | undefined 
   let same = cached !== undefined && cached.length === n
   for (let j = 0; j < n; j++) {
     const c = b[s + j]!
-    const ok = (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x5f || c === 0x2d
+    const ok =
+      (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x5f || c === 0x2d
     if (!ok) return undefined
     if (same && cached!.charCodeAt(j) !== c) same = false
   }
@@ -570,7 +571,8 @@ export function readMediaOrMark(b: Uint8Array, sids?: SidCache): MediaMessage | 
       const ts = starts[K_TRACK]!
       const te = ends[K_TRACK]!
       if (te - ts > 32) return undefined
-      if (!bytesEqual(b, ts, te, TRACK_INBOUND)) track = Buffer.from(b.buffer, b.byteOffset + ts, te - ts).toString('latin1')
+      if (!bytesEqual(b, ts, te, TRACK_INBOUND))
+        track = Buffer.from(b.buffer, b.byteOffset + ts, te - ts).toString('latin1')
     }
     const streamSid = readSid(b, sids)
     if (streamSid === undefined) return undefined
