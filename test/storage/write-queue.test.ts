@@ -2,18 +2,19 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { WriteQueue } from '../../src/main/storage/write-queue.js'
 
+/** A queue of numbers recording its commits; `canCommit` says whether the database is open. */
+function recorded(intervalMs: number, maxBatch: number, canCommit: () => boolean = () => true) {
+  const commits: number[][] = []
+  const q = new WriteQueue<number>({ intervalMs, maxBatch, commit: (ops) => commits.push(ops), canCommit })
+  return { q, commits }
+}
+
 describe('WriteQueue', () => {
   beforeEach(() => vi.useFakeTimers())
   afterEach(() => vi.useRealTimers())
 
   it('commits a burst in batches of at most maxBatch, one per turn, in the order queued', () => {
-    const commits: number[][] = []
-    const q = new WriteQueue<number>({
-      intervalMs: 200,
-      maxBatch: 300,
-      commit: (ops) => commits.push(ops),
-      canCommit: () => true
-    })
+    const { q, commits } = recorded(200, 300)
     for (let i = 0; i < 1000; i++) q.push(i)
     vi.advanceTimersByTime(199)
     expect(commits).toHaveLength(0)
@@ -27,13 +28,7 @@ describe('WriteQueue', () => {
   })
 
   it('flush() commits everything queued at once (reads see every write)', () => {
-    const commits: number[][] = []
-    const q = new WriteQueue<number>({
-      intervalMs: 200,
-      maxBatch: 10,
-      commit: (ops) => commits.push(ops),
-      canCommit: () => true
-    })
+    const { q, commits } = recorded(200, 10)
     for (let i = 0; i < 25; i++) q.push(i)
     q.flush()
     expect(commits.map((c) => c.length)).toEqual([25])
@@ -42,14 +37,8 @@ describe('WriteQueue', () => {
   })
 
   it('keeps ops queued while it cannot commit', () => {
-    const commits: number[][] = []
     let open = false
-    const q = new WriteQueue<number>({
-      intervalMs: 50,
-      maxBatch: 2,
-      commit: (ops) => commits.push(ops),
-      canCommit: () => open
-    })
+    const { q, commits } = recorded(50, 2, () => open)
     for (let i = 0; i < 5; i++) q.push(i)
     vi.advanceTimersByTime(100)
     expect(commits).toHaveLength(0)

@@ -37,9 +37,12 @@ export class WavWriter {
   readonly #headerEveryBytes: number
   readonly #header = Buffer.alloc(HEADER_BYTES)
   #file: FileHandle | undefined
-  #buffer: Buffer
+  // Set by #use, from the constructor on.
+  #buffer!: Buffer
   // Int16 view of #buffer; every platform Electron runs on is little-endian, like WAV.
-  #samples: Int16Array
+  #samples!: Int16Array
+  // One element per stereo frame of #buffer (little-endian: left | right << 16); undefined if not 4-byte aligned.
+  #stereo: Int32Array | undefined
   #fill = 0
   readonly #spare: Buffer[] = []
   #queue: Promise<void> = Promise.resolve()
@@ -68,8 +71,7 @@ export class WavWriter {
     this.#bufferBytes = framesPerFlush * this.#blockAlign
     this.#headerEveryBytes =
       Math.max(1, Math.round((opts.sampleRateHz * (opts.headerEveryMs ?? 1000)) / 1000)) * this.#blockAlign
-    this.#buffer = Buffer.alloc(this.#bufferBytes)
-    this.#samples = new Int16Array(this.#buffer.buffer, this.#buffer.byteOffset, this.#bufferBytes / BYTES_PER_SAMPLE)
+    this.#use(Buffer.alloc(this.#bufferBytes))
   }
 
   /** Audio accepted so far, in milliseconds (some of it may still be in memory). */
@@ -125,17 +127,17 @@ export class WavWriter {
   /** Appends two channels of μ-law, decoded on the way in; a missing or shorter channel is silence. */
   writeStereoUlaw(left: Uint8Array | undefined, right: Uint8Array | undefined): void {
     // A live call's frame: the caller, and the agent or nothing. One 32-bit store per stereo frame.
+    const stereo = this.#stereo
     if (
+      stereo !== undefined &&
       left !== undefined &&
       (right === undefined || right.length === left.length) &&
-      this.channels === 2 &&
       this.#accepting() &&
-      this.#buffer.byteOffset % 4 === 0 &&
       this.#fill + left.length * 4 <= this.#bufferBytes
     ) {
-      const frames = new Int32Array(this.#buffer.buffer, this.#buffer.byteOffset + this.#fill, left.length)
-      if (right === undefined) for (let f = 0; f < left.length; f++) frames[f] = ULAW_BITS[left[f]!]!
-      else for (let f = 0; f < left.length; f++) frames[f] = (ULAW_BITS[right[f]!]! << 16) | ULAW_BITS[left[f]!]!
+      const at = this.#fill / 4
+      if (right === undefined) for (let f = 0; f < left.length; f++) stereo[at + f] = ULAW_BITS[left[f]!]!
+      else for (let f = 0; f < left.length; f++) stereo[at + f] = (ULAW_BITS[right[f]!]! << 16) | ULAW_BITS[left[f]!]!
       this.#advance(left.length)
       return
     }
@@ -227,6 +229,16 @@ export class WavWriter {
     if (this.#fill === this.#bufferBytes) this.#handOff()
   }
 
+  /** Makes `buffer` the one being filled, with its sample views. */
+  #use(buffer: Buffer): void {
+    this.#buffer = buffer
+    this.#samples = new Int16Array(buffer.buffer, buffer.byteOffset, this.#bufferBytes / BYTES_PER_SAMPLE)
+    this.#stereo =
+      this.channels === 2 && buffer.byteOffset % 4 === 0
+        ? new Int32Array(buffer.buffer, buffer.byteOffset, this.#bufferBytes / 4)
+        : undefined
+  }
+
   // Queues the filled part of the buffer for writing and carries on in a spare one.
   #handOff(): void {
     if (this.#fill === 0) return
@@ -234,8 +246,7 @@ export class WavWriter {
     const length = Math.min(this.#fill, MAX_DATA_BYTES - this.#queuedBytes)
     const position = HEADER_BYTES + this.#queuedBytes
     this.#queuedBytes += length
-    this.#buffer = this.#spare.pop() ?? Buffer.alloc(this.#bufferBytes)
-    this.#samples = new Int16Array(this.#buffer.buffer, this.#buffer.byteOffset, this.#bufferBytes / BYTES_PER_SAMPLE)
+    this.#use(this.#spare.pop() ?? Buffer.alloc(this.#bufferBytes))
     this.#fill = 0
     if (length <= 0) return
     this.#enqueue(async () => {

@@ -299,10 +299,7 @@ function dispatch(event: string, msg: Json): ParsedMessage | ProtocolError {
  * give the same result for every input (a differential test holds them to it).
  */
 export function parseTwilioMessage(text: string | Uint8Array, sids?: SidCache): ParsedMessage | ProtocolError {
-  // Measure before decoding so that a huge frame costs nothing beyond its arrival.
-  const size = typeof text === 'string' ? text.length : text.byteLength
-  if (size > MAX_MESSAGE_BYTES) return fail('too_large', `message exceeds ${MAX_MESSAGE_BYTES} bytes`)
-  if (typeof text !== 'string') {
+  if (typeof text !== 'string' && text.byteLength <= MAX_MESSAGE_BYTES) {
     const fast = readMediaOrMark(text, sids)
     if (fast !== undefined) return fast
   }
@@ -311,6 +308,7 @@ export function parseTwilioMessage(text: string | Uint8Array, sids?: SidCache): 
 
 /** The `JSON.parse` path alone, for any input (exported for the differential test). */
 export function parseTwilioJson(text: string | Uint8Array): ParsedMessage | ProtocolError {
+  // Measure before decoding so that a huge frame costs nothing beyond its arrival.
   const size = typeof text === 'string' ? text.length : text.byteLength
   if (size > MAX_MESSAGE_BYTES) return fail('too_large', `message exceeds ${MAX_MESSAGE_BYTES} bytes`)
   const str =
@@ -419,10 +417,6 @@ function stringEnd(b: Uint8Array, i: number): number {
   return -1
 }
 
-function indexOfQuote(b: Uint8Array, i: number): number {
-  return b.indexOf(QUOTE, i)
-}
-
 function keyId(b: Uint8Array, s: number, e: number, keys: readonly KeyDef[]): number {
   for (let k = 0; k < keys.length; k++) if (bytesEqual(b, s, e, keys[k]!.bytes)) return keys[k]!.id
   return K_OTHER
@@ -453,7 +447,7 @@ function readObject(b: Uint8Array, i: number, keys: readonly KeyDef[], nested: b
     if (b[i] === QUOTE) {
       const vs = i + 1
       // The payload's bytes are all checked by the base64 decoder, which refuses `\\`, so its first quote ends it.
-      const ve = id === K_PAYLOAD ? indexOfQuote(b, vs) : stringEnd(b, vs)
+      const ve = id === K_PAYLOAD ? b.indexOf(QUOTE, vs) : stringEnd(b, vs)
       if (ve < 0 || id === K_MEDIA || id === K_MARK) return -1
       if (id !== K_OTHER) {
         if (starts[id] !== -1) return -1
