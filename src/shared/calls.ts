@@ -21,6 +21,11 @@ export const TurnMetricsSchema = z.object({
   sttMs: z.number().optional(),
   llmFirstTokenMs: z.number().optional(),
   ttsFirstByteMs: z.number().optional(),
+  /**
+   * The reply was prepared during the end-of-turn silence, starting this long before the turn ended (cascade early
+   * reply); the STT, LLM and TTS parts then count only what each still took after the end of turn.
+   */
+  earlyReplyMs: z.number().optional(),
   /** Time the bridge itself added (agent audio in → first frame out). */
   bridgeMs: z.number().optional(),
   /** Caller stopped → first agent audio out. */

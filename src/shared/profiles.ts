@@ -15,7 +15,8 @@ export const ProfileSettingsSchema = z
         threshold: z.number().min(0).max(1),
         minSpeechMs: z.number().int().min(0).max(2000),
         silenceMs: z.number().int().min(100).max(5000),
-        preSpeechPadMs: z.number().int().min(0).max(2000)
+        preSpeechPadMs: z.number().int().min(0).max(2000),
+        earlyReplyMs: z.number().int().min(0).max(5000)
       })
       .partial()
       .strict(),

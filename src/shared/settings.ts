@@ -15,7 +15,13 @@ export const VadSettingsSchema = z.object({
   /** End-of-turn silence, ms. */
   silenceMs: z.number().int().min(100).max(5000).default(500),
   /** Audio kept before the detected onset, ms. */
-  preSpeechPadMs: z.number().int().min(0).max(2000).default(300)
+  preSpeechPadMs: z.number().int().min(0).max(2000).default(300),
+  /**
+   * Cascade: silence after which the reply is prepared (transcript, LLM, first TTS audio) while the end-of-turn
+   * silence runs on; it plays when the turn ends and is dropped if the caller goes on (an LLM request spent).
+   * 0, or not under `silenceMs`: off.
+   */
+  earlyReplyMs: z.number().int().min(0).max(5000).default(200)
 })
 export type VadSettings = z.infer<typeof VadSettingsSchema>
 

@@ -6,7 +6,7 @@ import { startApp, type App } from '../../src/main/app.js'
 import type { CallSession } from '../../src/main/calls/call-session.js'
 import { FakeElevenLabs } from '../fakes/elevenlabs.js'
 import { FakeOpenAiChat } from '../fakes/openai-chat.js'
-import { loadSpeechClips, speechOf, TwilioMediaSim } from '../fakes/twilio-media-sim.js'
+import { loadSpeechClips, speechOf, TwilioMediaSim, type SpeechSegment } from '../fakes/twilio-media-sim.js'
 
 const STT_DELAY_MS = 30
 const FIRST_TOKEN_DELAY_MS = 40
@@ -22,6 +22,31 @@ describe('cascade engine through the bridge (VAD → Scribe → chat → TTS)', 
   let chat: FakeOpenAiChat
   let eleven: FakeElevenLabs
   const clips = loadSpeechClips()
+  /** The text of the clip holding the committed audio's first sound (40 ms of it, byte for byte). */
+  function clipTextOf(audio: Buffer): string {
+    const at = audio.findIndex((b) => (~b & 0x7f) >= 13)
+    const probe = audio.subarray(at, at + 320)
+    return clips.find((c) => Buffer.from(c.audio).indexOf(probe) >= 0)?.text ?? 'something else'
+  }
+  /** The caller's final transcript lines of a call, as published. */
+  function callerLines(): (callId: string) => string[] {
+    const lines: Array<{ callId: string; text: string }> = []
+    const off = app.hub.subscribe((e) => {
+      if (e.type === 'call.transcript' && e.role === 'caller' && e.final) lines.push({ callId: e.callId, text: e.text })
+    })
+    return (callId) => {
+      off()
+      return lines.filter((l) => l.callId === callId).map((l) => l.text)
+    }
+  }
+  /** A clip's speech without the silence the clips open and close with. */
+  function spoken(i: number, label: string): SpeechSegment {
+    const audio = clips[i]!.audio
+    const loud = (b: number) => (~b & 0x7f) >= 13
+    const from = audio.findIndex(loud)
+    const to = audio.length - [...audio].reverse().findIndex(loud)
+    return { kind: 'speech', audio: audio.subarray(from, to), label }
+  }
   const mediaUrl = () => `ws://127.0.0.1:${app.controlListener.port}/api/media?token=t`
 
   beforeAll(async () => {
@@ -29,8 +54,8 @@ describe('cascade engine through the bridge (VAD → Scribe → chat → TTS)', 
     eleven = await FakeElevenLabs.start({
       sttDelayMs: STT_DELAY_MS,
       ttsFirstByteDelayMs: TTS_FIRST_BYTE_DELAY_MS,
-      // The caller's clips, in the order the tests speak them.
-      transcribe: ({ index }) => [clips[0]!.text, clips[1]!.text, clips[2]!.text][index] ?? 'something else'
+      // The clip whose audio the commit starts with (a commit of silence is '' in the fake).
+      transcribe: ({ audio }) => clipTextOf(audio)
     })
     dataDir = mkdtempSync(join(tmpdir(), 'callbench-cascade-'))
     app = await startApp({
@@ -77,7 +102,8 @@ describe('cascade engine through the bridge (VAD → Scribe → chat → TTS)', 
     const sim = new TwilioMediaSim({
       url: mediaUrl(),
       callSid: 'CA' + '1'.repeat(32),
-      customParameters: { mode: 'cascade', vad: 'silero', silenceMs: '500' }
+      // One step after another: the early reply (tested below) would hide the fakes' delays in the silence.
+      customParameters: { mode: 'cascade', vad: 'silero', silenceMs: '500', earlyReplyMs: '0' }
     })
     const ttsBefore = eleven.ttsSockets.length
     await sim.connect()
@@ -155,7 +181,7 @@ describe('cascade engine through the bridge (VAD → Scribe → chat → TTS)', 
   it('barges in: clear to Twilio, the chat stream aborted, TTS stopped, only the heard part kept in history (energy VAD)', async () => {
     chat.reply = (messages) =>
       messages.filter((m) => m.role === 'user').length === 1 ? LONG_REPLY : 'Okay, stopping there.'
-    chat.tokenIntervalMs = 25
+    chat.tokenIntervalMs = 40
     const sim = new TwilioMediaSim({
       url: mediaUrl(),
       callSid: 'CA' + '2'.repeat(32),
@@ -205,6 +231,86 @@ describe('cascade engine through the bridge (VAD → Scribe → chat → TTS)', 
     const cut = live.timeline.find((t) => t.kind === 'reply.cut')!
     expect(cut.data).toMatchObject({ reason: 'barge_in' })
     expect(live.timeline.map((t) => t.kind)).toEqual(expect.arrayContaining(['barge_in', 'clear']))
+  })
+
+  it('early reply: prepared while the end-of-turn silence runs, played when the turn ends', async () => {
+    chat.reply = (messages) => `You said: ${messages.at(-1)!.content}`
+    chat.tokenIntervalMs = 0
+    const sim = new TwilioMediaSim({
+      url: mediaUrl(),
+      callSid: 'CA' + '4'.repeat(32),
+      customParameters: { mode: 'cascade', vad: 'silero', silenceMs: '500' }
+    })
+    const requestsBefore = chat.requests.length
+    const lines = callerLines()
+    await sim.connect()
+    await sim.play([
+      { kind: 'silence', durationMs: 300 },
+      spoken(0, 'turn'),
+      { kind: 'waitForAgent', timeoutMs: 8000, until: 'done', afterMs: 100 }
+    ])
+    const live = sessionOf(sim)
+    await sim.hangup()
+
+    // One request, with the caller's words, asked before the turn ended; its audio waited for the end.
+    expect(chat.requests.slice(requestsBefore)).toHaveLength(1)
+    const req = chat.requests[requestsBefore]!
+    expect(req.messages.at(-1)).toEqual({ role: 'user', content: clips[0]!.text })
+    const turn = sim.stats().speech.find((s) => s.label === 'turn')!
+    const kinds = live.timeline.map((t) => t.kind)
+    expect(kinds.indexOf('reply.early')).toBeGreaterThanOrEqual(0)
+    expect(kinds.indexOf('llm.first_token')).toBeLessThan(kinds.indexOf('vad.speech_end'))
+    expect(turn.firstAgentMediaAtMs! - turn.offsetSentAtMs!).toBeGreaterThanOrEqual(500)
+    expect(kinds).not.toContain('reply.early_dropped')
+
+    // The turn's metrics say so; the parts count only what was left after the end of turn.
+    expect(live.turns).toHaveLength(1)
+    const m = live.turns[0]!
+    expect(m.earlyReplyMs).toBeGreaterThan(0)
+    expect(m.earlyReplyMs!).toBeLessThan(m.endOfSpeechWaitMs!)
+    for (const part of [m.sttMs, m.llmFirstTokenMs, m.ttsFirstByteMs, m.bridgeMs]) expect(part).toBeGreaterThanOrEqual(0)
+    expect(m.totalMs!).toBeGreaterThanOrEqual(m.endOfSpeechWaitMs!)
+    expect(lines(live.id)).toEqual([clips[0]!.text])
+  })
+
+  it('early reply: dropped unheard when the caller goes on, the whole turn answered at its end', async () => {
+    chat.reply = (messages) => `You said: ${messages.at(-1)!.content}`
+    chat.tokenIntervalMs = 30
+    const sim = new TwilioMediaSim({
+      url: mediaUrl(),
+      callSid: 'CA' + '5'.repeat(32),
+      // A 400 ms gap: over the 200 ms early-reply pause, well under the 800 ms end of turn.
+      customParameters: { mode: 'cascade', vad: 'silero', silenceMs: '800' }
+    })
+    const requestsBefore = chat.requests.length
+    const lines = callerLines()
+    await sim.connect()
+    const early = chat.nextRequest(requestsBefore)
+    await sim.play([
+      { kind: 'silence', durationMs: 300 },
+      spoken(0, 'first'),
+      { kind: 'silence', durationMs: 400 },
+      spoken(1, 'second'),
+      { kind: 'waitForAgent', timeoutMs: 8000, until: 'done', afterMs: 100 }
+    ])
+    const live = sessionOf(sim)
+    await sim.hangup()
+
+    // The early request answered the first half; the caller went on, so it was aborted and nothing of it played.
+    const first = await early
+    expect(first.messages.at(-1)).toEqual({ role: 'user', content: clips[0]!.text })
+    expect((await chat.whenAborted(first)).completed).toBe(false)
+    const dropped = live.timeline.find((t) => t.kind === 'reply.early_dropped')!
+    expect(dropped.data).toMatchObject({ reason: 'caller_resumed' })
+    const stats = sim.stats()
+    const second = stats.speech.find((s) => s.label === 'second')!
+    expect(stats.generations[0]!.firstMediaAtMs!).toBeGreaterThan(second.offsetSentAtMs!)
+    // The answer is to the whole turn, both halves, as one caller line.
+    const answered = chat.requests.at(-1)!
+    expect(answered).not.toBe(first)
+    expect(answered.messages.at(-1)).toEqual({ role: 'user', content: `${clips[0]!.text} ${clips[1]!.text}` })
+    expect(live.turns).toHaveLength(1)
+    expect(lines(live.id)).toEqual([`${clips[0]!.text} ${clips[1]!.text}`])
   })
 
   it('ends the call with the apology when the model refuses the key (the failure would repeat every turn)', async () => {

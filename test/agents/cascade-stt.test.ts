@@ -7,6 +7,8 @@ import { loadSpeechClips } from '../fakes/twilio-media-sim.js'
 describe('Scribe speech to text per turn (real SDK against the fake)', () => {
   let fake: FakeElevenLabs
   const clip = loadSpeechClips()[0]!
+  /** The clips open with 500 ms of silence. */
+  const SOUND_AT = 4000
   const connect = () =>
     elevenLabsFrom({
       secrets: { get: async () => fake.apiKey },
@@ -42,8 +44,8 @@ describe('Scribe speech to text per turn (real SDK against the fake)', () => {
     })
     expect(session.commits).toBe(1)
     expect(session.audioBytes).toBe(clip.audio.length)
-    // A second turn on the same socket carries only its own audio.
-    stt.begin(clip.audio.subarray(0, 1600))
+    // A second turn on the same socket carries only its own audio (speech: a commit of silence transcribes to '').
+    stt.begin(clip.audio.subarray(SOUND_AT, SOUND_AT + 1600))
     expect((await stt.finish()).text).toBe('realtime:1600')
     expect(fake.stt.sessions.filter((s) => s === session)).toHaveLength(1)
     stt.close()
@@ -94,6 +96,69 @@ describe('Scribe speech to text per turn (real SDK against the fake)', () => {
     } finally {
       fake.stt.commitError = undefined
     }
+  })
+
+  describe('checkpoints (the early reply transcribes a turn before it ends)', () => {
+    /** A turn begun on a session open on our side too (the preroll goes out once it is). */
+    async function begun(stt: ScribeTranscriber) {
+      stt.warm()
+      const session = await new Promise<(typeof fake.stt.sessions)[number]>((resolve) =>
+        fake.stt.once('session', resolve)
+      )
+      const preroll = new Promise((resolve) => fake.stt.once('chunk', resolve))
+      stt.begin(clip.audio.subarray(0, 800))
+      await preroll
+      return session
+    }
+    const half = SOUND_AT + 160 * 20
+
+    it('commits the turn so far, then finish commits only the rest and returns the whole turn', async () => {
+      const stt = new ScribeTranscriber(connect)
+      const session = await begun(stt)
+      for (let off = 800; off < half; off += 160) stt.push(clip.audio.subarray(off, off + 160))
+      expect(await stt.checkpoint()).toBe(`realtime:${half}`)
+      // A second checkpoint with nothing new commits nothing.
+      expect(await stt.checkpoint()).toBe(`realtime:${half}`)
+      expect(session.commits).toBe(1)
+      for (let off = half; off < clip.audio.length; off += 160) stt.push(clip.audio.subarray(off, off + 160))
+      expect(await stt.finish()).toEqual({
+        text: `realtime:${half} realtime:${clip.audio.length - half}`,
+        via: 'realtime'
+      })
+      expect(session.commits).toBe(2)
+      // Nothing after the checkpoint: its transcript is the turn's, without another commit.
+      stt.begin(clip.audio.subarray(SOUND_AT, SOUND_AT + 1600))
+      expect(await stt.checkpoint()).toBe('realtime:1600')
+      expect(await stt.finish()).toEqual({ text: 'realtime:1600', via: 'realtime' })
+      expect(session.commits).toBe(3)
+      stt.close()
+    })
+
+    it('has no checkpoint before the realtime session is open, or outside a turn', async () => {
+      const stt = new ScribeTranscriber(connect)
+      expect(stt.checkpoint()).toBeUndefined()
+      stt.begin(clip.audio.subarray(0, 800))
+      expect(stt.checkpoint()).toBeUndefined()
+      await stt.finish()
+      expect(stt.checkpoint()).toBeUndefined()
+      stt.close()
+    })
+
+    it('transcribes the whole turn again in batch when a checkpoint failed', async () => {
+      const stt = new ScribeTranscriber(connect)
+      await begun(stt)
+      for (let off = 800; off < half; off += 160) stt.push(clip.audio.subarray(off, off + 160))
+      fake.stt.commitError = 'transcriber crashed'
+      try {
+        await expect(stt.checkpoint()).rejects.toMatchObject({ code: 'upstream_failed' })
+        for (let off = half; off < clip.audio.length; off += 160) stt.push(clip.audio.subarray(off, off + 160))
+        const t = await stt.finish()
+        expect(t).toEqual({ text: `batch:${58 + clip.audio.length}`, via: 'batch' })
+      } finally {
+        fake.stt.commitError = undefined
+      }
+      stt.close()
+    })
   })
 
   it('uses batch alone in batch mode', async () => {

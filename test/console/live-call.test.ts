@@ -8,6 +8,7 @@ import {
   MAX_LINES
 } from '../../src/renderer/src/store/live-call.js'
 import { MeterBallistics } from '../../src/renderer/src/features/live-call/meter-ballistics.js'
+import { describeTurn } from '../../src/renderer/src/features/live-call/latency.js'
 
 describe('live call transcript', () => {
   it('replaces the forming line with the text so far, then settles it', () => {
@@ -78,5 +79,15 @@ describe('MeterBallistics', () => {
     expect(m.barDbfs).toBeCloseTo(-65, 5)
     expect(m.holdDbfs).toBeCloseTo(-30, 5)
     expect(m.tick(1500)).toBe(false)
+  })
+})
+
+describe('turn latency tooltip', () => {
+  it('lists the parts in order, and says when the reply was prepared inside the end-of-turn silence', () => {
+    const base = { turn: 1, endOfSpeechWaitMs: 512, sttMs: 0, llmFirstTokenMs: 0, ttsFirstByteMs: 3.4, bridgeMs: 0.6 }
+    expect(describeTurn(base)).toBe('end of speech 512 ms, STT 0 ms, LLM 0 ms, TTS 3 ms, bridge 1 ms')
+    expect(describeTurn({ ...base, earlyReplyMs: 288 })).toBe(
+      'end of speech 512 ms, early reply (started 288 ms before the end), STT 0 ms, LLM 0 ms, TTS 3 ms, bridge 1 ms'
+    )
   })
 })

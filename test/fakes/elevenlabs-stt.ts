@@ -22,7 +22,7 @@ export interface FakeScribeOptions {
   apiKey: string
   /** Commit (or upload) → transcript, ms. Default 0. */
   delayMs?: number
-  /** What the caller said. Default "caller turn N" (1-based). */
+  /** What the caller said. Default "caller turn N" (1-based). A realtime commit of silence is "" and uses no N. */
   transcribe?: (info: SttTurnInfo) => string
   /** Send a `partial_transcript` every this many audio chunks; 0 = none. Default 10. */
   partialEveryChunks?: number
@@ -175,7 +175,10 @@ export class FakeScribe extends EventEmitter<{
         }
         const turnAudio = Buffer.concat(pending)
         pending = []
-        const text = this.transcribe({ index: this.#count++, audio: turnAudio, via: 'realtime' })
+        // Like the service, a commit of silence (or of nothing) transcribes to nothing.
+        const text = hasSound(turnAudio, String(query.audio_format ?? 'pcm_16000'))
+          ? this.transcribe({ index: this.#count++, audio: turnAudio, via: 'realtime' })
+          : ''
         record.transcripts.push(text)
         this.emit('commit', record)
         const reply = () => {
@@ -270,4 +273,14 @@ function json(res: ServerResponse, status: number, data: unknown): void {
   const body = JSON.stringify(data)
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) })
   res.end(body)
+}
+
+/** Any sample at or above about −50 dBFS (μ-law: magnitude code 13; 16-bit PCM: 104). */
+function hasSound(audio: Buffer, format: string): boolean {
+  if (format.startsWith('ulaw')) {
+    for (const b of audio) if ((~b & 0x7f) >= 13) return true
+    return false
+  }
+  for (let i = 0; i + 1 < audio.length; i += 2) if (Math.abs(audio.readInt16LE(i)) >= 104) return true
+  return false
 }

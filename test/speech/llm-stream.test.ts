@@ -42,6 +42,24 @@ describe('chat stream on the wire (against the fake)', () => {
     expect(usages).toEqual([{ promptTokens: 10, completionTokens: req.tokensSent, estimated: false }])
   })
 
+  it('answers pending caller text as part of the request without adding it to the history', async () => {
+    const chat = conversation(fake.url)
+    await collect(chat)
+    chat.add('assistant', 'We open at nine.')
+    for await (const _ of chat.stream(new AbortController().signal, { pendingUser: ' And on Sundays? ' })) void _
+    expect(fake.requests.at(-1)!.messages.slice(1)).toEqual([
+      { role: 'user', content: 'What time do you open?' },
+      { role: 'assistant', content: 'We open at nine.' },
+      { role: 'user', content: 'And on Sundays?' }
+    ])
+    expect(chat.history).toHaveLength(2)
+    // After a caller line, the pending text joins it, as `add` would.
+    chat.add('user', 'Hello?')
+    for await (const _ of chat.stream(new AbortController().signal, { pendingUser: 'Anyone there?' })) void _
+    expect(fake.requests.at(-1)!.messages.at(-1)).toEqual({ role: 'user', content: 'Hello? Anyone there?' })
+    expect(chat.history.at(-1)).toEqual({ role: 'user', content: 'Hello?' })
+  })
+
   it('maps a refused key and an unknown path to their error codes', async () => {
     await expect(collect(conversation(fake.url, 'wrong-key'))).rejects.toMatchObject({
       code: 'upstream_failed',

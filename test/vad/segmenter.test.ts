@@ -168,7 +168,8 @@ describe('Segmenter', () => {
       silenceMs: 500,
       preSpeechPadMs: 300,
       startGapMs: 200,
-      onsetLeadMs: 0
+      onsetLeadMs: 0,
+      pauseMs: 0
     })
     expect(resolveSegmenterOptions({ silenceMs: 150 }).startGapMs).toBe(150)
   })
@@ -228,5 +229,62 @@ describe('Segmenter', () => {
       s.push(0.95, 128, 32, 0.9)
       expect(starts).toEqual([{ onsetMs: 96, paddedStartMs: 0, confirmedAtMs: 160 }])
     })
+  })
+})
+
+describe('Segmenter pause and resume', () => {
+  /** Events by type, with the pause and resume handlers on. */
+  function run(probabilities: number[], opts: SegmenterOptions) {
+    const events: Array<{ type: string; atMs?: number; lastSpeechMs?: number; decidedAtMs?: number }> = []
+    const seg = new Segmenter(opts, {
+      speechStart: () => events.push({ type: 'speechStart' }),
+      speechEnd: (e) => events.push({ type: 'speechEnd', lastSpeechMs: e.lastSpeechMs, decidedAtMs: e.decidedAtMs }),
+      misfire: () => events.push({ type: 'misfire' }),
+      pause: (e) => events.push({ type: 'pause', atMs: e.atMs, lastSpeechMs: e.lastSpeechMs }),
+      resume: (e) => events.push({ type: 'resume', atMs: e.atMs })
+    })
+    probabilities.forEach((p, i) => seg.push(p, i * WINDOW_MS, WINDOW_MS))
+    return { events, seg }
+  }
+  const opts = { minSpeechMs: 64, silenceMs: 320, pauseMs: 128 }
+
+  it('pauses once pauseMs of silence follows speech, then ends the turn at silenceMs as before', () => {
+    // Speech in windows 0-4 (ends at 160 ms), then silence: pause after 4 windows (288), end after 10 (480).
+    const { events } = run([...rep(0.9, 5), ...rep(0.02, 12)], opts)
+    expect(events).toEqual([
+      { type: 'speechStart' },
+      { type: 'pause', atMs: 160 + 128, lastSpeechMs: 160 },
+      { type: 'speechEnd', lastSpeechMs: 160, decidedAtMs: 160 + 320 }
+    ])
+  })
+
+  it('resumes on speech after a pause, and pauses again at the next silent spell', () => {
+    const { events } = run([...rep(0.9, 5), ...rep(0.02, 5), ...rep(0.9, 3), ...rep(0.02, 11)], opts)
+    expect(events.map((e) => e.type)).toEqual(['speechStart', 'pause', 'resume', 'pause', 'speechEnd'])
+    expect(events[2]).toEqual({ type: 'resume', atMs: 10 * WINDOW_MS })
+    expect(events[4]).toEqual({ type: 'speechEnd', lastSpeechMs: 13 * WINDOW_MS, decidedAtMs: 13 * WINDOW_MS + 320 })
+  })
+
+  it('says nothing of a short gap, of a start that misfires, or with pauseMs off or not under silenceMs', () => {
+    // A 96 ms gap inside the turn: under pauseMs, so neither pause nor resume.
+    expect(run([...rep(0.9, 5), ...rep(0.02, 3), ...rep(0.9, 3), ...rep(0.02, 11)], opts).events.map((e) => e.type)).toEqual([
+      'speechStart',
+      'pause',
+      'speechEnd'
+    ])
+    // One speech window, then silence: a misfire, never a pause.
+    expect(run([0.9, ...rep(0.02, 12)], { ...opts, startGapMs: 200 }).events.map((e) => e.type)).toEqual(['misfire'])
+    for (const pauseMs of [0, 320, 400])
+      expect(run([...rep(0.9, 5), ...rep(0.02, 12)], { ...opts, pauseMs }).events.map((e) => e.type)).toEqual([
+        'speechStart',
+        'speechEnd'
+      ])
+  })
+
+  it('forgets a pause on reset: speech after it is a new turn, not a resume', () => {
+    const { events, seg } = run([...rep(0.9, 5), ...rep(0.02, 5)], opts)
+    seg.reset()
+    for (let i = 0; i < 3; i++) seg.push(0.9, (20 + i) * WINDOW_MS, WINDOW_MS)
+    expect(events.map((e) => e.type)).toEqual(['speechStart', 'pause', 'speechStart'])
   })
 })

@@ -1,6 +1,7 @@
 /** The cascade engine: local VAD → ElevenLabs Scribe → OpenAI chat (streamed) → ElevenLabs TTS over a pre-opened socket. */
 import { EventEmitter } from 'node:events'
 import { performance } from 'node:perf_hooks'
+import { setImmediate as yieldToIo } from 'node:timers/promises'
 import { CallbenchError } from '../../shared/errors.js'
 import type { TurnMetrics } from '../../shared/calls.js'
 import { TWILIO_FORMAT, type AudioFormat } from '../audio/format.js'
@@ -12,7 +13,7 @@ import { ChatConversation, openAiFrom, type ChatUsage } from '../speech/llm.js'
 import { SpokenReply, WarmTts } from '../speech/spoken-reply.js'
 import { ScribeTranscriber, type SttTrace } from '../speech/stt.js'
 import { createVad, type CreateVadOptions, type VadStream } from '../vad/index.js'
-import type { SpeechEndEvent, SpeechStartEvent } from '../vad/segmenter.js'
+import type { PauseEvent, SpeechEndEvent, SpeechStartEvent } from '../vad/segmenter.js'
 import type { Agent, AgentCapabilities, AgentEvents, CallContext } from './agent.js'
 import type { AgentDeps, EngineDefinition } from './engines.js'
 
@@ -54,6 +55,8 @@ export interface TurnStages {
   firstPieceSentMs?: number
   ttsRequestId?: string
   ttsFirstAudioMs?: number
+  /** An early reply: started this long before the end of turn (its steps then have negative offsets). */
+  earlyReplyMs?: number
 }
 
 /** One agent reply: the model's stream and the speech made of it. */
@@ -63,6 +66,35 @@ interface Reply {
   llmText: string
   historyDone: boolean
   ttsReported: boolean
+  /** Call clock: the model was asked, and its first token came. */
+  llmStartAtMs?: number
+  llmFirstTokenAtMs?: number
+  /** An early reply's audio, held until its turn ends; undefined for a live reply and once released. */
+  held: Uint8Array[] | undefined
+  /** TTS finished while the audio was held: the reply is finished on release. */
+  doneWhileHeld: boolean
+  /** The turn the reply answers, completed by its first audio out (none for a greeting or `say`). */
+  turn: TurnOut | undefined
+  /** Audio has gone to the bridge. */
+  out: boolean
+}
+
+interface TurnOut {
+  metrics: Partial<TurnMetrics>
+  stages: (replyId: string) => TurnStages
+  early?: EarlyReply
+}
+
+/** A reply started at a pause in the caller's turn (VAD `pause`), before the turn ended. */
+interface EarlyReply {
+  /** The turn it answers (`#turnToken`). */
+  token: number
+  /** Call clock: the pause, and the transcript of the turn up to it. */
+  pausedAtMs: number
+  transcriptAtMs?: number
+  trace: SttTrace
+  text: string | undefined
+  reply: Reply | undefined
 }
 
 export interface CascadeDeps {
@@ -94,6 +126,8 @@ export class CascadeAgent extends EventEmitter<AgentEvents> implements Agent {
   #call: CallContext | undefined
   #chat: ChatConversation | undefined
   #reply: Reply | undefined
+  /** The reply being prepared at a pause in the caller's turn, if any. */
+  #early: EarlyReply | undefined
   #replySeq = 0
   #turns = 0
   /** Bumped at each speech start: a turn whose transcript comes back after it is merged into the next. */
@@ -125,9 +159,12 @@ export class CascadeAgent extends EventEmitter<AgentEvents> implements Agent {
     this.#stt = new ScribeTranscriber(io.elevenlabs, { mode: 'realtime', log: this.#log, clock: () => this.#now() })
     this.#stt.on('partial', (text) => this.emit('transcript', { role: 'caller', text, final: false }))
     this.#stt.on('fallback', (err) => this.emit('event', 'stt.fallback', { code: err.code }))
-    this.#vad = createVad(deps.settings.vad, io.vadOptions)
+    const vad = deps.settings.vad
+    this.#vad = createVad({ ...vad, ...(vad.earlyReplyMs > 0 ? { pauseMs: vad.earlyReplyMs } : {}) }, io.vadOptions)
     this.#vad.on('speechStart', (e) => this.#speechStart(e))
     this.#vad.on('speechEnd', (e) => void this.#speechEnd(e))
+    this.#vad.on('pause', (e) => this.#pause(e))
+    this.#vad.on('resume', () => this.#resume())
     this.#vad.on('misfire', (e) => this.emit('event', 'vad.misfire', { onsetMs: e.onsetMs, speechMs: e.speechMs }))
     this.#vad.on('error', (err) => this.#emitError(err))
   }
@@ -183,6 +220,7 @@ export class CascadeAgent extends EventEmitter<AgentEvents> implements Agent {
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
+    this.#dropEarly('call_ended')
     const r = this.#reply
     if (r) {
       r.abort.abort()
@@ -242,12 +280,61 @@ export class CascadeAgent extends EventEmitter<AgentEvents> implements Agent {
       ...(arrival ? { frameTailMs: arrival.endMs - e.confirmedAtMs, decisionMs: decidedAtMs - arrival.atMs } : {})
     })
     this.#turnToken++
+    // An early reply left over from a turn that ended without it (its transcript was late) is moot now.
+    this.#dropEarly('new_turn')
     const r = this.#reply
     // Speech over a reply still playing or still being generated: the caller wins.
     if (r && r.spoken.playing) this.#cut(r, 'barge_in', true)
     this.#sttFromMs = Math.max(e.paddedStartMs, this.#streamBytes / BYTES_PER_MS - RING_MS, 0)
     this.#stt.begin(this.#recall(e.paddedStartMs))
     void this.#tts.ensure().catch(() => undefined)
+  }
+
+  /**
+   * The caller has paused long enough that the turn is probably over: what was said is transcribed and the reply
+   * started now, its audio held, so that when the end-of-turn silence has run out the reply is ready to play.
+   */
+  #pause(e: PauseEvent): void {
+    const chat = this.#chat
+    if (!chat || this.#closed || this.#early || !this.#stt.inTurn) return
+    const trace: SttTrace = {}
+    const atMs = this.#now()
+    const transcript = this.#stt.checkpoint(trace)
+    if (!transcript) return
+    const early: EarlyReply = { token: this.#turnToken, pausedAtMs: atMs, trace, text: undefined, reply: undefined }
+    this.#early = early
+    this.emit('event', 'reply.early', { lastSpeechMs: e.lastSpeechMs, atMs: e.atMs })
+    transcript.then(
+      (text) => {
+        early.text = text.trim()
+        early.transcriptAtMs = this.#now()
+        if (this.#early !== early || this.#closed || !early.text) return
+        early.reply = this.#startReply(chat, 'reply', { pendingUser: early.text, held: true })
+      },
+      () => {
+        // Nothing to answer early; the end of the turn transcribes it again (see ScribeTranscriber.finish).
+        if (this.#early === early) this.#early = undefined
+      }
+    )
+  }
+
+  /** The caller went on after a pause: the early reply answered half a turn. Nothing of it was heard. */
+  #resume(): void {
+    this.#dropEarly('caller_resumed')
+  }
+
+  #dropEarly(reason: string): void {
+    const early = this.#early
+    if (!early) return
+    this.#early = undefined
+    const r = early.reply
+    if (r) {
+      r.abort.abort()
+      r.spoken.cut()
+      this.#reportTts(r)
+      r.historyDone = true
+    }
+    this.emit('event', 'reply.early_dropped', { reason, ...(r ? { replyId: r.spoken.id } : {}) })
   }
 
   async #speechEnd(e: SpeechEndEvent): Promise<void> {
@@ -257,6 +344,7 @@ export class CascadeAgent extends EventEmitter<AgentEvents> implements Agent {
     const nowStreamMs = this.#streamBytes / BYTES_PER_MS
     const arrival = this.#arrivalOf(e.decidedAtMs)
     const sttInTurn = this.#stt.inTurn
+    const early = this.#early
     // The commit goes out first (synchronously, inside finish): the timeline and the usage can wait for it.
     const trace: SttTrace = {}
     const transcript = this.#stt.finish(undefined, trace)
@@ -274,6 +362,48 @@ export class CascadeAgent extends EventEmitter<AgentEvents> implements Agent {
       endOfTurnAtMs,
       endOfSpeechWaitMs: e.decidedAtMs - e.lastSpeechMs
     }
+    const since = (atMs: number | undefined) => (atMs === undefined ? undefined : atMs - endOfTurnAtMs)
+    const stagesOf = (via: TurnStages['sttVia'], t: SttTrace, turn: number, replyId: string): TurnStages => ({
+      turn,
+      replyId,
+      decidedAtEpochMs: performance.timeOrigin + performance.now() - (call.clock() - endOfTurnAtMs),
+      ...(arrival ? { vadFrameTailMs: arrival.endMs - e.decidedAtMs } : {}),
+      vadDecisionMs: arrival ? endOfTurnAtMs - arrival.atMs : nowStreamMs - e.decidedAtMs,
+      sttVia: via,
+      ...(t.sessionId !== undefined ? { sttSessionId: t.sessionId, sttCommitIndex: t.commitIndex } : {}),
+      sttRequestMs: since(t.requestAtMs),
+      sttTranscriptMs: since(t.transcriptAtMs),
+      llmRequestId: `${call.callId}:${replyId}`
+    })
+
+    // The reply started at the pause answers this turn as it stands: it plays now, and the transcript of the
+    // silence since (almost always nothing) only joins the caller's line.
+    const ready = early && early.token === token && early.reply && !early.reply.spoken.isCut ? early : undefined
+    if (ready && this.#chat) {
+      this.#early = undefined
+      const r = ready.reply!
+      const text = ready.text!
+      this.emit('transcript', { role: 'caller', text, final: true })
+      this.#chat.add('user', text)
+      const turn = (metrics.turn = ++this.#turns)
+      metrics.earlyReplyMs = endOfTurnAtMs - ready.pausedAtMs
+      r.turn = { metrics, stages: (replyId) => stagesOf('realtime', ready.trace, turn, replyId), early: ready }
+      this.#reply = r
+      this.#release(r)
+      void transcript.then(
+        (t) => {
+          const rest = t.text.trim().slice(text.length).trim()
+          if (!rest || this.#closed) return
+          this.emit('transcript', { role: 'caller', text: rest, final: true })
+          this.#chat?.add('user', rest)
+        },
+        () => undefined
+      )
+      return
+    }
+    // Its transcript is not back yet (or it failed): the turn is answered the usual way.
+    this.#dropEarly('turn_ended_first')
+
     let text: string
     let via: TurnStages['sttVia']
     try {
@@ -298,61 +428,111 @@ export class CascadeAgent extends EventEmitter<AgentEvents> implements Agent {
     // The caller spoke again while this turn was being transcribed: answer both together at the next end.
     if (token !== this.#turnToken) return
     const turn = (metrics.turn = ++this.#turns)
-    const since = (atMs: number | undefined) => (atMs === undefined ? undefined : atMs - endOfTurnAtMs)
-    void this.#respond(chat, metrics, (replyId) => ({
-      turn,
-      replyId,
-      decidedAtEpochMs: performance.timeOrigin + performance.now() - (call.clock() - endOfTurnAtMs),
-      ...(arrival ? { vadFrameTailMs: arrival.endMs - e.decidedAtMs } : {}),
-      vadDecisionMs: arrival ? endOfTurnAtMs - arrival.atMs : nowStreamMs - e.decidedAtMs,
-      sttVia: via,
-      ...(trace.sessionId !== undefined ? { sttSessionId: trace.sessionId, sttCommitIndex: trace.commitIndex } : {}),
-      sttRequestMs: since(trace.requestAtMs),
-      sttTranscriptMs: since(trace.transcriptAtMs),
-      llmRequestId: `${call.callId}:${replyId}`
-    }))
+    const r = this.#startReply(chat, 'reply', {})
+    r.turn = { metrics, stages: (replyId) => stagesOf(via, trace, turn, replyId) }
   }
 
   // ---- replies ----
 
-  #newReply(kind: string): Reply {
-    const spoken = new SpokenReply(`${kind}-${++this.#replySeq}`, this.#tts.take(), () => this.#now())
-    const reply: Reply = { spoken, abort: new AbortController(), llmText: '', historyDone: false, ttsReported: false }
-    spoken.on('audio', (chunk) => this.emit('audio', chunk, spoken.id))
-    spoken.on('done', () => this.#finish(reply))
-    spoken.on('failed', (err) => this.#abandon(reply, err))
-    this.#reply = reply
+  /** A reply: the model's stream into TTS piece by piece. `held`: an early reply, whose audio waits for its turn. */
+  #startReply(chat: ChatConversation, kind: string, opts: { pendingUser?: string; held?: boolean }): Reply {
+    const reply = this.#newReply(kind, opts.held ?? false)
+    void this.#stream(chat, reply, opts.pendingUser)
     return reply
   }
 
-  /** Streams the model's answer into TTS piece by piece, as it comes. */
-  async #respond(
-    chat: ChatConversation,
-    metrics: Partial<TurnMetrics>,
-    stagesOf: (replyId: string) => TurnStages
-  ): Promise<void> {
-    const r = this.#newReply('reply')
+  #newReply(kind: string, held: boolean): Reply {
+    const spoken = new SpokenReply(`${kind}-${++this.#replySeq}`, this.#tts.take(), () => this.#now())
+    const reply: Reply = {
+      spoken,
+      abort: new AbortController(),
+      llmText: '',
+      historyDone: false,
+      ttsReported: false,
+      held: held ? [] : undefined,
+      doneWhileHeld: false,
+      turn: undefined,
+      out: false
+    }
+    spoken.on('audio', (chunk) => {
+      if (reply.held) reply.held.push(chunk)
+      else this.#forward(reply, chunk)
+    })
+    spoken.on('done', () => {
+      if (reply.held) reply.doneWhileHeld = true
+      else this.#finish(reply)
+    })
+    spoken.on('failed', (err) => this.#abandon(reply, err))
+    if (!held) this.#reply = reply
+    return reply
+  }
+
+  /** Audio of a reply to the bridge; the first completes the turn's metrics (just before it) and breakdown (after). */
+  #forward(r: Reply, chunk: Uint8Array): void {
+    const first = !r.out
+    r.out = true
+    if (first) this.#turnOut(r)
+    this.emit('audio', chunk, r.spoken.id)
+    if (first) this.#stagesOut(r)
+  }
+
+  /** The turn has ended: what an early reply has made so far goes out, the rest follows as it comes. */
+  #release(r: Reply): void {
+    const held = r.held ?? []
+    r.held = undefined
+    for (const chunk of held) this.#forward(r, chunk)
+    if (r.doneWhileHeld) this.#finish(r)
+  }
+
+  /**
+   * Sent just before the first audio, so the bridge closes the turn on the frame that follows. An early reply's
+   * parts count only what each step still took after the end of turn: the rest was spent inside the silence.
+   */
+  #turnOut(r: Reply): void {
+    const t = r.turn
+    if (!t) return
+    const m = t.metrics
     const spoken = r.spoken
-    const stages = stagesOf(spoken.id)
-    const endOfTurnAtMs = metrics.endOfTurnAtMs ?? 0
-    const since = (atMs: number | undefined) => (atMs === undefined ? undefined : atMs - endOfTurnAtMs)
-    // Sent just before the first audio, so the bridge closes the turn on the frame that follows.
-    spoken.prependOnceListener('audio', () => {
+    const end = m.endOfTurnAtMs ?? 0
+    if (t.early) {
+      const sttAt = t.early.transcriptAtMs ?? end
+      const llmAt = r.llmFirstTokenAtMs ?? end
+      const audioAt = spoken.firstAudioAtMs ?? end
+      m.sttMs = Math.max(0, sttAt - end)
+      m.llmFirstTokenMs = Math.max(0, llmAt - Math.max(end, sttAt))
+      m.ttsFirstByteMs = Math.max(0, audioAt - Math.max(end, sttAt, llmAt))
+    } else {
+      if (r.llmFirstTokenAtMs !== undefined && r.llmStartAtMs !== undefined)
+        m.llmFirstTokenMs = r.llmFirstTokenAtMs - r.llmStartAtMs
       if (spoken.firstPieceAtMs !== undefined && spoken.firstAudioAtMs !== undefined)
-        metrics.ttsFirstByteMs = spoken.firstAudioAtMs - spoken.firstPieceAtMs
-      this.emit('turn', metrics)
-    })
-    // After the audio has gone to the bridge: the breakdown is bookkeeping, not on the caller's path.
-    spoken.once('audio', () => {
-      stages.firstPieceMs = since(spoken.firstPieceAtMs)
-      stages.firstPieceSentMs = since(spoken.firstPieceSentAtMs)
-      const ttsRequestId = spoken.ttsRequestId
-      if (ttsRequestId !== undefined) stages.ttsRequestId = ttsRequestId
-      stages.ttsFirstAudioMs = since(spoken.firstAudioAtMs)
-      this.emit('event', 'turn.stages', { ...stages })
-    })
-    const llmStartAtMs = this.#now()
-    stages.llmRequestMs = since(llmStartAtMs)
+        m.ttsFirstByteMs = spoken.firstAudioAtMs - spoken.firstPieceAtMs
+    }
+    this.emit('turn', m)
+  }
+
+  /** After the audio has gone to the bridge: the breakdown is bookkeeping, not on the caller's path. */
+  #stagesOut(r: Reply): void {
+    const t = r.turn
+    if (!t) return
+    const spoken = r.spoken
+    const end = t.metrics.endOfTurnAtMs ?? 0
+    const since = (atMs: number | undefined) => (atMs === undefined ? undefined : atMs - end)
+    const stages = t.stages(spoken.id)
+    stages.llmRequestMs = since(r.llmStartAtMs)
+    stages.llmFirstTokenMs = since(r.llmFirstTokenAtMs)
+    stages.firstPieceMs = since(spoken.firstPieceAtMs)
+    stages.firstPieceSentMs = since(spoken.firstPieceSentAtMs)
+    const ttsRequestId = spoken.ttsRequestId
+    if (ttsRequestId !== undefined) stages.ttsRequestId = ttsRequestId
+    stages.ttsFirstAudioMs = since(spoken.firstAudioAtMs)
+    if (t.early) stages.earlyReplyMs = end - t.early.pausedAtMs
+    this.emit('event', 'turn.stages', { ...stages })
+  }
+
+  /** Streams the model's answer into TTS piece by piece, as it comes. */
+  async #stream(chat: ChatConversation, r: Reply, pendingUser: string | undefined): Promise<void> {
+    const spoken = r.spoken
+    r.llmStartAtMs = this.#now()
     try {
       const onUsage = (u: ChatUsage) =>
         this.emit('event', 'usage', {
@@ -361,18 +541,23 @@ export class CascadeAgent extends EventEmitter<AgentEvents> implements Agent {
           llmOutTokens: u.completionTokens,
           ...(u.estimated ? { estimated: true } : {})
         })
-      for await (const delta of chat.stream(r.abort.signal, { onUsage, requestId: stages.llmRequestId })) {
+      const requestId = `${this.#call?.callId ?? 'call'}:${spoken.id}`
+      for await (const delta of chat.stream(r.abort.signal, { onUsage, requestId, pendingUser })) {
         if (spoken.isCut) return
-        const firstTokenMs = r.llmText ? undefined : this.#now() - llmStartAtMs
-        if (firstTokenMs !== undefined) {
-          metrics.llmFirstTokenMs = firstTokenMs
-          stages.llmFirstTokenMs = since(llmStartAtMs + firstTokenMs)
-        }
+        const first = !r.llmText
+        if (first) r.llmFirstTokenAtMs = this.#now()
         r.llmText += delta
         // Text to TTS first: the timeline entry can follow it.
         spoken.push(delta)
-        if (firstTokenMs !== undefined)
-          this.emit('event', 'llm.first_token', { replyId: spoken.id, llmFirstTokenMs: Math.round(firstTokenMs) })
+        if (first)
+          this.emit('event', 'llm.first_token', {
+            replyId: spoken.id,
+            llmFirstTokenMs: Math.round(r.llmFirstTokenAtMs! - r.llmStartAtMs)
+          })
+        // Text the model has already sent is read without a pause (a promise chain), and a fast model's whole
+        // reply arrives at once: until the first audio is back, let the event loop take I/O between tokens, so
+        // the TTS socket's first audio is not queued behind the rest of the reply.
+        if (spoken.firstPieceAtMs !== undefined && spoken.firstAudioAtMs === undefined) await yieldToIo()
       }
       if (spoken.isCut) return
       spoken.end()
@@ -383,7 +568,7 @@ export class CascadeAgent extends EventEmitter<AgentEvents> implements Agent {
 
   /** Speaks fixed text (greeting, operator `say`) as its own reply. */
   #speakText(text: string, kind: string): void {
-    const r = this.#newReply(kind)
+    const r = this.#newReply(kind, false)
     r.llmText = text
     r.spoken.say(text)
     r.spoken.end()
@@ -402,6 +587,12 @@ export class CascadeAgent extends EventEmitter<AgentEvents> implements Agent {
     const e = err instanceof CallbenchError ? err : new CallbenchError('internal', 'Reply failed', { cause: err })
     r.abort.abort()
     r.spoken.cut()
+    if (r.held) {
+      // An early reply nobody heard: the end of the turn answers the usual way (and meets the failure, if it lasts).
+      this.#log.warn('early reply failed', { code: e.code })
+      if (this.#early?.reply === r) this.#dropEarly('failed')
+      return
+    }
     if (r.spoken.emittedMs > 0) this.emit('audioEnd', r.spoken.id)
     this.#keepInHistory(r, r.spoken.heardText())
     if (this.#reply === r) this.#reply = undefined

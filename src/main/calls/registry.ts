@@ -349,7 +349,7 @@ function pick(params: Readonly<Record<string, string>>, keys: Array<'from' | 'to
   return out
 }
 
-/** Per-call turn-taking overrides from stream parameters (`vad`, `silenceMs`, `threshold`), for tests and the benchmark. */
+/** Per-call turn-taking overrides from stream parameters (`vad`, `silenceMs`, `threshold`, `earlyReplyMs`), for tests and the benchmark. */
 function applyParamOverrides(settings: Settings, params: Readonly<Record<string, string>>): Settings {
   const vad = { ...settings.vad }
   if (params.vad && (VAD_METHODS as readonly string[]).includes(params.vad)) vad.method = params.vad as VadMethod
@@ -357,6 +357,8 @@ function applyParamOverrides(settings: Settings, params: Readonly<Record<string,
   if (Number.isFinite(silenceMs) && silenceMs >= 100 && silenceMs <= 5000) vad.silenceMs = silenceMs
   const threshold = Number(params.threshold)
   if (Number.isFinite(threshold) && threshold > 0 && threshold <= 1) vad.threshold = threshold
+  const earlyReplyMs = params.earlyReplyMs === undefined ? Number.NaN : Number(params.earlyReplyMs)
+  if (Number.isInteger(earlyReplyMs) && earlyReplyMs >= 0 && earlyReplyMs <= 5000) vad.earlyReplyMs = earlyReplyMs
   return { ...settings, vad }
 }
 

@@ -112,14 +112,22 @@ export class ChatConversation {
    * ends the iteration quietly and closes the HTTP request; other failures throw a CallbenchError.
    * `requestId` goes out as `X-Client-Request-Id`, so the request can be traced to its call and reply.
    * `onUsage` gets the tokens the reply used once it ends, however it ends (the service bills a cut reply too).
+   * `pendingUser` is caller text answered as if added, without adding it (an early reply, before the turn is over).
    */
   async *stream(
     signal: AbortSignal,
-    opts: { requestId?: string; onUsage?: (usage: ChatUsage) => void } = {}
+    opts: { requestId?: string; onUsage?: (usage: ChatUsage) => void; pendingUser?: string } = {}
   ): AsyncGenerator<string> {
+    const history = this.#history.map((m) => ({ role: m.role, content: m.content }))
+    const pending = opts.pendingUser?.trim()
+    if (pending) {
+      const last = history[history.length - 1]
+      if (last?.role === 'user') last.content = `${last.content} ${pending}`
+      else history.push({ role: 'user', content: pending })
+    }
     const messages: ChatCompletionMessageParam[] = [
       { role: 'system', content: this.#opts.instructions },
-      ...this.#history.map((m) => ({ role: m.role, content: m.content }) as ChatCompletionMessageParam)
+      ...history.map((m) => m as ChatCompletionMessageParam)
     ]
     let reported: ChatUsage | undefined
     let replyChars = 0

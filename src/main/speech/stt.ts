@@ -87,6 +87,9 @@ export class ScribeTranscriber extends EventEmitter<TranscriberEvents> {
   #turn = new Uint8Array(16_000)
   #turnBytes = 0
   #sentBytes = 0
+  /** The turn's audio already committed by `checkpoint`, and the transcripts of those commits in order. */
+  #checkpointBytes = 0
+  #parts: Array<Promise<string>> = []
   #inTurn = false
   #closed = false
 
@@ -118,6 +121,8 @@ export class ScribeTranscriber extends EventEmitter<TranscriberEvents> {
     this.#inTurn = true
     this.#turnBytes = 0
     this.#sentBytes = 0
+    this.#checkpointBytes = 0
+    this.#parts = []
     this.warm()
     this.#append(preroll)
   }
@@ -141,13 +146,26 @@ export class ScribeTranscriber extends EventEmitter<TranscriberEvents> {
     this.#inTurn = false
     // A copy: the next turn may begin (and reuse the buffer) while this one is still being transcribed.
     const audio = this.#turn.slice(0, this.#turnBytes)
+    // What checkpoints transcribed already (undefined if one failed: the whole turn is transcribed again).
+    const checkpointBytes = this.#checkpointBytes
+    const head = this.#parts.length > 0 ? joined(this.#parts).catch(() => undefined) : Promise.resolve('')
+    this.#parts = []
+    this.#checkpointBytes = 0
     const session = this.#session
     // Still opening: waiting a little beats uploading the whole turn; the audio kept is sent once it opens.
     if (session && !session.open && !session.closed) await this.#opened(session)
     if (session && session.open && !session.closed) this.#flushTo(session)
     if (session && session.open && !session.closed && this.#sentBytes === this.#turnBytes) {
       try {
-        return { text: await this.#commit(session, trace), via: 'realtime' }
+        // Nothing said since the last checkpoint: its transcript is the turn's, with no commit to wait for.
+        const tail = checkpointBytes < audio.length ? await this.#commit(session, trace) : ''
+        const before = await head
+        if (before !== undefined) return { text: joinText(before, tail), via: 'realtime' }
+        this.#log?.warn('realtime stt checkpoint failed, using batch')
+        this.emit(
+          'fallback',
+          new CallbenchError('upstream_failed', 'A realtime transcription checkpoint failed', { retryable: true })
+        )
       } catch (err) {
         const e =
           err instanceof CallbenchError
@@ -172,9 +190,34 @@ export class ScribeTranscriber extends EventEmitter<TranscriberEvents> {
       delete trace.sessionId
       delete trace.commitIndex
     }
-    const text = await this.#batch(audio, signal)
+    // Checkpoints that came back stand; the batch upload covers the rest (or everything, if one failed).
+    const before = await head
+    const rest = before !== undefined ? audio.subarray(checkpointBytes) : audio
+    const text = joinText(before ?? '', await this.#batch(rest, signal))
     if (trace) trace.transcriptAtMs = this.#clock()
     return { text, via: 'batch' }
+  }
+
+  /**
+   * Commits the turn so far while the turn goes on (realtime only), so work on a turn that is probably over can
+   * start before it ends (the cascade's early reply). Resolves with the transcript of the whole turn up to now;
+   * `finish` later returns the whole turn's text either way, committing only what came after. Undefined when the
+   * realtime session has not had the whole turn (it is still opening, or it closed): `finish` copes as usual.
+   */
+  checkpoint(trace?: SttTrace): Promise<string> | undefined {
+    if (!this.#inTurn || this.#closed) return undefined
+    const s = this.#session
+    if (!s || !s.open || s.closed) return undefined
+    this.#flushTo(s)
+    if (s.closed || this.#sentBytes !== this.#turnBytes) return undefined
+    if (this.#checkpointBytes < this.#turnBytes) {
+      const part = this.#commit(s, trace)
+      // A failure shows in `finish` (which transcribes the turn again) and in this checkpoint's own result.
+      part.catch(() => undefined)
+      this.#parts.push(part)
+      this.#checkpointBytes = this.#turnBytes
+    }
+    return joined(this.#parts)
   }
 
   close(): void {
@@ -379,4 +422,15 @@ export class ScribeTranscriber extends EventEmitter<TranscriberEvents> {
       throw elevenLabsError(err, 'speech to text')
     }
   }
+}
+
+/** Transcripts of consecutive pieces of one turn, as one text. */
+function joinText(a: string, b: string): string {
+  const x = a.trim()
+  const y = b.trim()
+  return x && y ? `${x} ${y}` : x || y
+}
+
+async function joined(parts: ReadonlyArray<Promise<string>>): Promise<string> {
+  return (await Promise.all(parts)).reduce(joinText, '')
 }

@@ -3,11 +3,18 @@ import { EventEmitter } from 'node:events'
 import type { VadMethod } from '../../shared/settings.js'
 import { CallbenchError } from '../../shared/errors.js'
 import { EnergyVad } from './energy.js'
-import { Segmenter, type MisfireEvent, type SpeechEndEvent, type SpeechStartEvent } from './segmenter.js'
+import {
+  Segmenter,
+  type MisfireEvent,
+  type PauseEvent,
+  type ResumeEvent,
+  type SpeechEndEvent,
+  type SpeechStartEvent
+} from './segmenter.js'
 import { getSilero, type SileroErrorHandler, type SileroModel, type SileroStream } from './silero.js'
 import { WebRtcVad, loadFvad, webRtcModeForThreshold, type WebRtcVadMode } from './webrtc.js'
 
-export type { MisfireEvent, SpeechEndEvent, SpeechStartEvent } from './segmenter.js'
+export type { MisfireEvent, PauseEvent, ResumeEvent, SpeechEndEvent, SpeechStartEvent } from './segmenter.js'
 export { getSilero } from './silero.js'
 
 const SAMPLE_RATE_HZ = 8000
@@ -40,6 +47,8 @@ export interface VadStreamSettings {
    * instead of `minSpeechMs` after it. Noise Silero never calls speech starts nothing. 0 = off. Default 200 ms.
    */
   onsetLeadMs?: number
+  /** Silence inside a turn that fires `pause` (a speech window after it fires `resume`), ms. 0 or unset: off. */
+  pauseMs?: number
 }
 
 export interface ProbabilityEvent {
@@ -52,6 +61,10 @@ export interface VadStreamEvents {
   speechStart: [SpeechStartEvent]
   speechEnd: [SpeechEndEvent]
   misfire: [MisfireEvent]
+  /** `pauseMs` of silence inside a turn (see VadStreamSettings.pauseMs). */
+  pause: [PauseEvent]
+  /** Speech again after a `pause`. */
+  resume: [ResumeEvent]
   /** One per window; only computed into an event when someone listens. */
   probability: [ProbabilityEvent]
   /** The chosen method failed (e.g. the model did not load); the stream carries on with the energy VAD. */
@@ -274,12 +287,15 @@ class VadStreamImpl extends EventEmitter<VadStreamEvents> implements VadStream {
         silenceMs: settings.silenceMs,
         preSpeechPadMs: settings.preSpeechPadMs,
         // Lead evidence only reaches the segmenter from the Silero backend.
-        onsetLeadMs: settings.onsetLeadMs ?? DEFAULT_ONSET_LEAD_MS
+        onsetLeadMs: settings.onsetLeadMs ?? DEFAULT_ONSET_LEAD_MS,
+        ...(settings.pauseMs ? { pauseMs: settings.pauseMs } : {})
       },
       {
         speechStart: (e) => this.emit('speechStart', e),
         speechEnd: (e) => this.emit('speechEnd', e),
-        misfire: (e) => this.emit('misfire', e)
+        misfire: (e) => this.emit('misfire', e),
+        pause: (e) => this.emit('pause', e),
+        resume: (e) => this.emit('resume', e)
       }
     )
     const onError = (err: CallbenchError) => this.#report(err)

@@ -27,6 +27,12 @@ export interface SegmenterOptions {
    * speech at the vowel. A longer run is more likely steady noise and counts for nothing. 0 (default): off.
    */
   onsetLeadMs?: number
+  /**
+   * Silence inside a turn after which `pause` fires (once per silent spell), before `silenceMs` ends the turn; a
+   * speech window after it fires `resume`. Lets a consumer start work on a turn that is probably over. 0 (default)
+   * or not under `silenceMs`: off.
+   */
+  pauseMs?: number
 }
 
 export interface SpeechStartEvent {
@@ -48,6 +54,20 @@ export interface SpeechEndEvent {
   speechMs: number
 }
 
+/** The caller has been silent `pauseMs` inside a turn: the turn probably ends at `lastSpeechMs + silenceMs`. */
+export interface PauseEvent {
+  onsetMs: number
+  lastSpeechMs: number
+  /** End of the window that completed `pauseMs` of silence. */
+  atMs: number
+}
+
+/** Speech again after a `pause`: the turn goes on. */
+export interface ResumeEvent {
+  /** Start of the speech window. */
+  atMs: number
+}
+
 export interface MisfireEvent {
   onsetMs: number
   lastSpeechMs: number
@@ -60,6 +80,8 @@ export interface SegmenterHandlers {
   speechStart?(e: SpeechStartEvent): void
   speechEnd?(e: SpeechEndEvent): void
   misfire?(e: MisfireEvent): void
+  pause?(e: PauseEvent): void
+  resume?(e: ResumeEvent): void
 }
 
 export interface ResolvedSegmenterOptions {
@@ -70,6 +92,8 @@ export interface ResolvedSegmenterOptions {
   preSpeechPadMs: number
   startGapMs: number
   onsetLeadMs: number
+  /** 0 when off. */
+  pauseMs: number
 }
 
 export function resolveSegmenterOptions(opts: SegmenterOptions = {}): ResolvedSegmenterOptions {
@@ -84,7 +108,8 @@ export function resolveSegmenterOptions(opts: SegmenterOptions = {}): ResolvedSe
     silenceMs,
     preSpeechPadMs: Math.max(0, opts.preSpeechPadMs ?? 300),
     startGapMs: Math.min(silenceMs, Math.max(0, opts.startGapMs ?? 200)),
-    onsetLeadMs: Math.max(0, opts.onsetLeadMs ?? 0)
+    onsetLeadMs: Math.max(0, opts.onsetLeadMs ?? 0),
+    pauseMs: opts.pauseMs !== undefined && opts.pauseMs > 0 && opts.pauseMs < silenceMs ? opts.pauseMs : 0
   }
 }
 
@@ -108,6 +133,8 @@ export class Segmenter {
   #silenceMs = 0
   // Contiguous lead evidence ending at the previous window.
   #leadRunMs = 0
+  // `pause` fired for the current silent spell.
+  #paused = false
 
   constructor(opts: SegmenterOptions = {}, handlers: SegmenterHandlers = {}) {
     this.options = resolveSegmenterOptions(opts)
@@ -150,6 +177,10 @@ export class Segmenter {
       this.#lastSpeechMs = windowEndMs
       this.#silenceMs = 0
       if (this.#state === 'stopping') this.#state = 'speaking'
+      if (this.#paused) {
+        this.#paused = false
+        this.#handlers.resume?.({ atMs: windowStartMs })
+      }
       if (this.#state === 'starting' && this.#speechMs >= this.options.minSpeechMs) {
         this.#state = 'speaking'
         this.#handlers.speechStart?.({
@@ -165,7 +196,14 @@ export class Segmenter {
     if (this.#state === 'speaking') this.#state = 'stopping'
     this.#silenceMs += windowDurationMs
     const limitMs = this.#state === 'starting' ? this.options.startGapMs : this.options.silenceMs
-    if (this.#silenceMs < limitMs) return
+    if (this.#silenceMs < limitMs) {
+      const { pauseMs } = this.options
+      if (pauseMs > 0 && !this.#paused && this.#state === 'stopping' && this.#silenceMs >= pauseMs) {
+        this.#paused = true
+        this.#handlers.pause?.({ onsetMs: this.#onsetMs, lastSpeechMs: this.#lastSpeechMs, atMs: windowEndMs })
+      }
+      return
+    }
 
     const wasSpeaking = this.#state === 'stopping'
     const event = {
@@ -189,5 +227,6 @@ export class Segmenter {
     this.#speechMs = 0
     this.#silenceMs = 0
     this.#leadRunMs = 0
+    this.#paused = false
   }
 }

@@ -47,6 +47,16 @@ export function VadFields({ value, onChange }: { value: Settings['vad']; onChang
         format={ms}
         hint="Shorter sounds do not start a turn or a barge-in"
       />
+      <Slider
+        label="Early reply after"
+        value={value.earlyReplyMs}
+        min={0}
+        max={2000}
+        step={50}
+        onChange={(earlyReplyMs) => set({ earlyReplyMs })}
+        format={(v) => (v > 0 && v < value.silenceMs ? ms(v) : 'off')}
+        hint="Cascade: the reply is prepared after this much silence and plays when the turn ends; if the caller goes on it is dropped (one LLM request spent)"
+      />
     </div>
   )
 }

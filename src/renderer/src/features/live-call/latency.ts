@@ -23,6 +23,8 @@ export function totals(turns: readonly TurnMetrics[]): number[] {
 export function describeTurn(t: TurnMetrics): string {
   const parts: string[] = []
   if (t.endOfSpeechWaitMs !== undefined) parts.push(`end of speech ${Math.round(t.endOfSpeechWaitMs)} ms`)
+  // The reply was prepared inside that silence: the parts below are only what was left after it.
+  if (t.earlyReplyMs !== undefined) parts.push(`early reply (started ${Math.round(t.earlyReplyMs)} ms before the end)`)
   if (t.sttMs !== undefined) parts.push(`STT ${Math.round(t.sttMs)} ms`)
   if (t.llmFirstTokenMs !== undefined) parts.push(`LLM ${Math.round(t.llmFirstTokenMs)} ms`)
   if (t.ttsFirstByteMs !== undefined) parts.push(`TTS ${Math.round(t.ttsFirstByteMs)} ms`)
