@@ -93,6 +93,8 @@ export async function startOpenAiRealtime(): Promise<EngineFakes> {
       let refused = 0
       let invalid = 0
       let appendsBeforeUpdate = 0
+      let appends = 0
+      let callerFrames = 0
       for (const r of results) {
         const s = fake.sessionFor(ctx.callIdOf(r.index))
         if (!s) continue
@@ -105,6 +107,8 @@ export async function startOpenAiRealtime(): Promise<EngineFakes> {
         refused += s.truncations.filter((t) => !t.accepted).length
         invalid += s.invalidEvents.length
         appendsBeforeUpdate += s.appendsBeforeSessionUpdate
+        appends += s.appends
+        callerFrames += r.sim.framesSent
         // Only calls that ran to their own hang-up: a failed call stops forwarding by design.
         if (r.error) continue
         const readyAtMs = s.sent.find((e) => e.type === 'session.updated')?.atMs
@@ -135,7 +139,9 @@ export async function startOpenAiRealtime(): Promise<EngineFakes> {
           'truncate: median audio_end_ms − played': signed.p50 ?? 0,
           [`truncate: off by > ${FRAME_MS} ms`]: outsideFrame + truncationsUnmatched,
           'caller frames sent before ready': sentBeforeReady,
-          'caller frames lost at call start': lostAtStart
+          'caller frames lost at call start': lostAtStart,
+          // Each append is a message and a system call on the server: the caller's 20 ms frames per append.
+          'caller frames per append (mean)': appends ? Math.round((callerFrames / appends) * 100) / 100 : 0
         },
         failures
       }

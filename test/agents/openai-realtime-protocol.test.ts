@@ -78,7 +78,7 @@ describe('client events we build', () => {
     const events: RealtimeClientEvent[] = [
       server,
       semantic,
-      JSON.parse(appendAudioJson(new Uint8Array([1, 2, 3]))) as RealtimeClientEvent,
+      JSON.parse(appendAudioJson(new Uint8Array([1, 2, 3])).toString('utf8')) as RealtimeClientEvent,
       buildTruncate('item_1', 640),
       buildCancel(),
       buildCancel('resp_1'),
@@ -93,9 +93,20 @@ describe('client events we build', () => {
   it('append carries the bytes base64-encoded once, from a view at any offset', () => {
     const backing = new Uint8Array(400).map((_, i) => i & 0xff)
     const frame = backing.subarray(100, 260)
-    const ev = JSON.parse(appendAudioJson(frame)) as { type: string; audio: string }
+    const ev = JSON.parse(appendAudioJson(frame).toString('utf8')) as { type: string; audio: string }
     expect(ev.type).toBe('input_audio_buffer.append')
     expect(Buffer.compare(Buffer.from(ev.audio, 'base64'), Buffer.from(frame))).toBe(0)
+  })
+
+  it('append is a Buffer of exactly its JSON, for ws to mask and write in one piece', () => {
+    for (const n of [0, 1, 2, 3, 160, 800, 4001]) {
+      const audio = new Uint8Array(n).map((_, i) => (i * 37) & 0xff)
+      const msg = appendAudioJson(audio)
+      expect(Buffer.isBuffer(msg)).toBe(true)
+      expect(msg.toString('latin1')).toBe(
+        `{"type":"input_audio_buffer.append","audio":"${Buffer.from(audio).toString('base64')}"}`
+      )
+    }
   })
 })
 

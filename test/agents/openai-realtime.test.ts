@@ -1,6 +1,7 @@
 // The OpenAI Realtime agent driven through the Agent interface against the local GA fake.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { performance } from 'node:perf_hooks'
+import WebSocket from 'ws'
 import type { AgentEvents, CallContext } from '../../src/main/agents/agent.js'
 import {
   OpenAiRealtimeAgent,
@@ -126,6 +127,13 @@ function loud(ms: number): Uint8Array[] {
     frames.push(frame)
   }
   return frames
+}
+
+/** μ-law frames over our sound threshold (about -50 dBFS) but under the fake VAD's -45 dBFS: never a turn. */
+function murmur(ms: number): Uint8Array[] {
+  return Array.from({ length: ms / 20 }, () =>
+    Uint8Array.from({ length: FRAME_BYTES }, (_, i) => linearToUlaw(200 * Math.sin(i / 3)))
+  )
 }
 
 function quiet(ms: number): Uint8Array[] {
@@ -264,7 +272,7 @@ describe('OpenAI Realtime agent: session', () => {
     push(h, frames.slice(50, 100))
     await ready
     push(h, frames.slice(100))
-    // By now the caller has been quiet long enough for 200 ms pieces: 200 ms more audio sends the last one.
+    // By now the caller has been quiet long enough for 500 ms pieces: 200 ms more audio sends the last one.
     push(h, quiet(200))
     const s = fake.sessionFor(h.call.callId)!
     await untilAudioBytes(s, 150 * FRAME_BYTES)
@@ -285,7 +293,7 @@ describe('OpenAI Realtime agent: session', () => {
     expect(Buffer.compare(s.receivedAudio(), Buffer.concat([a!, b!]))).toBe(0)
   })
 
-  it('sends a long quiet spell in 200 ms pieces and the first sound after it at once', async () => {
+  it('sends a long quiet spell in 500 ms pieces and the first sound after it at once', async () => {
     const h = harness()
     const s = await started(h)
     // 500 ms silence window + 200 ms margin: 40 ms pieces for the first 700 ms of quiet.
@@ -294,17 +302,65 @@ describe('OpenAI Realtime agent: session', () => {
     expect(s.appends).toBe(17)
     push(h, quiet(1000))
     await untilAudioBytes(s, 1680 * 8)
-    expect(s.appends).toBe(17 + 5)
+    expect(s.appends).toBe(17 + 2)
     // 60 ms of quiet held, then a sound: both go at once, in one append, without waiting for a whole piece.
     push(h, quiet(60))
     h.agent.pushAudio(loud(20)[0]!)
     await untilAudioBytes(s, 1760 * 8)
-    expect(s.appends).toBe(17 + 5 + 1)
-    // Speech goes in 40 ms pieces again.
-    push(h, loud(200))
-    await untilAudioBytes(s, 1960 * 8)
-    expect(s.appends).toBe(17 + 5 + 1 + 5)
-    expect(s.audioBytesReceived).toBe(1960 * 8)
+    expect(s.appends).toBe(17 + 2 + 1)
+    expect(s.audioBytesReceived).toBe(1760 * 8)
+  })
+
+  it('holds caller speech in 100 ms pieces while nothing of the agent is due; a quiet frame sends it at once', async () => {
+    const h = harness()
+    const s = await started(h)
+    push(h, quiet(40))
+    push(h, loud(300))
+    await untilAudioBytes(s, 340 * 8)
+    expect(s.appends).toBe(1 + 3)
+    // 60 ms held: the first frame without sound sends it, with that frame, without waiting for a whole piece.
+    push(h, [...loud(60), ...quiet(20)])
+    await untilAudioBytes(s, 420 * 8)
+    expect(s.appends).toBe(1 + 3 + 1)
+    expect(s.audioBytesReceived).toBe(420 * 8)
+  })
+
+  it('sends held speech the moment a reply is due, and speech in 40 ms pieces while the reply is in play', async () => {
+    const h = harness()
+    const s = await started(h)
+    // The fake VAD ends the turn 500 ms into the quiet; by then 60 ms of murmur (sound to us, not speech) is held.
+    push(h, [...loud(400), ...quiet(560), ...murmur(60)])
+    await h.next('event', (name) => name === 'speech_stopped')
+    await untilAudioBytes(s, 1020 * 8)
+    // The reply is playing (no mark has come back): speech goes in normal pieces, so a barge-in is heard at once.
+    await h.next('audio')
+    const before = s.appends
+    push(h, murmur(200))
+    await untilAudioBytes(s, 1220 * 8)
+    expect(s.appends - before).toBe(5)
+  })
+
+  it('sends each append as one Buffer in a text frame, before and after the socket opens', async () => {
+    const sends = vi.spyOn(WebSocket.prototype, 'send')
+    try {
+      const h = harness()
+      push(h, loud(40))
+      const s = await started(h)
+      push(h, loud(40))
+      await untilAudioBytes(s, 80 * 8)
+      const appends = sends.mock.calls.filter(([data]) =>
+        String(data).startsWith('{"type":"input_audio_buffer.append"')
+      )
+      expect(appends).toHaveLength(2)
+      for (const [data, opts] of appends) {
+        expect(Buffer.isBuffer(data)).toBe(true)
+        expect(opts).toEqual({ binary: false })
+      }
+      expect(s.appendsBeforeSessionUpdate).toBe(0)
+      expect(s.invalidEvents).toEqual([])
+    } finally {
+      sends.mockRestore()
+    }
   })
 
   it('with inputChunkMs 20 each frame is its own append', async () => {

@@ -48,7 +48,8 @@ export class HybridAgent extends EventEmitter<AgentEvents> implements Agent {
     const speaker: TextSpeaker = {
       text: (responseId, delta) => this.#reply(responseId).push(delta),
       textDone: (responseId) => this.#replies.get(responseId)?.end(),
-      cut: (bargeIn) => this.#cut(bargeIn)
+      cut: (bargeIn) => this.#cut(bargeIn),
+      speaking: () => this.#current?.playing === true
     }
     const rt = (this.#realtime = new OpenAiRealtimeAgent({ ...opts.realtime, speaker }))
     rt.on('transcript', (t) => this.emit('transcript', t))

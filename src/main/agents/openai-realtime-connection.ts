@@ -34,12 +34,21 @@ export interface ConnectionOptions {
    * `quietChunkMs` pieces; the first sound after that is sent at once (see ChunkGatherer). Unset: fixed pieces.
    */
   quietAfterMs?: number
-  /** Piece size during such a quiet spell, ms (default 200). */
+  /** Piece size during such a quiet spell, ms (default 500: the first sound after it goes at once anyway). */
   quietChunkMs?: number
+  /** Piece size of caller speech while the owner allows holding it (`holdSpeech`), ms (default 100). */
+  speechChunkMs?: number
 }
 
 const BYTES_PER_MS = 8
+/**
+ * Speech is held only on a line that had a frame without sound this recently, ms: on a line whose noise is over the
+ * sound threshold no such frame ends the hold, and the service's end of turn would wait for each piece.
+ */
+const SPEECH_HOLD_QUIET_WITHIN_MS = 5000
 const COMPACT_AFTER = 512
+/** Appends are Buffers (one write each, see appendAudioJson); the service takes text frames only. */
+const TEXT_FRAME = { binary: false } as const
 export class RealtimeConnection extends EventEmitter<{
   /** The socket is open and `session.update` has gone out. */
   open: []
@@ -58,10 +67,10 @@ export class RealtimeConnection extends EventEmitter<{
   #ws: WebSocket | undefined
   #open = false
   #closed = false
-  #pending: { json: string; ms: number }[] = []
+  #pending: { json: Buffer; ms: number }[] = []
   #pendingHead = 0
   #socketError: Error | undefined
-  /** Caller audio not yet appended, sent together once `inputChunkMs` of it is there. */
+  /** Caller audio not yet appended, sent together once a piece is whole (`inputChunkMs`, see ChunkGatherer). */
   readonly #input: ChunkGatherer
   #pendingMs = 0
 
@@ -74,7 +83,11 @@ export class RealtimeConnection extends EventEmitter<{
       chunkMs * BYTES_PER_MS,
       opts.quietAfterMs === undefined
         ? undefined
-        : { bytes: (opts.quietChunkMs ?? 200) * BYTES_PER_MS, afterBytes: opts.quietAfterMs * BYTES_PER_MS }
+        : { bytes: (opts.quietChunkMs ?? 500) * BYTES_PER_MS, afterBytes: opts.quietAfterMs * BYTES_PER_MS },
+      {
+        bytes: (opts.speechChunkMs ?? 100) * BYTES_PER_MS,
+        quietWithinBytes: SPEECH_HOLD_QUIET_WITHIN_MS * BYTES_PER_MS
+      }
     )
   }
 
@@ -121,13 +134,21 @@ export class RealtimeConnection extends EventEmitter<{
     if (this.#input.push(chunk)) this.#flushInput()
   }
 
+  /**
+   * Whether caller speech may go in `speechChunkMs` pieces: only while nothing of the agent's is playing or due, as
+   * then no barge-in can happen. Stopping it sends what is held at once.
+   */
+  holdSpeech(allowed: boolean): void {
+    if (this.#input.holdSpeech(allowed)) this.#flushInput()
+  }
+
   #flushInput(): void {
     if (this.#input.length === 0) return
     // A view of the gatherer's buffer: encoded (and measured) here, before the next push.
     const audio = this.#input.take()
     const json = appendAudioJson(audio)
     if (this.#open) {
-      this.#ws!.send(json)
+      this.#ws!.send(json, TEXT_FRAME)
       return
     }
     if (this.#closed) return
@@ -184,7 +205,7 @@ export class RealtimeConnection extends EventEmitter<{
     this.lastEventAtMs = performance.now()
     // The socket is ordered: audio sent after session.update is read in the format it sets.
     ws.send(JSON.stringify(this.#sessionUpdate))
-    for (let i = this.#pendingHead; i < this.#pending.length; i++) ws.send(this.#pending[i]!.json)
+    for (let i = this.#pendingHead; i < this.#pending.length; i++) ws.send(this.#pending[i]!.json, TEXT_FRAME)
     this.#pending = []
     this.#pendingMs = 0
     this.#pendingHead = 0

@@ -38,6 +38,8 @@ export interface TextSpeaker {
   textDone(responseId: string): void
   /** Stop speaking now. On a barge-in the speaker emits `interrupt` if the caller was hearing it. */
   cut(bargeIn: boolean): void
+  /** Whether the caller may still be hearing a reply (spoken, or queued to play). */
+  speaking(): boolean
 }
 
 /** What the conversation needs from the agent that owns it. */
@@ -109,6 +111,11 @@ export class RealtimeConversation {
   /** A reply is due or being generated: the service owes us events. */
   get awaitingReply(): boolean {
     return this.#dueSinceMs !== undefined || this.#active !== undefined
+  }
+
+  /** A reply is due, being generated or still playing: caller speech now may be a barge-in. */
+  get agentAudioInPlay(): boolean {
+    return this.awaitingReply || this.#playback.anyPlaying() || this.#host.speaker?.speaking() === true
   }
 
   get dueSinceMs(): number | undefined {

@@ -74,6 +74,12 @@ export class PlaybackTracker {
     }
   }
 
+  /** Whether the caller may still be hearing a reply (`playing()` not empty), without allocating: asked per frame. */
+  anyPlaying(): boolean {
+    for (const r of this.#replies) if (!r.cut && r.reportedMs < r.emittedMs) return true
+    return false
+  }
+
   /** Replies the caller may still be hearing: emitted more than the bridge has reported played, not cut. */
   playing(): ReplyPlayback[] {
     return this.#replies.filter((r) => !r.cut && r.reportedMs < r.emittedMs)

@@ -113,9 +113,18 @@ export function buildSessionUpdate(cfg: SessionConfig): SessionUpdateEvent {
 const APPEND_HEAD = '{"type":"input_audio_buffer.append","audio":"'
 const APPEND_TAIL = '"}'
 
-/** `input_audio_buffer.append` as JSON text, built without an intermediate object (per 20 ms frame). */
-export function appendAudioJson(audio: Uint8Array): string {
-  return APPEND_HEAD + Buffer.from(audio.buffer, audio.byteOffset, audio.byteLength).toString('base64') + APPEND_TAIL
+/**
+ * `input_audio_buffer.append` as JSON text in a Buffer (pure ASCII, so latin1 is UTF-8), built without an
+ * intermediate object (per caller piece). ws masks a Buffer into one copy with the frame header, written at once;
+ * a string it encodes, masks in place and writes after the header in a second buffer. Send it as a text frame.
+ */
+export function appendAudioJson(audio: Uint8Array): Buffer {
+  const b64 = Buffer.from(audio.buffer, audio.byteOffset, audio.byteLength).toString('base64')
+  const out = Buffer.allocUnsafe(APPEND_HEAD.length + b64.length + APPEND_TAIL.length)
+  let at = out.write(APPEND_HEAD, 0, 'latin1')
+  at += out.write(b64, at, 'latin1')
+  out.write(APPEND_TAIL, at, 'latin1')
+  return out
 }
 
 export function buildTruncate(itemId: string, audioEndMs: number): ConversationItemTruncateEvent {

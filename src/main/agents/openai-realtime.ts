@@ -127,7 +127,11 @@ export class OpenAiRealtimeAgent extends EventEmitter<AgentEvents> implements Ag
         send: (ev) => this.#conn?.send(ev),
         clock: () => this.#call?.clock() ?? 0,
         audioOriginAtMs: () => this.#audioOriginAtMs,
-        replyDue: () => this.#watchStall(),
+        replyDue: () => {
+          // A barge-in may come now: held caller speech goes at once, and no more is held.
+          this.#conn?.holdSpeech(false)
+          this.#watchStall()
+        },
         log,
         ...(opts.speaker ? { speaker: opts.speaker } : {})
       },
@@ -162,8 +166,11 @@ export class OpenAiRealtimeAgent extends EventEmitter<AgentEvents> implements Ag
       this.#audioOriginAtMs = this.#call?.clock() ?? 0
       this.#maybeGreet()
     }
-    if (this.#conn) this.#conn.appendAudio(chunk)
-    else this.#early.push(chunk.slice())
+    if (this.#conn) {
+      // Speech goes in bigger pieces only while no barge-in can happen; its end still goes at once (ChunkGatherer).
+      this.#conn.holdSpeech(!this.#conv.agentAudioInPlay)
+      this.#conn.appendAudio(chunk)
+    } else this.#early.push(chunk.slice())
   }
 
   played(ms: number, replyId?: string): void {
