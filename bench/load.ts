@@ -22,6 +22,8 @@ export interface LoadOptions {
   vad: string | undefined
   /** End-of-turn silence the server is told to use, ms. */
   silenceMs: number
+  /** The cascade's early reply, ms of silence (0 = off); unset: the server's setting. */
+  earlyReplyMs?: number
   clips: readonly SpeechClip[]
   /** Every n-th turn barges in on the reply (0: never). */
   bargeInEvery: number
@@ -153,6 +155,7 @@ async function runCall(opts: LoadOptions, index: number): Promise<CallResult> {
   const callId = callIdOf(opts.runId, index)
   const params: Record<string, string> = { mode: opts.mode, silenceMs: String(opts.silenceMs), callId }
   if (opts.vad) params.vad = opts.vad
+  if (opts.earlyReplyMs !== undefined) params.earlyReplyMs = String(opts.earlyReplyMs)
   const sim = new TwilioMediaSim({ url: opts.mediaUrl, customParameters: params, ...opts.simOptions })
   let error: string | undefined
   let server: ServerCallStats | undefined

@@ -31,6 +31,8 @@ export interface BenchSummary {
     quick: boolean
     /** The cascade fakes' delays (`--fake-delays`). */
     fakeDelays?: string
+    /** The cascade's early reply (`--early-reply`), ms or 'server default'. */
+    earlyReply?: number | string
   }
   calls: { requested: number; completed: number; failed: number; errors: string[] }
   turns: {
@@ -272,7 +274,10 @@ export function formatTable(s: BenchSummary): string {
     [
       'config',
       `${s.config.calls} calls × ${s.config.durationS} s, mode ${s.config.mode}, vad ${s.config.vad}, silence ${s.config.silenceMs} ms` +
-        (s.config.fakeDelays ? `, fake delays ${s.config.fakeDelays}` : '')
+        (s.config.fakeDelays ? `, fake delays ${s.config.fakeDelays}` : '') +
+        (s.config.earlyReply !== undefined
+          ? `, early reply ${typeof s.config.earlyReply === 'number' ? (s.config.earlyReply ? `${s.config.earlyReply} ms` : 'off') : s.config.earlyReply}`
+          : '')
     ],
     ['calls', `${s.calls.completed} completed, ${s.calls.failed} failed`],
     ['turns', `${s.turns.answered}/${s.turns.utterances} answered`],

@@ -19,6 +19,8 @@ const USAGE = `usage: npm run bench -- [options]
   --mode M           engine: echo (default), openai-realtime, elevenlabs, cascade, hybrid (remote engines are local fakes)
   --vad V            silero | energy | webrtc (default: the server's setting)
   --silence-ms MS    end-of-turn silence the server is told to use (default 500)
+  --early-reply MS   cascade: silence after which the reply is prepared ahead of the end of turn (default: the
+                     server's setting, 200; 0 = off, every step after the end of turn)
   --barge-every K    every K-th turn barges in on the reply (default 3, 0 = never)
   --fake-delays D    cascade fakes: zero (default; the turn is all ours) | realistic (STT 40, LLM 60 + 40/token, TTS 50 ms)
   --ramp-ms MS       open the calls over this long (default 2000)
@@ -142,6 +144,7 @@ async function main(): Promise<number> {
       mode: { type: 'string', default: 'echo' },
       vad: { type: 'string' },
       'silence-ms': { type: 'string' },
+      'early-reply': { type: 'string' },
       'barge-every': { type: 'string' },
       'fake-delays': { type: 'string', default: 'zero' },
       'ramp-ms': { type: 'string' },
@@ -162,6 +165,8 @@ async function main(): Promise<number> {
   const calls = positiveInt(values.calls, quick ? 4 : 100, 'calls')
   const durationS = positiveInt(values.duration, quick ? 12 : 60, 'duration')
   const silenceMs = positiveInt(values['silence-ms'], 500, 'silence-ms')
+  const earlyReplyMs =
+    values['early-reply'] === undefined ? undefined : positiveInt(values['early-reply'], 0, 'early-reply')
   const bargeInEvery = positiveInt(values['barge-every'], quick ? 2 : 3, 'barge-every')
   const rampMs = positiveInt(values['ramp-ms'], quick ? 200 : 2000, 'ramp-ms')
   const progress = (msg: string): void => {
@@ -239,6 +244,7 @@ async function main(): Promise<number> {
       mode,
       vad: values.vad,
       silenceMs,
+      ...(earlyReplyMs !== undefined ? { earlyReplyMs } : {}),
       clips,
       bargeInEvery,
       rampMs
@@ -261,7 +267,7 @@ async function main(): Promise<number> {
         vad: values.vad ?? 'server default',
         silenceMs,
         quick,
-        ...(mode === 'cascade' ? { fakeDelays } : {})
+        ...(mode === 'cascade' ? { fakeDelays, earlyReply: earlyReplyMs ?? 'server default' } : {})
       },
       {
         cpuSeconds,

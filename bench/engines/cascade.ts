@@ -59,7 +59,6 @@ function ofCall(requestId: string | undefined, callId: string): boolean {
   return requestId === callId || (requestId?.startsWith(`${callId}:`) ?? false)
 }
 
-
 /** The steps of a turn, in order. `fake` names the part of a step the fake spent on its own clock, if any. */
 const STAGES = [
   { key: 'vad', label: 'VAD: frame completing the deciding window in → decision delivered' },
@@ -80,6 +79,8 @@ type StageKey = (typeof STAGES)[number]['key']
  * clocks of the two processes (performance.timeOrigin + now()), which agree to well under a millisecond.
  */
 interface TurnBreakdown {
+  /** An early reply: started this long before the end of turn (its steps are then mostly before the decision). */
+  earlyMs: number | undefined
   /** Not ours: the deciding window ended this long before the 20 ms packet that carried it; silence rounded up to windows. */
   frameTailMs: number | undefined
   roundingMs: number | undefined
@@ -130,6 +131,7 @@ function breakdown(s: TurnStages, t: ServerTurn, f: Fakes, silenceMs: number): T
   const server = (offsetMs: number) => s.decidedAtEpochMs + offsetMs
   const here = (atMs: number) => performance.timeOrigin + atMs
   return {
+    earlyMs: s.earlyReplyMs,
     frameTailMs: s.vadFrameTailMs,
     roundingMs: t.endOfSpeechWaitMs === undefined ? undefined : t.endOfSpeechWaitMs - silenceMs,
     request: {
@@ -168,11 +170,16 @@ function sum(values: Partial<Record<StageKey, number>>): number {
   return n
 }
 
-/** The per-step table: each step as the engine saw it, and where a fake took part, its share and ours. */
-function stageRows(turns: readonly TurnBreakdown[]): FigureRows {
+/**
+ * The per-step table: each step as the engine saw it, and where a fake took part, its share and ours. Early replies
+ * (`early`) leave out the steps that straddle the decision: their commit went out at the pause, and their audio
+ * waited for the end of turn.
+ */
+function stageRows(turns: readonly TurnBreakdown[], early = false): FigureRows {
   const rows: FigureRows = {}
   STAGES.forEach((stage, i) => {
-    const name = `${i + 1}. ${stage.label}`
+    if (early && (stage.key === 'sttSend' || stage.key === 'out')) return
+    const name = `${early ? 'early reply ' : ''}${i + 1}. ${stage.label}`
     rows[name] = distribution(turns.map((t) => t.engine[stage.key]))
     if ('fake' in stage) {
       rows[`${i + 1}.   fake: ${stage.fake}`] = distribution(turns.map((t) => t.fake[stage.key] ?? 0))
@@ -185,6 +192,23 @@ function stageRows(turns: readonly TurnBreakdown[]): FigureRows {
       if (response.length) rows[`${i + 1}.     response leg: the fake sent → we have it`] = distribution(response)
     }
   })
+  return rows
+}
+
+/** The turns an early reply answered: how far ahead it started, whether its audio was ready at the decision. */
+function earlyRows(turns: readonly TurnBreakdown[], dropped: ReadonlyMap<string, number>): FigureRows {
+  const early = turns.filter((t) => t.earlyMs !== undefined)
+  const rows: FigureRows = {
+    'early reply: turns it answered (the steps below: the other turns)': `${early.length} of ${turns.length}`
+  }
+  if (early.length === 0) return rows
+  // Offsets from the decision: the first TTS audio is the sum of the steps up to it, less the VAD's.
+  const audioAt = (t: TurnBreakdown) => sum(t.engine) - t.engine.vad - t.engine.out
+  rows['early reply: started before the end of turn ms'] = distribution(early.map((t) => t.earlyMs!))
+  rows['early reply: first TTS audio before the decision'] =
+    `${early.filter((t) => audioAt(t) <= 0).length} of ${early.length}`
+  rows['early reply: decision → first frame out ms'] = distribution(early.map((t) => sum(t.engine) - t.engine.vad))
+  rows['early replies dropped, by reason'] = [...dropped].map(([k, n]) => `${k} ${n}`).join(', ') || 'none'
   return rows
 }
 
@@ -293,6 +317,7 @@ export async function startCascade(opts: EngineOptions): Promise<EngineFakes> {
       const allClears: number[] = []
       const barges: BargeBreakdown[] = []
       let ttsStopped = 0
+      const earlyDropped = new Map<string, number>()
       for (const r of results) {
         const byTurn = new Map(r.serverTurns.filter((t) => t.turn !== undefined).map((t) => [t.turn!, t] as const))
         for (const e of r.serverEvents) {
@@ -305,13 +330,20 @@ export async function startCascade(opts: EngineOptions): Promise<EngineFakes> {
             continue
           }
           turns.push(b)
-          const own = sum(b.fake)
+          // The steps add up to decision → first frame out. The fakes' own time is not ours; for an early reply it
+          // was spent before the decision (off the caller's path), so nothing is taken off.
+          const own = b.earlyMs === undefined ? sum(b.fake) : 0
           const afterDecision = sum(b.engine) - b.engine.vad - own
-          fakeOwn.push(own)
+          fakeOwn.push(sum(b.fake))
           overheadAfterDecision.push(afterDecision)
           overhead.push(afterDecision + b.engine.vad)
           if (b.frameTailMs !== undefined && b.roundingMs !== undefined)
             overheadStrict.push(afterDecision + b.engine.vad + b.frameTailMs + b.roundingMs)
+        }
+        for (const e of r.serverEvents) {
+          if (e.kind !== 'reply.early_dropped') continue
+          const reason = String(e.data?.reason ?? 'unknown')
+          earlyDropped.set(reason, (earlyDropped.get(reason) ?? 0) + 1)
         }
         for (const c of r.sim.clears) allClears.push(c)
         barges.push(...bargeIns(r))
@@ -352,7 +384,10 @@ export async function startCascade(opts: EngineOptions): Promise<EngineFakes> {
           'turns not matched to the fakes': unmatched,
           'LLM requests': chat.requests.length,
           'LLM TCP connections (the fake accepted)': chat.connections,
-          ...stageRows(turns),
+          ...earlyRows(turns, earlyDropped),
+          ...(turns.some((t) => t.earlyMs === undefined)
+            ? stageRows(turns.filter((t) => t.earlyMs === undefined))
+            : stageRows(turns, true)),
           'barge-in: onset → clear ms': ctx.summary.bargeIn.latencyMs,
           'barge-in 1. onset frame → confirming frame sent (VAD: min speech, model, 32 ms windows)': distribution(
             barges.map((b) => b.vadMs)

@@ -8,13 +8,7 @@ import {
 import type { SimStats } from '../../test/fakes/twilio-media-sim.js'
 import type { EngineFakes } from '../engines.js'
 import { distribution } from '../report.js'
-import {
-  clearsAfterCause,
-  firstFrameTimes,
-  matchFirstFrames,
-  MATCH_WINDOW_MS,
-  settled
-} from './match.js'
+import { clearsAfterCause, firstFrameTimes, matchFirstFrames, MATCH_WINDOW_MS, settled } from './match.js'
 
 /** One μ-law frame: 20 ms, 160 bytes. */
 const FRAME_MS = 20

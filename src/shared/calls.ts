@@ -34,7 +34,15 @@ export const TurnMetricsSchema = z.object({
 export type TurnMetrics = z.infer<typeof TurnMetricsSchema>
 
 /** How a call ended, for the history filter. `answering_machine`: AMD said a machine or fax answered. */
-export const CALL_OUTCOMES = ['completed', 'answering_machine', 'no_answer', 'busy', 'canceled', 'failed', 'interrupted'] as const
+export const CALL_OUTCOMES = [
+  'completed',
+  'answering_machine',
+  'no_answer',
+  'busy',
+  'canceled',
+  'failed',
+  'interrupted'
+] as const
 export type CallOutcome = (typeof CALL_OUTCOMES)[number]
 
 /** Where a call's S3 upload stands (recording, transcript and call.json under one key prefix). */
@@ -53,7 +61,17 @@ export const UploadStateSchema = z.object({
 export type UploadState = z.infer<typeof UploadStateSchema>
 
 /** Twilio call statuses, as status callbacks and the REST API report them (PROTOCOLS §2.2). */
-export const TWILIO_CALL_STATUSES = ['queued', 'initiated', 'ringing', 'in-progress', 'completed', 'busy', 'no-answer', 'failed', 'canceled'] as const
+export const TWILIO_CALL_STATUSES = [
+  'queued',
+  'initiated',
+  'ringing',
+  'in-progress',
+  'completed',
+  'busy',
+  'no-answer',
+  'failed',
+  'canceled'
+] as const
 export type TwilioCallStatus = (typeof TWILIO_CALL_STATUSES)[number]
 
 /** What the operator may say about an answering-machine verdict on a live call (POST /api/calls/:id/amd). */

@@ -97,9 +97,7 @@ export type CostRates = z.infer<typeof CostRatesSchema>
 export const SettingsSchema = z.object({
   defaultMode: z.enum(AGENT_MODES).default('echo'),
   vad: VadSettingsSchema.prefault({}),
-  voice: z
-    .object({ voiceId: z.string().default(''), settings: VoiceSettingsSchema.prefault({}) })
-    .prefault({}),
+  voice: z.object({ voiceId: z.string().default(''), settings: VoiceSettingsSchema.prefault({}) }).prefault({}),
   openai: z
     .object({
       realtimeModel: z.string().default('gpt-realtime'),
@@ -136,9 +134,7 @@ export const SettingsSchema = z.object({
       language: z.string().max(16).default('')
     })
     .prefault({}),
-  twilio: z
-    .object({ phoneNumber: z.string().default(''), provisioning: z.boolean().default(false) })
-    .prefault({}),
+  twilio: z.object({ phoneNumber: z.string().default(''), provisioning: z.boolean().default(false) }).prefault({}),
   s3: z
     .object({
       bucket: z.string().default(''),
@@ -157,7 +153,11 @@ export const SettingsSchema = z.object({
 export type Settings = z.infer<typeof SettingsSchema>
 
 /** Any part of the settings, at any depth: what PUT /api/settings takes and deep-merges over the current ones. */
-export type DeepPartial<T> = T extends readonly unknown[] ? T : T extends object ? { [K in keyof T]?: DeepPartial<T[K]> } : T
+export type DeepPartial<T> = T extends readonly unknown[]
+  ? T
+  : T extends object
+    ? { [K in keyof T]?: DeepPartial<T[K]> }
+    : T
 export type SettingsPatch = DeepPartial<Settings>
 
 /**

@@ -268,7 +268,8 @@ describe('cascade engine through the bridge (VAD → Scribe → chat → TTS)', 
     const m = live.turns[0]!
     expect(m.earlyReplyMs).toBeGreaterThan(0)
     expect(m.earlyReplyMs!).toBeLessThan(m.endOfSpeechWaitMs!)
-    for (const part of [m.sttMs, m.llmFirstTokenMs, m.ttsFirstByteMs, m.bridgeMs]) expect(part).toBeGreaterThanOrEqual(0)
+    for (const part of [m.sttMs, m.llmFirstTokenMs, m.ttsFirstByteMs, m.bridgeMs])
+      expect(part).toBeGreaterThanOrEqual(0)
     expect(m.totalMs!).toBeGreaterThanOrEqual(m.endOfSpeechWaitMs!)
     expect(lines(live.id)).toEqual([clips[0]!.text])
   })

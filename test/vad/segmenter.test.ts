@@ -267,11 +267,9 @@ describe('Segmenter pause and resume', () => {
 
   it('says nothing of a short gap, of a start that misfires, or with pauseMs off or not under silenceMs', () => {
     // A 96 ms gap inside the turn: under pauseMs, so neither pause nor resume.
-    expect(run([...rep(0.9, 5), ...rep(0.02, 3), ...rep(0.9, 3), ...rep(0.02, 11)], opts).events.map((e) => e.type)).toEqual([
-      'speechStart',
-      'pause',
-      'speechEnd'
-    ])
+    expect(
+      run([...rep(0.9, 5), ...rep(0.02, 3), ...rep(0.9, 3), ...rep(0.02, 11)], opts).events.map((e) => e.type)
+    ).toEqual(['speechStart', 'pause', 'speechEnd'])
     // One speech window, then silence: a misfire, never a pause.
     expect(run([0.9, ...rep(0.02, 12)], { ...opts, startGapMs: 200 }).events.map((e) => e.type)).toEqual(['misfire'])
     for (const pauseMs of [0, 320, 400])

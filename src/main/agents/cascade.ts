@@ -207,12 +207,15 @@ export class CascadeAgent extends EventEmitter<AgentEvents> implements Agent {
 
   async say(text: string): Promise<void> {
     if (!this.#chat) throw new CallbenchError('conflict', 'The cascade is not ready')
+    // The operator speaks now: a reply prepared for the caller's turn would talk over it.
+    this.#dropEarly('operator')
     const r = this.#reply
     if (r) this.#cut(r, 'operator', false)
     this.#speakText(text, 'say')
   }
 
   cancel(): void {
+    this.#dropEarly('operator')
     const r = this.#reply
     if (r) this.#cut(r, 'cancel', false)
   }

@@ -14,7 +14,13 @@ import type { Logger } from '../log.js'
 import { loadPrompt } from '../resources.js'
 import type { SecretStore } from '../settings/secrets.js'
 import { deepMerge } from '../settings/settings-store.js'
-import { isProtocolError, parseTwilioMessage, type ParsedMessage, type SidCache, type StartMessage } from '../telephony/media-protocol.js'
+import {
+  isProtocolError,
+  parseTwilioMessage,
+  type ParsedMessage,
+  type SidCache,
+  type StartMessage
+} from '../telephony/media-protocol.js'
 import { CallSession } from './call-session.js'
 import type { RecorderFactory } from './recorder.js'
 
@@ -61,7 +67,17 @@ export interface PrewarmContext {
   overrides?: Partial<Settings>
 }
 
-const AGENT_EVENT_NAMES: ReadonlyArray<keyof AgentEvents> = ['audio', 'audioEnd', 'interrupt', 'transcript', 'turn', 'event', 'error', 'failed', 'hangup']
+const AGENT_EVENT_NAMES: ReadonlyArray<keyof AgentEvents> = [
+  'audio',
+  'audioEnd',
+  'interrupt',
+  'transcript',
+  'turn',
+  'event',
+  'error',
+  'failed',
+  'hangup'
+]
 
 /** Holds an agent's events until `release()` replays them (after the session has bound its own listeners). */
 class HeldEvents {
@@ -82,7 +98,8 @@ class HeldEvents {
   release(): () => void {
     for (const [name, fn] of this.#listeners) this.#agent.off(name, fn as never)
     return () => {
-      for (const [name, args] of this.#events.splice(0)) (this.#agent.emit as (n: string, ...a: unknown[]) => boolean)(name, ...args)
+      for (const [name, args] of this.#events.splice(0))
+        (this.#agent.emit as (n: string, ...a: unknown[]) => boolean)(name, ...args)
     }
   }
 }
@@ -133,7 +150,12 @@ export class CallRegistry extends EventEmitter<{ started: [CallSession]; ended: 
    */
   async prewarm(callId: string, requested: AgentMode | undefined, pctx: PrewarmContext): Promise<void> {
     if (this.#prewarmed.has(callId) || this.#sessions.has(callId)) return
-    const { mode, settings, meta } = await this.#resolve(requested, pctx.profileId, pctx.customParameters ?? {}, pctx.overrides)
+    const { mode, settings, meta } = await this.#resolve(
+      requested,
+      pctx.profileId,
+      pctx.customParameters ?? {},
+      pctx.overrides
+    )
     const ctx = this.#context(callId, mode, pctx, () => 0)
     const agent = this.#createAgent(mode, settings, ctx)
     const held = new HeldEvents(agent)
@@ -209,7 +231,10 @@ export class CallRegistry extends EventEmitter<{ started: [CallSession]; ended: 
           pending = undefined
         },
         (err: unknown) => {
-          const e = err instanceof CallbenchError ? err : new CallbenchError('internal', 'Could not start the call', { cause: err })
+          const e =
+            err instanceof CallbenchError
+              ? err
+              : new CallbenchError('internal', 'Could not start the call', { cause: err })
           log.warn('call could not start', { code: e.code, message: e.message, source })
           transport.close(1011, e.message.slice(0, 120))
         }
@@ -222,7 +247,11 @@ export class CallRegistry extends EventEmitter<{ started: [CallSession]; ended: 
     ws.on('error', (err) => log.warn('media socket error', { err, source }))
   }
 
-  async #open(start: StartMessage, source: 'twilio' | 'loopback', transport: ConstructorParameters<typeof CallSession>[0]['transport']): Promise<CallSession> {
+  async #open(
+    start: StartMessage,
+    source: 'twilio' | 'loopback',
+    transport: ConstructorParameters<typeof CallSession>[0]['transport']
+  ): Promise<CallSession> {
     this.startVerifier?.(start, source)
     const params = start.customParameters
     const callId = params.callId && !this.#sessions.has(params.callId) ? params.callId : randomUUID()
@@ -248,17 +277,24 @@ export class CallRegistry extends EventEmitter<{ started: [CallSession]; ended: 
       const resolved = await this.#resolve(isAgentMode(params.mode) ? params.mode : undefined, params.profileId, params)
       mode = resolved.mode
       meta = resolved.meta
-      const ctx = this.#context(callId, mode, { direction, callSid: start.callSid, ...pick(params, ['from', 'to']), customParameters: { ...params } }, () => clockRef())
+      const ctx = this.#context(
+        callId,
+        mode,
+        { direction, callSid: start.callSid, ...pick(params, ['from', 'to']), customParameters: { ...params } },
+        () => clockRef()
+      )
       ctx.streamSid = start.streamSid
       const fresh = this.#createAgent(mode, resolved.settings, ctx)
       agent = fresh
       // Started once the session listens, so no early event is lost.
       startEngine = () => fresh.start(ctx)
     }
-    const recorder = this.recorderFactory ? await this.recorderFactory(callId).catch((err: unknown) => {
-      this.#opts.log.warn('recording could not start', { callId, err: err as Error })
-      return undefined
-    }) : undefined
+    const recorder = this.recorderFactory
+      ? await this.recorderFactory(callId).catch((err: unknown) => {
+          this.#opts.log.warn('recording could not start', { callId, err: err as Error })
+          return undefined
+        })
+      : undefined
     const session = new CallSession({
       id: callId,
       streamSid: start.streamSid,
@@ -287,14 +323,22 @@ export class CallRegistry extends EventEmitter<{ started: [CallSession]; ended: 
     this.#sessions.set(callId, session)
     this.emit('started', session)
     startEngine().catch((err: unknown) => {
-      const e = err instanceof CallbenchError ? err : new CallbenchError('upstream_failed', 'Engine failed to start', { cause: err })
+      const e =
+        err instanceof CallbenchError
+          ? err
+          : new CallbenchError('upstream_failed', 'Engine failed to start', { cause: err })
       session.agent.emit('failed', e)
     })
     return session
   }
 
   /** Engine and settings for a call: requested mode, else the profile's, else the default. */
-  async #resolve(requested: AgentMode | undefined, profileId: string | undefined, params: Record<string, string>, overrides?: Partial<Settings>) {
+  async #resolve(
+    requested: AgentMode | undefined,
+    profileId: string | undefined,
+    params: Record<string, string>,
+    overrides?: Partial<Settings>
+  ) {
     let settings = this.#opts.settings()
     const profile = profileId ? await this.profileResolver?.(profileId) : undefined
     if (profile?.overrides) settings = deepMerge(settings, profile.overrides)
@@ -304,7 +348,11 @@ export class CallRegistry extends EventEmitter<{ started: [CallSession]; ended: 
     const engine = getEngine(mode)
     const reason = await engine.unavailable({ secrets: this.#opts.secrets, config: this.#opts.config, settings })
     if (reason) throw new CallbenchError('not_configured', `${mode}: ${reason}`)
-    return { mode, settings, meta: { settings, ...(profile ? { profileId: profile.id } : {}) } as Record<string, unknown> }
+    return {
+      mode,
+      settings,
+      meta: { settings, ...(profile ? { profileId: profile.id } : {}) } as Record<string, unknown>
+    }
   }
 
   #context(callId: string, mode: AgentMode, p: PrewarmContext, clock: () => number): CallContext {

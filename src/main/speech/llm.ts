@@ -198,7 +198,10 @@ export function llmError(err: unknown): CallbenchError {
   if (err instanceof APIError && err.status !== undefined) return chatStatusError(err.status, err.message, err)
   // An `error` event in the middle of the stream: the SDK raises it without an HTTP status.
   if (err instanceof APIError) {
-    return new CallbenchError('upstream_failed', `OpenAI stream failed: ${err.message.slice(0, 200)}`, { cause: err, retryable: true })
+    return new CallbenchError('upstream_failed', `OpenAI stream failed: ${err.message.slice(0, 200)}`, {
+      cause: err,
+      retryable: true
+    })
   }
   return new CallbenchError('upstream_failed', 'OpenAI request failed', { cause: err, retryable: true })
 }
