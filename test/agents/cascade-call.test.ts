@@ -233,17 +233,23 @@ describe('cascade engine through the bridge (VAD → Scribe → chat → TTS)', 
     expect(live.timeline.map((t) => t.kind)).toEqual(expect.arrayContaining(['barge_in', 'clear']))
   })
 
-  it('early reply: prepared while the end-of-turn silence runs, played when the turn ends', async () => {
+  /** A connected Silero cascade call with the early reply on (its 200 ms default), the model echoing the caller. */
+  async function earlyReplyCall(callSid: string, silenceMs: number, tokenIntervalMs: number) {
     chat.reply = (messages) => `You said: ${messages.at(-1)!.content}`
-    chat.tokenIntervalMs = 0
+    chat.tokenIntervalMs = tokenIntervalMs
     const sim = new TwilioMediaSim({
       url: mediaUrl(),
-      callSid: 'CA' + '4'.repeat(32),
-      customParameters: { mode: 'cascade', vad: 'silero', silenceMs: '500' }
+      callSid,
+      customParameters: { mode: 'cascade', vad: 'silero', silenceMs: String(silenceMs) }
     })
     const requestsBefore = chat.requests.length
     const lines = callerLines()
     await sim.connect()
+    return { sim, requestsBefore, lines }
+  }
+
+  it('early reply: prepared while the end-of-turn silence runs, played when the turn ends', async () => {
+    const { sim, requestsBefore, lines } = await earlyReplyCall('CA' + '4'.repeat(32), 500, 0)
     await sim.play([
       { kind: 'silence', durationMs: 300 },
       spoken(0, 'turn'),
@@ -275,17 +281,8 @@ describe('cascade engine through the bridge (VAD → Scribe → chat → TTS)', 
   })
 
   it('early reply: dropped unheard when the caller goes on, the whole turn answered at its end', async () => {
-    chat.reply = (messages) => `You said: ${messages.at(-1)!.content}`
-    chat.tokenIntervalMs = 30
-    const sim = new TwilioMediaSim({
-      url: mediaUrl(),
-      callSid: 'CA' + '5'.repeat(32),
-      // A 400 ms gap: over the 200 ms early-reply pause, well under the 800 ms end of turn.
-      customParameters: { mode: 'cascade', vad: 'silero', silenceMs: '800' }
-    })
-    const requestsBefore = chat.requests.length
-    const lines = callerLines()
-    await sim.connect()
+    // A 400 ms gap: over the 200 ms early-reply pause, well under the 800 ms end of turn.
+    const { sim, requestsBefore, lines } = await earlyReplyCall('CA' + '5'.repeat(32), 800, 30)
     const early = chat.nextRequest(requestsBefore)
     await sim.play([
       { kind: 'silence', durationMs: 300 },

@@ -51,16 +51,21 @@ describe('Scribe speech to text per turn (real SDK against the fake)', () => {
     stt.close()
   })
 
-  it('streams an open session the turn in 100 ms pieces, and the rest just before the commit', async () => {
-    const stt = new ScribeTranscriber(connect)
+  /** A turn begun (a 100 ms preroll) on a session open on our side too: the preroll goes out once it is. */
+  async function begun(stt: ScribeTranscriber) {
     stt.warm()
     const session = await new Promise<(typeof fake.stt.sessions)[number]>((resolve) =>
       fake.stt.once('session', resolve)
     )
-    // The preroll goes out once the session has opened on our side.
     const preroll = new Promise((resolve) => fake.stt.once('chunk', resolve))
     stt.begin(clip.audio.subarray(0, 800))
     await preroll
+    return session
+  }
+
+  it('streams an open session the turn in 100 ms pieces, and the rest just before the commit', async () => {
+    const stt = new ScribeTranscriber(connect)
+    const session = await begun(stt)
     expect(session.chunks).toBe(1)
     const frames = 23
     let received = 0
@@ -99,17 +104,6 @@ describe('Scribe speech to text per turn (real SDK against the fake)', () => {
   })
 
   describe('checkpoints (the early reply transcribes a turn before it ends)', () => {
-    /** A turn begun on a session open on our side too (the preroll goes out once it is). */
-    async function begun(stt: ScribeTranscriber) {
-      stt.warm()
-      const session = await new Promise<(typeof fake.stt.sessions)[number]>((resolve) =>
-        fake.stt.once('session', resolve)
-      )
-      const preroll = new Promise((resolve) => fake.stt.once('chunk', resolve))
-      stt.begin(clip.audio.subarray(0, 800))
-      await preroll
-      return session
-    }
     const half = SOUND_AT + 160 * 20
 
     it('commits the turn so far, then finish commits only the rest and returns the whole turn', async () => {
