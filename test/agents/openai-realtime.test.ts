@@ -2,7 +2,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { performance } from 'node:perf_hooks'
 import WebSocket from 'ws'
-import type { AgentEvents, CallContext } from '../../src/main/agents/agent.js'
+import { AGENT_EVENT_NAMES, type AgentEvents, type CallContext } from '../../src/main/agents/agent.js'
 import {
   OpenAiRealtimeAgent,
   openAiRealtimeEngine,
@@ -63,18 +63,7 @@ function harness(opts: Partial<OpenAiRealtimeOptions> = {}, call: Partial<CallCo
   }
   const events: Recorded[] = []
   const waiters = new Set<(e: Recorded, index: number) => void>()
-  const kinds: Array<keyof AgentEvents> = [
-    'audio',
-    'audioEnd',
-    'interrupt',
-    'transcript',
-    'turn',
-    'event',
-    'error',
-    'failed',
-    'hangup'
-  ]
-  for (const kind of kinds) {
+  for (const kind of AGENT_EVENT_NAMES) {
     agent.on(kind, (...args: unknown[]) => {
       const e = { kind, args } as Recorded
       events.push(e)

@@ -61,6 +61,19 @@ export interface AgentEvents {
   hangup: [reason: string]
 }
 
+/** Every event an agent emits, for code that forwards or records them all. */
+export const AGENT_EVENT_NAMES: ReadonlyArray<keyof AgentEvents> = [
+  'audio',
+  'audioEnd',
+  'interrupt',
+  'transcript',
+  'turn',
+  'event',
+  'error',
+  'failed',
+  'hangup'
+]
+
 export interface Agent extends EventEmitter<AgentEvents> {
   readonly input: AudioFormat
   readonly output: AudioFormat

@@ -7,7 +7,7 @@ import { CallbenchError } from '../../shared/errors.js'
 import { isAgentMode, type AgentMode } from '../../shared/modes.js'
 import { VAD_METHODS, type Settings, type VadMethod } from '../../shared/settings.js'
 import type { CallSummary } from '../../shared/calls.js'
-import type { Agent, AgentEvents, CallContext } from '../agents/agent.js'
+import { AGENT_EVENT_NAMES, type Agent, type AgentEvents, type CallContext } from '../agents/agent.js'
 import { getEngine, type AgentDeps } from '../agents/engines.js'
 import type { EventHub } from '../events/hub.js'
 import type { Logger } from '../log.js'
@@ -66,18 +66,6 @@ export interface PrewarmContext {
   /** Settings overrides for this call only (POST /api/calls `overrides`), merged over the profile's. */
   overrides?: Partial<Settings>
 }
-
-const AGENT_EVENT_NAMES: ReadonlyArray<keyof AgentEvents> = [
-  'audio',
-  'audioEnd',
-  'interrupt',
-  'transcript',
-  'turn',
-  'event',
-  'error',
-  'failed',
-  'hangup'
-]
 
 /** Holds an agent's events until `release()` replays them (after the session has bound its own listeners). */
 class HeldEvents {

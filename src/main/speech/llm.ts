@@ -98,10 +98,7 @@ export class ChatConversation {
 
   add(role: ChatRole, content: string): void {
     if (!content.trim()) return
-    const last = this.#history[this.#history.length - 1]
-    // Two caller turns in a row (the first reply was cut before anything was heard) read as one.
-    if (last && last.role === role && role === 'user') last.content = `${last.content} ${content}`
-    else this.#history.push({ role, content })
+    appendMessage(this.#history, role, content)
     const excess = this.#history.length - this.#opts.maxHistoryMessages
     if (excess > 0) this.#history.splice(0, excess)
   }
@@ -120,11 +117,7 @@ export class ChatConversation {
   ): AsyncGenerator<string> {
     const history = this.#history.map((m) => ({ role: m.role, content: m.content }))
     const pending = opts.pendingUser?.trim()
-    if (pending) {
-      const last = history[history.length - 1]
-      if (last?.role === 'user') last.content = `${last.content} ${pending}`
-      else history.push({ role: 'user', content: pending })
-    }
+    if (pending) appendMessage(history, 'user', pending)
     const messages: ChatCompletionMessageParam[] = [
       { role: 'system', content: this.#opts.instructions },
       ...history.map((m) => m as ChatCompletionMessageParam)
@@ -175,6 +168,13 @@ export class ChatConversation {
       signal?.removeEventListener('abort', onAbort)
     }
   }
+}
+
+/** Adds a message: two caller turns in a row (the first reply was cut before anything was heard) read as one. */
+function appendMessage(list: Array<{ role: ChatRole; content: string }>, role: ChatRole, content: string): void {
+  const last = list[list.length - 1]
+  if (last && last.role === role && role === 'user') last.content = `${last.content} ${content}`
+  else list.push({ role, content })
 }
 
 function estimateUsage(messages: readonly ChatCompletionMessageParam[], replyChars: number): ChatUsage {
