@@ -4,11 +4,12 @@ import { join } from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { CallSummary } from '../../src/shared/calls.js'
+import type { TimelineEntry } from '../../src/shared/events.js'
 import { CallListQuerySchema } from '../../src/shared/records.js'
 import { CallStore } from '../../src/main/storage/call-store.js'
 import { contactsFromCsv, parseCsv } from '../../src/main/storage/contacts-csv.js'
 import { ftsExpression } from '../../src/main/storage/history-query.js'
-import { SCHEMA_VERSION } from '../../src/main/storage/migrations.js'
+import { migrate, SCHEMA_VERSION } from '../../src/main/storage/migrations.js'
 import { outcomeOf } from '../../src/main/storage/outcome.js'
 
 function call(id: string, over: Partial<CallSummary> = {}): CallSummary {
@@ -132,6 +133,160 @@ describe('CallStore', () => {
     })
     expect(store.openCalls()).toEqual([])
     expect(store.getCall('i')!.events.at(-1)!.kind).toBe('call.interrupted')
+  })
+
+  describe("a call's marks, stored as one row at its end", () => {
+    const rows = (table: string, id: string) =>
+      (store.db.prepare(`SELECT COUNT(*) AS n FROM ${table} WHERE call_id = ?`).get(id) as { n: number }).n
+
+    it('writes one row and reads the entries back merged in time order with the events', () => {
+      store.queueCall(call('b'))
+      store.queueEvent('b', { atMs: 0, kind: 'call.start', data: { mode: 'echo' } })
+      store.queueEvent('b', { atMs: 100, kind: 'reply.start', data: { replyId: 'r1' } })
+      store.queueEvent('b', { atMs: 260, kind: 'barge_in' })
+      store.queueEvent('b', { atMs: 400, kind: 'call.end', data: { reason: 'caller_hangup' } })
+      store.queueEventBatch('b', [
+        { atMs: 100, kind: 'mark.sent', data: { name: '0:1', replyId: 'r1', atReplyMs: 20 } },
+        { atMs: 180.5, kind: 'mark.played', data: { name: '0:1', replyId: 'r1', atReplyMs: 20 } },
+        { atMs: 260, kind: 'mark.sent', data: { name: '0:2', replyId: 'r1', atReplyMs: 160 } },
+        { atMs: 260, kind: 'mark.cleared', data: { name: '0:2' } },
+        { atMs: 300, kind: 'mark.bare' }
+      ])
+      // Queued after the marks (a note on the ended call): at equal at_ms it follows them.
+      store.queueEvent('b', { atMs: 260, kind: 'note', data: { text: 'cut off' } })
+      store.queueEnd(call('b', { state: 'ended', endedAt: '2026-03-10T12:00:01.000Z' }))
+      store.flush()
+      expect(rows('event_batches', 'b')).toBe(1)
+      expect(rows('events', 'b')).toBe(5)
+      expect(store.getCall('b')!.events).toStrictEqual([
+        { atMs: 0, kind: 'call.start', data: { mode: 'echo' } },
+        { atMs: 100, kind: 'reply.start', data: { replyId: 'r1' } },
+        { atMs: 100, kind: 'mark.sent', data: { name: '0:1', replyId: 'r1', atReplyMs: 20 } },
+        { atMs: 180.5, kind: 'mark.played', data: { name: '0:1', replyId: 'r1', atReplyMs: 20 } },
+        { atMs: 260, kind: 'barge_in' },
+        { atMs: 260, kind: 'mark.sent', data: { name: '0:2', replyId: 'r1', atReplyMs: 160 } },
+        { atMs: 260, kind: 'mark.cleared', data: { name: '0:2' } },
+        { atMs: 260, kind: 'note', data: { text: 'cut off' } },
+        { atMs: 300, kind: 'mark.bare' },
+        { atMs: 400, kind: 'call.end', data: { reason: 'caller_hangup' } }
+      ])
+    })
+
+    it('reads a batch back exactly as the same entries written a row each, ties and other calls included', () => {
+      // A fixed pseudo-random sequence on a coarse grid of times, so that rows and marks often tie.
+      let seed = 12_345
+      const next = (n: number) => (seed = (seed * 48_271) % 2_147_483_647) % n
+      const entries = (prefix: string, count: number): TimelineEntry[] =>
+        Array.from({ length: count }, (_, i) => ({
+          atMs: next(40) * 25,
+          kind: `${prefix}.${i % 3}`,
+          ...(i % 5 === 0 ? {} : { data: { i, name: `${prefix}:${i}` } })
+        }))
+      const during = entries('event', 60)
+      const marks = entries('mark', 300)
+      const after = entries('note', 10)
+      store.queueCall(call('rows'))
+      store.queueCall(call('batch'))
+      // The two calls' writes interleave, as live calls' do: their events rows' ids interleave too.
+      for (const e of during) {
+        store.queueEvent('rows', e)
+        store.queueEvent('batch', e)
+      }
+      for (const e of marks) store.queueEvent('rows', e)
+      store.queueEventBatch('batch', marks)
+      for (const e of after) {
+        store.queueEvent('batch', e)
+        store.queueEvent('rows', e)
+      }
+      store.flush()
+      expect([rows('events', 'batch'), rows('event_batches', 'batch')]).toEqual([70, 1])
+      expect(store.getCall('batch')!.events).toStrictEqual(store.getCall('rows')!.events)
+    })
+
+    it('counts the marks as the last activity of a call a crash left open', () => {
+      store.queueCall(call('open'))
+      store.queueEvent('open', { atMs: 100, kind: 'call.start' })
+      store.queueEventBatch('open', [
+        { atMs: 950, kind: 'mark.played' },
+        { atMs: 900, kind: 'mark.sent' }
+      ])
+      store.flush()
+      expect(store.openCalls()).toEqual([
+        { id: 'open', startedAtMs: Date.parse(call('open').startedAt), lastEventAtMs: 950 }
+      ])
+    })
+
+    it('deletes the batch with its call', () => {
+      store.queueCall(call('d'))
+      store.queueEventBatch('d', [{ atMs: 10, kind: 'mark.sent' }])
+      store.queueCall(call('keep'))
+      store.queueEventBatch('keep', [{ atMs: 10, kind: 'mark.sent' }])
+      store.flush()
+      expect([rows('event_batches', 'd'), rows('event_batches', 'keep')]).toEqual([1, 1])
+      expect(store.deleteCall('d')).toBe(true)
+      expect([rows('event_batches', 'd'), rows('event_batches', 'keep')]).toEqual([0, 1])
+    })
+
+    it('writes nothing for a call with no marks', () => {
+      store.queueCall(call('quiet'))
+      store.queueEventBatch('quiet', [])
+      store.flush()
+      expect(rows('event_batches', 'quiet')).toBe(0)
+    })
+
+    it('commits a batch of many marks on its own timed commit, not with a whole burst', async () => {
+      store.close()
+      store = CallStore.open({ path: join(dir, 'calls.db'), flushIntervalMs: 60_000 })
+      const commits: number[] = []
+      const original = store.db.exec.bind(store.db)
+      store.db.exec = (sql: string) => {
+        if (sql === 'COMMIT') commits.push(rows('event_batches', 'big'))
+        return original(sql)
+      }
+      const marks = (n: number) => Array.from({ length: n }, (_, i) => ({ atMs: i, kind: 'mark.sent' }))
+      store.queueCall(call('big'))
+      store.queueEventBatch('big', marks(400))
+      store.queueEventBatch('big', marks(400))
+      // The end is committed soon, and what was queued before it first, in commits of at most 300 entries' worth.
+      store.queueEnd(call('big', { state: 'ended' }))
+      await expect.poll(() => commits.length, { timeout: 2000, interval: 10 }).toBe(4)
+      // The batches each committed alone: none, the first, the second, then the end.
+      expect(commits).toEqual([0, 1, 2, 2])
+    })
+
+    it('upgrades a database left at the previous schema version, keeping its calls and their events', () => {
+      store.close()
+      const path = join(dir, 'previous.db')
+      const old = new DatabaseSync(path)
+      migrate(old, SCHEMA_VERSION - 1)
+      const tables = (db: DatabaseSync) =>
+        (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as Array<{ name: string }>).map(
+          (t) => t.name
+        )
+      expect(tables(old)).not.toContain('event_batches')
+      old.exec(
+        `INSERT INTO calls (id, direction, mode, state, started_at, started_at_ms)
+         VALUES ('old', 'outbound', 'echo', 'ended', '2026-03-10T12:00:00.000Z', 1773144000000)`
+      )
+      // Marks as that version stored them: an events row each.
+      old.exec(
+        `INSERT INTO events (call_id, at_ms, kind, data_json) VALUES ('old', 0, 'call.start', NULL),
+           ('old', 40, 'mark.sent', '{"name":"0:1"}'), ('old', 90, 'mark.played', '{"name":"0:1"}')`
+      )
+      old.close()
+      store = CallStore.open({ path, flushIntervalMs: 60_000 })
+      expect((store.db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version).toBe(
+        SCHEMA_VERSION
+      )
+      expect(tables(store.db)).toContain('event_batches')
+      store.queueEventBatch('old', [{ atMs: 60, kind: 'mark.sent', data: { name: '0:2' } }])
+      expect(store.getCall('old')!.events).toStrictEqual([
+        { atMs: 0, kind: 'call.start' },
+        { atMs: 40, kind: 'mark.sent', data: { name: '0:1' } },
+        { atMs: 60, kind: 'mark.sent', data: { name: '0:2' } },
+        { atMs: 90, kind: 'mark.played', data: { name: '0:1' } }
+      ])
+    })
   })
 
   describe('history query', () => {

@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ulawToLinear } from '../../src/main/audio/g711.js'
+import { recordsOf } from '../../src/main/server/routes/records.js'
+import { decodeEventBatch } from '../../src/main/storage/event-batch.js'
 import { CallDetailSchema, CallListSchema, ProfileSchema } from '../../src/shared/api.js'
 import type { ServerEvent } from '../../src/shared/events.js'
 import { loadSpeechClips, speechOf, TwilioMediaSim, type SpeechClip } from '../fakes/twilio-media-sim.js'
@@ -43,6 +45,14 @@ describe('call records of a simulated call (loopback media endpoint, echo engine
   afterAll(async () => {
     await testApp.stop()
   })
+
+  /** How many rows of the call log's table belong to the call. */
+  const rowsOf = (table: string, id: string, where = '') =>
+    (
+      recordsOf(testApp.app)!
+        .store.db.prepare(`SELECT COUNT(*) AS n FROM ${table} WHERE call_id = ? ${where}`)
+        .get(id) as { n: number }
+    ).n
 
   function ended(id: string): Promise<void> {
     return expect
@@ -107,10 +117,21 @@ describe('call records of a simulated call (loopback media endpoint, echo engine
     expect(detail.transcript.filter((s) => s.role === 'caller').length).toBeGreaterThanOrEqual(2)
     expect(detail.transcript[0]!.text).toMatch(/s of speech/)
     const kinds = detail.events.map((e) => e.kind)
-    expect(kinds).toEqual(expect.arrayContaining(['call.start', 'reply.start', 'barge_in', 'clear', 'mark.sent', 'mark.played', 'call.end']))
+    expect(kinds).toEqual(
+      expect.arrayContaining(['call.start', 'reply.start', 'barge_in', 'clear', 'mark.sent', 'mark.played', 'call.end'])
+    )
     // Marks, kept only at the call's end, still read back in time order with the rest.
     const times = detail.events.map((e) => e.atMs)
     expect(times).toEqual([...times].sort((a, b) => a - b))
+    // All of them from the one row written at the end, none from an events row each.
+    const batches = recordsOf(testApp.app)!
+      .store.db.prepare('SELECT entries_json FROM event_batches WHERE call_id = ?')
+      .all(id) as Array<{ entries_json: string }>
+    expect(batches).toHaveLength(1)
+    expect(rowsOf('events', id, "AND kind LIKE 'mark.%'")).toBe(0)
+    expect(decodeEventBatch(batches[0]!.entries_json)).toHaveLength(
+      detail.events.filter((e) => e.kind.startsWith('mark.')).length
+    )
     expect(detail.settings).toMatchObject({ defaultMode: 'echo', vad: { method: 'energy', silenceMs: 500 } })
     expect(detail.recording).toMatchObject({ channels: 2, sampleRateHz: 8000, url: `/api/calls/${id}/recording` })
 
@@ -252,6 +273,7 @@ describe('call records of a simulated call (loopback media endpoint, echo engine
     expect(((await refused.json()) as { error: { field: string } }).error.field).toBe('confirm')
     expect((await del('?confirm=true')).status).toBe(200)
     expect((await get(`/api/calls/${id}`)).status).toBe(404)
+    expect([rowsOf('events', id), rowsOf('event_batches', id)]).toEqual([0, 0])
     expect((await get(`/api/calls/${id}/recording`)).status).toBe(404)
     expect(() => readFileSync(join(dataDir, 'recordings', `${id}.wav`))).toThrow(/ENOENT/)
     expect((await del('?confirm=true')).status).toBe(404)

@@ -27,6 +27,22 @@ describe('WriteQueue', () => {
     expect(commits.flat()).toEqual(Array.from({ length: 1000 }, (_, i) => i))
   })
 
+  it('weighs ops: a timed commit stops at maxBatch in weight, and takes at least one op', () => {
+    const commits: number[][] = []
+    // Each op weighs its own value (a call's marks weigh their number).
+    const q = new WriteQueue<number>({
+      intervalMs: 200,
+      maxBatch: 10,
+      weight: (op) => op,
+      commit: (ops) => commits.push(ops),
+      canCommit: () => true
+    })
+    for (const op of [3, 3, 3, 3, 25, 1, 1]) q.push(op)
+    vi.advanceTimersByTime(200)
+    for (let i = 0; i < 3; i++) vi.advanceTimersByTime(1)
+    expect(commits).toEqual([[3, 3, 3], [3], [25], [1, 1]])
+  })
+
   it('flush() commits everything queued at once (reads see every write)', () => {
     const { q, commits } = recorded(200, 10)
     for (let i = 0; i < 25; i++) q.push(i)

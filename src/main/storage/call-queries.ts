@@ -7,6 +7,7 @@ import type { Profile } from '../../shared/profiles.js'
 import type { CallListFilter, Contact, TranscriptSegment } from '../../shared/records.js'
 import type { RecordingRow, Row, TwilioRecordingRow, TwilioRecordingState, UploadRow } from './call-store-schema.js'
 import { numberKey } from './contacts-csv.js'
+import { decodeEventBatch, mergeEventBatches, type EventRow, type StoredBatch } from './event-batch.js'
 import { buildHistoryWhere } from './history-query.js'
 
 /** What the history detail reads for one call. */
@@ -63,13 +64,25 @@ export class CallQueries {
     const turns = (this.#stmt('SELECT metrics_json FROM turns WHERE call_id = ? ORDER BY turn').all(id) as Row[]).map(
       (r) => JSON.parse(r.metrics_json as string) as TurnMetrics
     )
-    const events = (
-      this.#stmt('SELECT at_ms, kind, data_json FROM events WHERE call_id = ? ORDER BY at_ms, id').all(id) as Row[]
-    ).map((r): TimelineEntry => ({
-      atMs: r.at_ms as number,
-      kind: r.kind as string,
-      ...(r.data_json ? { data: JSON.parse(r.data_json as string) as Record<string, unknown> } : {})
+    const rows = (
+      this.#stmt('SELECT id, at_ms, kind, data_json FROM events WHERE call_id = ? ORDER BY at_ms, id').all(id) as Row[]
+    ).map((r): EventRow => ({
+      id: r.id as number,
+      entry: {
+        atMs: r.at_ms as number,
+        kind: r.kind as string,
+        ...(r.data_json ? { data: JSON.parse(r.data_json as string) as Record<string, unknown> } : {})
+      }
     }))
+    const batches = (
+      this.#stmt('SELECT after_event_id, entries_json FROM event_batches WHERE call_id = ? ORDER BY id').all(
+        id
+      ) as Row[]
+    ).map((r): StoredBatch => ({
+      afterEventId: r.after_event_id as number,
+      entries: decodeEventBatch(r.entries_json as string)
+    }))
+    const events = mergeEventBatches(rows, batches)
     const recording = this.getRecording(id)
     const upload = this.getUpload(id)
     return {
@@ -97,9 +110,12 @@ export class CallQueries {
 
   /** Calls a crash left open (no end written). */
   openCalls(): Array<{ id: string; startedAtMs: number; lastEventAtMs: number }> {
+    // A call's marks are queued just before its end, but a burst may commit them first: they count as activity too.
     return (
       this.#stmt(
-        `SELECT c.id, c.started_at_ms, (SELECT MAX(at_ms) FROM events e WHERE e.call_id = c.id) AS last_ms
+        `SELECT c.id, c.started_at_ms, (SELECT MAX(at_ms) FROM (
+           SELECT at_ms FROM events e WHERE e.call_id = c.id
+           UNION ALL SELECT last_at_ms FROM event_batches b WHERE b.call_id = c.id)) AS last_ms
          FROM calls c WHERE c.state <> 'ended'`
       ).all() as Row[]
     ).map((r) => ({

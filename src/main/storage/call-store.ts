@@ -18,6 +18,7 @@ import {
   type UploadRow
 } from './call-store-schema.js'
 import { numberKey } from './contacts-csv.js'
+import { encodeEventBatch } from './event-batch.js'
 import { digitsOf } from './history-query.js'
 import { outcomeOf } from './outcome.js'
 import { WriteQueue } from './write-queue.js'
@@ -43,6 +44,7 @@ type Op =
   | { t: 'call'; call: CallSummary }
   | { t: 'end'; call: CallSummary }
   | { t: 'event'; callId: string; entry: TimelineEntry }
+  | { t: 'events'; callId: string; entries: TimelineEntry[] }
   | { t: 'transcript'; callId: string; seg: TranscriptSegment }
   | { t: 'turn'; callId: string; metrics: TurnMetrics }
   | { t: 'meta'; callId: string; meta: CallMeta }
@@ -63,7 +65,9 @@ export class CallStore {
     this.#writes = new WriteQueue<Op>({
       intervalMs: opts.flushIntervalMs ?? 200,
       commit: (ops) => this.#commit(ops),
-      canCommit: () => this.db.isOpen
+      canCommit: () => this.db.isOpen,
+      // A call's marks are one op but hundreds of entries to encode: they count as such against a commit's size.
+      weight: (op) => (op.t === 'events' ? op.entries.length : 1)
     })
     this.#queries = new CallQueries((sql) => this.#stmt(sql))
   }
@@ -107,6 +111,16 @@ export class CallStore {
 
   queueEvent(callId: string, entry: TimelineEntry): void {
     this.#writes.push({ t: 'event', callId, entry })
+  }
+
+  /**
+   * Timeline entries kept in memory while the call ran (marks), at its end: one row for them all. They read back
+   * with the call's events as if each had been queued with `queueEvent` now.
+   */
+  queueEventBatch(callId: string, entries: readonly TimelineEntry[]): void {
+    if (entries.length === 0) return
+    // A copy: the op is written at a later flush.
+    this.#writes.push({ t: 'events', callId, entries: entries.slice() })
   }
 
   queueTranscript(callId: string, seg: TranscriptSegment): void {
@@ -162,6 +176,15 @@ export class CallStore {
           op.entry.data ? JSON.stringify(op.entry.data) : null
         )
         break
+      case 'events': {
+        // The ops before this one are in: the call's last events row now is the one the batch's entries follow.
+        const last = this.#stmt('SELECT MAX(id) AS id FROM events WHERE call_id = ?').get(op.callId) as Row
+        const batch = encodeEventBatch(op.entries)
+        this.#stmt(
+          'INSERT INTO event_batches (call_id, after_event_id, last_at_ms, entries_json) VALUES (?, ?, ?, ?)'
+        ).run(op.callId, (last.id as number | null) ?? 0, batch.lastAtMs, batch.json)
+        break
+      }
       case 'transcript':
         this.#stmt('INSERT INTO transcript (call_id, at_ms, role, text, correction) VALUES (?, ?, ?, ?, ?)').run(
           op.callId,
@@ -324,7 +347,7 @@ export class CallStore {
     })
   }
 
-  /** Removes the call and everything hanging off it (events, turns, transcript, recording and upload rows). */
+  /** Removes the call and all that hangs off it (events and their batches, turns, transcript, recording and upload). */
   deleteCall(id: string): boolean {
     this.flush()
     return this.#tx(() => {

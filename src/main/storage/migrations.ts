@@ -131,19 +131,35 @@ const MIGRATIONS: readonly string[] = [
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL
   ) WITHOUT ROWID;
+  `,
+  // 2: a call's marks, written at its end as one row (event-batch.ts) rather than an events row each.
+  `
+  CREATE TABLE event_batches (
+    id INTEGER PRIMARY KEY,
+    call_id TEXT NOT NULL REFERENCES calls (id) ON DELETE CASCADE,
+    -- The call's last events row when the batch was written: at equal at_ms its entries sort after that row.
+    after_event_id INTEGER NOT NULL,
+    last_at_ms REAL NOT NULL,
+    entries_json TEXT NOT NULL
+  );
+  CREATE INDEX event_batches_call ON event_batches (call_id, id);
   `
 ]
 
 /** The schema version this build writes. */
 export const SCHEMA_VERSION = MIGRATIONS.length
 
-/** Brings the database to SCHEMA_VERSION. A database from a newer build is refused, never downgraded. */
-export function migrate(db: DatabaseSync): number {
+/**
+ * Brings the database to SCHEMA_VERSION (or to the earlier version `to`: a database as an older build left it, for the
+ * tests of its upgrade). A database from a newer build is refused, never downgraded.
+ */
+export function migrate(db: DatabaseSync, to = SCHEMA_VERSION): number {
   const current = Number((db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version)
   if (current > SCHEMA_VERSION) {
     throw new CallbenchError('unsupported', `Call log schema v${current} is newer than this build (v${SCHEMA_VERSION})`)
   }
-  for (let v = current; v < SCHEMA_VERSION; v++) {
+  const target = Math.min(to, SCHEMA_VERSION)
+  for (let v = current; v < target; v++) {
     db.exec('BEGIN IMMEDIATE')
     try {
       db.exec(MIGRATIONS[v]!)
@@ -155,5 +171,5 @@ export function migrate(db: DatabaseSync): number {
       throw new CallbenchError('internal', `Call log migration to v${v + 1} failed`, { cause: err })
     }
   }
-  return SCHEMA_VERSION
+  return Math.max(current, target)
 }

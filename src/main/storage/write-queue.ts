@@ -13,6 +13,8 @@ export interface WriteQueueOptions<Op> {
    * of the calls still live, for more than a few milliseconds. `flush()` still commits everything.
    */
   maxBatch?: number
+  /** How much of maxBatch one op takes (default 1): an op that writes many entries at once weighs their number. */
+  weight?: (op: Op) => number
 }
 
 export class WriteQueue<Op> {
@@ -44,13 +46,28 @@ export class WriteQueue<Op> {
   }
 
   #flushSome(): void {
-    const max = this.#opts.maxBatch ?? 300
-    if (this.#ops.length - this.#head <= max) return this.flush()
+    const end = this.#batchEnd()
+    if (end === this.#ops.length) return this.flush()
     if (!this.#opts.canCommit()) return
-    const ops = this.#ops.slice(this.#head, this.#head + max)
-    this.#head += max
+    const ops = this.#ops.slice(this.#head, end)
+    this.#head = end
     this.#opts.commit(ops)
     this.#schedule(0)
+  }
+
+  /** Where the next timed commit stops: ops from the head up to maxBatch in weight, and at least one. */
+  #batchEnd(): number {
+    const max = this.#opts.maxBatch ?? 300
+    const weight = this.#opts.weight
+    if (!weight) return Math.min(this.#ops.length, this.#head + max)
+    let end = this.#head
+    let total = 0
+    while (end < this.#ops.length) {
+      total += weight(this.#ops[end]!)
+      if (total > max && end > this.#head) break
+      end++
+    }
+    return end
   }
 
   /** Stops the timer and takes no more writes; what is queued stays for a last `flush()`. */

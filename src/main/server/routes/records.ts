@@ -58,10 +58,8 @@ export async function registerRecords(app: App, overrides: Partial<RecordsOption
   }
   const calls = app.calls
   calls.recorderFactory = (callId) => records.createRecorder(callId)
-  // Marks are too frequent to publish live; the call log gets them when the call ends.
-  calls.on('ended', (session) => {
-    for (const entry of session.unpublishedTimeline) records.store.queueEvent(session.id, entry)
-  })
+  // Marks are too frequent to publish live; the call log gets them when the call ends, as one row.
+  calls.on('ended', (session) => records.store.queueEventBatch(session.id, session.unpublishedTimeline))
   calls.profileResolver = async (profileId) => {
     const p = records.store.getProfile(profileId)
     return p ? { id: p.id, mode: p.mode, overrides: p.settings as Partial<Settings> } : undefined
@@ -188,7 +186,11 @@ function routes(app: App, records: Records): void {
     const rec = live ? undefined : records.getCall(id)
     if (!live && !rec) throw new CallbenchError('call_not_found', 'No call with that id')
     const atMs = Math.round(input.atMs ?? (live ? live.clock() : (rec!.call.durationMs ?? 0)))
-    const entry = { atMs, kind: input.verdict ? 'verdict' : 'note', data: { text: input.text, ...(input.verdict ? { verdict: input.verdict } : {}) } }
+    const entry = {
+      atMs,
+      kind: input.verdict ? 'verdict' : 'note',
+      data: { text: input.text, ...(input.verdict ? { verdict: input.verdict } : {}) }
+    }
     // A timeline entry like any other: the console shows it live and the call log keeps it with the call's events.
     app.hub.publish({ type: 'call.timeline', callId: id, entry })
     sendJson(res, 201, { callId: id, entry })
