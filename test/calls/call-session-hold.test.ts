@@ -68,6 +68,7 @@ const chunk = (): Uint8Array => new Uint8Array(800).fill(0x55)
 function callerFrame(session: CallSession, n: number): void {
   session.handle({
     kind: 'media',
+    sequenceNumber: n + 1,
     streamSid: STREAM_SID,
     track: 'inbound',
     chunk: n,
@@ -122,7 +123,7 @@ describe('CallSession: agent audio held back while Twilio is well ahead', () => 
     expect(session.stats.marksSent).toBe(10)
     // Twilio echoes the ten marks it had (the clear), then the agent hangs up: nothing is pending any more.
     for (const m of sent.filter((x) => x.mark !== undefined))
-      session.handle({ kind: 'mark', streamSid: STREAM_SID, name: m.mark! })
+      session.handle({ kind: 'mark', sequenceNumber: undefined, streamSid: STREAM_SID, name: m.mark! })
     agent.emit('hangup', 'done')
     await ended
     expect(session.timeline.filter((e) => e.kind === 'mark.sent')).toHaveLength(10)
@@ -134,7 +135,7 @@ describe('CallSession: agent audio held back while Twilio is well ahead', () => 
     for (let i = 0; i < 15; i++) agent.emit('audio', chunk(), 'r1')
     expect(sent).toHaveLength(30)
     for (const m of sent.filter((x) => x.mark !== undefined))
-      session.handle({ kind: 'mark', streamSid: STREAM_SID, name: m.mark! })
+      session.handle({ kind: 'mark', sequenceNumber: undefined, streamSid: STREAM_SID, name: m.mark! })
     expect(agent.playedReports.map((r) => r.ms)).toEqual(Array.from({ length: 15 }, (_, i) => (i + 1) * 100))
   })
 })

@@ -1,6 +1,7 @@
 // The byte-level reader of `media` and `mark` frames against the JSON path: for every input, the same answer.
 import { describe, expect, it } from 'vitest'
 import {
+  MAX_PAYLOAD_BYTES,
   parseTwilioJson,
   parseTwilioMessage,
   readMediaOrMark,
@@ -25,6 +26,13 @@ function twilioMedia(payload: Uint8Array, seq = 3, chunk = 1, ts = 5): string {
   const b64 = Buffer.from(payload).toString('base64')
   return `{"event":"media","sequenceNumber":"${seq}","media":{"track":"inbound","chunk":"${chunk}","timestamp":"${ts}","payload":"${b64}"},"streamSid":"${SID}"}`
 }
+
+/** A Twilio media frame around a base64 text as given, valid or not. */
+function rawMedia(b64: string, sid = SID): string {
+  return `{"event":"media","sequenceNumber":"3","media":{"track":"inbound","chunk":"1","timestamp":"5","payload":"${b64}"},"streamSid":"${sid}"}`
+}
+
+const MARK = `{"event":"mark","sequenceNumber":"9","streamSid":"${SID}","mark":{"name":"3:17"}}`
 
 /** Both paths on the same bytes; where the fast one answers, it must answer what JSON.parse's path does. */
 function same(input: string | Buffer, sids?: SidCache): boolean {
@@ -165,5 +173,237 @@ describe('media frames read from bytes', () => {
     const big = Buffer.concat([bytes('xxxx'), bytes(text), bytes('yyyy')])
     const slice = big.subarray(4, 4 + Buffer.byteLength(text))
     expect(same(slice)).toBe(true)
+  })
+})
+
+// The reader's own shortcuts, each against its edge: keys told apart by their first two bytes, whitespace checked
+// by one comparison, the payload decoded two characters at a time into a pool, the cached SID compared as bytes.
+describe('the byte reader at its edges', () => {
+  const KEYS = [
+    'event',
+    'sequenceNumber',
+    'streamSid',
+    'media',
+    'mark',
+    'track',
+    'chunk',
+    'timestamp',
+    'payload',
+    'name'
+  ]
+  /** Strings that share a length, the first bytes or the last with a key, and are not it. */
+  function lookalikes(k: string): string[] {
+    const flip = (c: string): string => (c === c.toLowerCase() ? c.toUpperCase() : c.toLowerCase())
+    return [
+      k.slice(0, -1),
+      k + 'x',
+      k.slice(0, -1) + flip(k.at(-1)!),
+      k.slice(0, -1) + 'x',
+      flip(k[0]!) + k.slice(1),
+      k.slice(0, 2),
+      k.slice(0, 2) + 'x'.repeat(k.length - 2),
+      k.slice(0, 1),
+      k.slice(0, 3) + flip(k[3]!) + k.slice(4),
+      'x' + k.slice(1),
+      k + '\\u0000',
+      k.slice(0, 2) + 'é',
+      ''
+    ]
+  }
+
+  const NEEDED_BY_MEDIA = ['event', 'streamSid', 'media', 'chunk', 'timestamp', 'payload']
+  const NEEDED_BY_MARK = ['event', 'streamSid', 'mark', 'name']
+
+  it('ignores keys that resemble known ones, and misses no known key for them', () => {
+    const frame = rawMedia(Buffer.from(new Uint8Array(160).map((_, i) => i)).toString('base64'))
+    for (const k of KEYS) {
+      for (const alike of lookalikes(k)) {
+        const plain = !alike.includes('\\') && !alike.includes('é')
+        // As an extra member the reader skips it, at either level.
+        expect(same(frame.replace('{"event"', `{"${alike}":"x","event"`))).toBe(plain)
+        expect(same(frame.replace('"media":{', `"media":{"${alike}":"x",`))).toBe(plain)
+        expect(same(MARK.replace('"mark":{', `"mark":{"${alike}":"x",`))).toBe(plain)
+        // In place of the key: without a key it needs, or with a key it must skip but cannot, the frame is the JSON
+        // path's to answer (or refuse).
+        for (const [text, needed] of [
+          [frame, NEEDED_BY_MEDIA],
+          [MARK, NEEDED_BY_MARK]
+        ] as const) {
+          if (!text.includes(`"${k}":`)) continue
+          expect(same(text.replace(`"${k}":`, `"${alike}":`))).toBe(plain && !needed.includes(k))
+        }
+        if (k === 'media' || k === 'mark')
+          expect(same(frame.replace('"event":"media"', `"event":"${alike}"`))).toBe(false)
+      }
+    }
+  })
+
+  it('ignores known keys at a level where they are not known', () => {
+    const frame = rawMedia('AAAA')
+    for (const k of KEYS) {
+      expect(same(frame.replace('{"event"', `{"${k}x":"1","event"`))).toBe(true)
+      const topOnly = ['event', 'sequenceNumber', 'streamSid', 'media', 'mark']
+      if (!topOnly.includes(k)) expect(same(frame.replace('{"event"', `{"${k}":"1","event"`))).toBe(true)
+      if (!['track', 'chunk', 'timestamp', 'payload'].includes(k))
+        expect(same(frame.replace('"media":{', `"media":{"${k}":"1",`))).toBe(true)
+      if (k !== 'name') expect(same(MARK.replace('"mark":{', `"mark":{"${k}":"1",`))).toBe(true)
+    }
+  })
+
+  it('reads any base64 text exactly as Buffer.from does, or leaves it to the JSON path', () => {
+    const texts = [
+      '',
+      '=',
+      '==',
+      '===',
+      '====',
+      'A',
+      'AA',
+      'AAA',
+      'AAAA',
+      'AA==',
+      'AAA=',
+      'AB==',
+      'ABC=',
+      'AQ==',
+      'AAB=',
+      'A===',
+      'AA=A',
+      'A=AA',
+      '=AAA',
+      'AA==AAAA',
+      'AAA=AAAA',
+      'AAAA====',
+      'AAAAAA==',
+      'AAAAAAA=',
+      'AAAAA',
+      'AAAAAA',
+      'AAAAAAA',
+      '/+/+',
+      '+/==',
+      '//8=',
+      'Zm9v',
+      'Zm8=',
+      'Zg==',
+      'Zm9vYmFy',
+      'Zm9vYg==',
+      'Zm9vYmE=',
+      'Zm9vYmE==',
+      'Zm9vYg=',
+      'A\\/A'
+    ]
+    // Padded standard base64 (trailing bits that are not zero included, as Buffer.from reads them).
+    const canonical = new Set([
+      '',
+      'AAAA',
+      'AA==',
+      'AAA=',
+      'AB==',
+      'ABC=',
+      'AQ==',
+      'AAB=',
+      'AAAAAA==',
+      'AAAAAAA=',
+      '/+/+',
+      '+/==',
+      '//8=',
+      'Zm9v',
+      'Zm8=',
+      'Zg==',
+      'Zm9vYmFy',
+      'Zm9vYg==',
+      'Zm9vYmE='
+    ])
+    for (const t of texts) {
+      expect(same(rawMedia(t)), t).toBe(canonical.has(t))
+      same(`{"event":"media","streamSid":"${SID}","media":{"chunk":"1","timestamp":"0","payload":"${t}"}}`)
+    }
+  })
+
+  it('leaves a payload with a bad character in any place to the JSON path', () => {
+    // 6, 7 and 8 bytes: no padding, `==` and `=`; every place in a group, first, middle and last group.
+    const bad = [' ', '"', '\\\\', '-', '_', '=', '.', '*', '\x7f', '\x01', 'é', '\u20ac', 'A\\u0041'.slice(1)]
+    for (const size of [6, 7, 8, 9, 160]) {
+      const b64 = Buffer.from(new Uint8Array(size).map((_, i) => i * 37 + 11)).toString('base64')
+      for (let at = 0; at < b64.length; at++) {
+        if (size === 160 && at > 8 && at < b64.length - 8) continue
+        for (const c of bad) same(rawMedia(b64.slice(0, at) + c + b64.slice(at + 1)))
+        same(rawMedia(b64.slice(0, at) + b64.slice(at + 1)))
+        same(rawMedia(b64.slice(0, at) + 'A' + b64.slice(at)))
+        same(rawMedia(b64.slice(0, at)))
+      }
+    }
+  })
+
+  it('reads payloads up to the size limit and leaves larger ones to the JSON path', () => {
+    for (let size = MAX_PAYLOAD_BYTES - 3; size <= MAX_PAYLOAD_BYTES + 3; size++) {
+      const bytes = new Uint8Array(size).map((_, i) => i * 7)
+      expect(same(rawMedia(Buffer.from(bytes).toString('base64'))), `${size} bytes`).toBe(size <= MAX_PAYLOAD_BYTES)
+    }
+    for (let chars = 21840; chars <= 21856; chars++) same(rawMedia('A'.repeat(chars)))
+  })
+
+  it('hands out payloads that stay as they were, whatever is read after them', () => {
+    const r = rng(3)
+    const kept: { payload: Uint8Array; source: Uint8Array }[] = []
+    for (let n = 0; n < 400; n++) {
+      // Mostly Twilio's 160 bytes; some larger than the pool, some empty; and frames that fail after the payload.
+      const size = n % 50 === 7 ? 9000 + Math.floor(r() * 3000) : n % 31 === 3 ? 0 : 160 + Math.floor(r() * 3)
+      const source = Uint8Array.from({ length: size }, () => Math.floor(r() * 256))
+      const b64 = Buffer.from(source).toString('base64')
+      if (n % 5 === 2) expect(same(rawMedia(b64, 'MZ bad'))).toBe(false)
+      if (n % 7 === 4) expect(same(rawMedia(b64) + 'x')).toBe(false)
+      const msg = readMediaOrMark(bytes(rawMedia(b64)))
+      expect(msg?.kind).toBe('media')
+      if (msg?.kind === 'media') kept.push({ payload: msg.payload, source })
+    }
+    expect(kept.length).toBe(400)
+    for (const { payload, source } of kept) expect(Buffer.from(payload).equals(Buffer.from(source))).toBe(true)
+    expect(kept.every(({ payload }) => Buffer.isBuffer(payload))).toBe(true)
+  })
+
+  it('compares the stream SID with the cached one byte for byte', () => {
+    const sids: SidCache = { sid: '' }
+    const variants = [
+      SID,
+      SID + 'x',
+      SID.slice(0, -1),
+      SID.slice(0, -1) + 'F',
+      'X' + SID.slice(1),
+      SID + '!',
+      SID + ' ',
+      SID.slice(0, -1) + 'é',
+      '',
+      'M'.repeat(64),
+      'M'.repeat(65),
+      SID.slice(0, 2),
+      SID + '\\u0041',
+      SID
+    ]
+    for (const sid of variants) {
+      for (let k = 0; k < 2; k++) {
+        same(rawMedia('AAAA', sid), sids)
+        same(MARK.replace(SID, sid), sids)
+        same(`{"event":"stop","streamSid":"${sid}"}`, sids)
+      }
+    }
+    expect(sids.sid).toBe(SID)
+  })
+
+  it('takes whitespace anywhere between tokens, and nothing else there', () => {
+    const frame = rawMedia('AAAA')
+    const between = [...frame.matchAll(/[{}:,]|"(?=[:,}])/g)].map((m) => m.index + 1)
+    for (const at of [0, ...between]) {
+      for (const c of [' ', '\n', '\r', '\t', ' \n\t\r', '\x01', '\x0b', '\x0c', '\x00', '\xa0']) {
+        const text = frame.slice(0, at) + c + frame.slice(at)
+        expect(same(text), JSON.stringify(text.slice(Math.max(0, at - 5), at + 5))).toBe(/^[ \n\r\t]+$/.test(c))
+      }
+    }
+  })
+
+  it('leaves every truncated frame to the JSON path', () => {
+    for (const frame of [rawMedia('AAAA'), rawMedia('AAA='), MARK]) {
+      for (let n = 0; n < frame.length; n++) expect(same(frame.slice(0, n))).toBe(false)
+    }
   })
 })
