@@ -117,7 +117,8 @@ async function serverViewOf(
 ): Promise<
   { stats: ServerCallStats; turns: ServerTurn[]; decisions: ServerDecision[]; events: ServerEvent[] } | undefined
 > {
-  const live = (await getJson(`${opts.controlUrl}/api/calls/${encodeURIComponent(callId)}/live`, opts.token)) as {
+  const url = `${opts.controlUrl}/api/calls/${encodeURIComponent(callId)}/live?marks=0`
+  const live = (await getJson(url, opts.token)) as {
     stats?: ServerCallStats
     turns?: ServerTurn[]
     timeline?: ServerEvent[]
@@ -125,7 +126,7 @@ async function serverViewOf(
   const decisions = (live.timeline ?? [])
     .filter((e) => e.kind === 'vad.speech_end' && typeof e.data?.decidedAtMs === 'number')
     .map((e) => ({ lastSpeechMs: e.data!.lastSpeechMs as number, decidedAtMs: e.data!.decidedAtMs as number }))
-  const events = (live.timeline ?? []).filter((e) => !e.kind.startsWith('mark.'))
+  const events = live.timeline ?? []
   return live.stats ? { stats: live.stats, turns: live.turns ?? [], decisions, events } : undefined
 }
 

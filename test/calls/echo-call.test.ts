@@ -36,6 +36,18 @@ describe('echo call through the bridge (loopback media endpoint)', () => {
       const id = (callId as Extract<ServerEvent, { type: 'call.started' }>).call.id
       const live = app.calls.get(id)!
       expect(live.mode).toBe('echo')
+      // The live view over HTTP: whole, and without the marks when asked.
+      const liveView = async (query: string): Promise<string[]> => {
+        const res = await fetch(`${testApp.url}/api/calls/${id}/live${query}`, {
+          headers: { authorization: `Bearer ${testApp.token}` }
+        })
+        expect(res.status).toBe(200)
+        return ((await res.json()) as { timeline: Array<{ kind: string }> }).timeline.map((e) => e.kind)
+      }
+      const whole = await liveView('')
+      const withoutMarks = await liveView('?marks=0')
+      expect(whole).toEqual(expect.arrayContaining(['mark.sent', 'mark.played', 'reply.start']))
+      expect(withoutMarks).toEqual(whole.filter((k) => !k.startsWith('mark.')))
       await sim.hangup()
 
       const stats = sim.stats()
@@ -58,7 +70,9 @@ describe('echo call through the bridge (loopback media endpoint)', () => {
       // Levels and the timeline went out on the events stream.
       expect(events.some((e) => e.type === 'call.levels' && e.callId === id && e.levels.callerRmsDbfs > -60)).toBe(true)
       const kinds = live.timeline.map((t) => t.kind)
-      expect(kinds).toEqual(expect.arrayContaining(['call.start', 'reply.start', 'mark.sent', 'mark.played', 'barge_in', 'clear']))
+      expect(kinds).toEqual(
+        expect.arrayContaining(['call.start', 'reply.start', 'mark.sent', 'mark.played', 'barge_in', 'clear'])
+      )
     })
   }
 

@@ -22,15 +22,21 @@ export function registerCalls(app: App, resourcesDir: string): CallRegistry {
 
   const r = app.controlListener.router
   // GET /api/calls (the history, live calls merged) is served by server/routes/records.ts.
-  r.get('/api/calls/:id/live', ({ res, params }) => {
+  // `?marks=0` leaves out the marks (hundreds a call-minute), for a client that reads only the rest: the benchmark
+  // asks every call's view while hundreds of others run, and serialising their marks was part of what it measured.
+  r.get('/api/calls/:id/live', ({ res, params, url }) => {
     const s = calls.get(params.id!)
     if (!s) throw new CallbenchError('call_not_found', 'No live call with that id')
-    sendJson(res, 200, { call: s.summary(), turns: s.turns, timeline: s.timeline, stats: s.stats })
+    const timeline =
+      url.searchParams.get('marks') === '0' ? s.timeline.filter((e) => !e.kind.startsWith('mark.')) : s.timeline
+    sendJson(res, 200, { call: s.summary(), turns: s.turns, timeline, stats: s.stats })
   })
   app.onStop(() => calls.closeAll())
   // Load the shared Silero model in the background so the first call does not wait for it.
   if (app.settings.get().vad.method === 'silero') {
-    getSilero().catch((err: unknown) => app.log.warn('Silero model did not load; calls fall back to the energy VAD', { err: err as Error }))
+    getSilero().catch((err: unknown) =>
+      app.log.warn('Silero model did not load; calls fall back to the energy VAD', { err: err as Error })
+    )
   }
   return calls
 }
