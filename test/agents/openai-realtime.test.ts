@@ -261,8 +261,8 @@ describe('OpenAI Realtime agent: session', () => {
     push(h, frames.slice(50, 100))
     await ready
     push(h, frames.slice(100))
-    // By now the caller has been quiet long enough for 1000 ms pieces: a whole piece more sends what is held.
-    push(h, quiet(1000))
+    // By now the caller has been quiet long enough for 2000 ms pieces: a whole piece more sends what is held.
+    push(h, quiet(2000))
     const s = fake.sessionFor(h.call.callId)!
     await untilAudioBytes(s, 150 * FRAME_BYTES)
     expect(Buffer.compare(s.receivedAudio().subarray(0, 150 * FRAME_BYTES), Buffer.concat(frames))).toBe(0)
@@ -282,36 +282,36 @@ describe('OpenAI Realtime agent: session', () => {
     expect(Buffer.compare(s.receivedAudio(), Buffer.concat([a!, b!]))).toBe(0)
   })
 
-  it('sends a long quiet spell in 1000 ms pieces and the first sound after it at once', async () => {
+  it('sends a long quiet spell in 2000 ms pieces and the first sound after it at once', async () => {
     const h = harness()
     const s = await started(h)
     // 500 ms silence window + 200 ms margin: 40 ms pieces for the first 700 ms of quiet.
     push(h, quiet(680))
     await untilAudioBytes(s, 680 * 8)
     expect(s.appends).toBe(17)
-    push(h, quiet(2000))
-    await untilAudioBytes(s, 2680 * 8)
+    push(h, quiet(4000))
+    await untilAudioBytes(s, 4680 * 8)
     expect(s.appends).toBe(17 + 2)
     // 60 ms of quiet held, then a sound: both go at once, in one append, without waiting for a whole piece.
     push(h, quiet(60))
     h.agent.pushAudio(loud(20)[0]!)
-    await untilAudioBytes(s, 2760 * 8)
+    await untilAudioBytes(s, 4760 * 8)
     expect(s.appends).toBe(17 + 2 + 1)
-    expect(s.audioBytesReceived).toBe(2760 * 8)
+    expect(s.audioBytesReceived).toBe(4760 * 8)
   })
 
-  it('holds caller speech in 200 ms pieces while nothing of the agent is due; a quiet frame sends it at once', async () => {
+  it('holds caller speech in 500 ms pieces while nothing of the agent is due; a quiet frame sends it at once', async () => {
     const h = harness()
     const s = await started(h)
     push(h, quiet(40))
-    push(h, loud(400))
-    await untilAudioBytes(s, 440 * 8)
+    push(h, loud(1000))
+    await untilAudioBytes(s, 1040 * 8)
     expect(s.appends).toBe(1 + 2)
     // 60 ms held: the first frame without sound sends it, with that frame, without waiting for a whole piece.
     push(h, [...loud(60), ...quiet(20)])
-    await untilAudioBytes(s, 520 * 8)
+    await untilAudioBytes(s, 1120 * 8)
     expect(s.appends).toBe(1 + 2 + 1)
-    expect(s.audioBytesReceived).toBe(520 * 8)
+    expect(s.audioBytesReceived).toBe(1120 * 8)
   })
 
   it('sends held speech the moment a reply is due, and speech in 40 ms pieces while the reply is in play', async () => {
