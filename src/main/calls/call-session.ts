@@ -65,14 +65,6 @@ const MAX_MEDIA_FRAMES = 50
 const MAX_TIMELINE = 20_000
 /** Extra time allowed for the last audio to play before a hang-up closes the stream anyway. */
 const HANGUP_GRACE_MS = 2_000
-/**
- * Engines stream replies faster than real time, so Twilio often has seconds of a reply queued. While it has at least
- * this much sent and not yet played (1 s), more agent audio and its marks may wait to go out together, in one write,
- * instead of one write per engine chunk: each write is a system call here and a wake-up at the far end.
- */
-const HOLD_WHEN_AHEAD_FRAMES = 50
-/** Most agent audio held back that way (500 ms): what is held always reaches Twilio long before it is due. */
-const MAX_HELD_FRAMES = 25
 
 interface PendingMark {
   name: string
@@ -86,13 +78,6 @@ interface Reply {
   id: string
   sentBytes: number
   firstFrameAtMs?: number
-}
-
-/** A message to Twilio held back while it has plenty of audio queued (see HOLD_WHEN_AHEAD_FRAMES). */
-interface HeldMessage {
-  text: string
-  /** Set for a mark: recorded as sent when it goes out. */
-  mark?: PendingMark
 }
 
 let replySeq = 0
@@ -117,10 +102,6 @@ export class CallSession {
   readonly #toAgent: Converter | undefined
   readonly #toCaller: Converter | undefined
   readonly #pendingMarks: PendingMark[] = []
-  /** Media and marks not yet sent, in order; their marks are the last `#heldMarks` of `#pendingMarks`. */
-  #held: HeldMessage[] = []
-  #heldFrames = 0
-  #heldMarks = 0
   readonly #cancelledReplies = new Set<string>()
   readonly #timeline: TimelineEntry[] = []
   readonly #unpublished: TimelineEntry[] = []
@@ -326,7 +307,6 @@ export class CallSession {
     if (chunk) this.#lastChunk = chunk
     // One caller frame of time has passed: Twilio played one agent frame meanwhile.
     const agentFrame = this.#playout.take()
-    if (this.#held.length > 0 && this.#playout.queuedFrames - this.#heldFrames < HOLD_WHEN_AHEAD_FRAMES) this.#release()
     this.#opts.recorder?.write(payload, agentFrame)
     if (this.#listeners.size > 0) this.#tellListeners(payload, agentFrame)
     this.#callerMeter.addUlaw(payload)
@@ -424,42 +404,9 @@ export class CallSession {
     if (bytes === 0) return
     this.#stagedBytes = 0
     const batch = this.#staged.slice(0, bytes)
-    // Queued for playback now even if held: what is held goes out well before Twilio reaches it.
+    this.#opts.transport.send(buildMedia(this.streamSid, batch))
     for (let at = 0; at < bytes; at += TWILIO_FRAME_BYTES)
       this.#playout.push(batch.subarray(at, at + TWILIO_FRAME_BYTES))
-    this.#held.push({ text: buildMedia(this.streamSid, batch) })
-    this.#heldFrames += bytes / TWILIO_FRAME_BYTES
-    // Frames Twilio has been sent and not yet played (the playout counts the held ones too).
-    if (this.#heldFrames >= MAX_HELD_FRAMES || this.#playout.queuedFrames - this.#heldFrames < HOLD_WHEN_AHEAD_FRAMES)
-      this.#release()
-  }
-
-  /** Sends what is held, in order (one write: the transport batches a turn of the event loop's messages). */
-  #release(): void {
-    const held = this.#held
-    if (held.length === 0) return
-    this.#held = []
-    this.#heldFrames = 0
-    this.#heldMarks = 0
-    for (const m of held) {
-      this.#opts.transport.send(m.text)
-      if (m.mark) {
-        this.stats.marksSent++
-        this.#record(
-          'mark.sent',
-          { name: m.mark.name, replyId: m.mark.replyId, atReplyMs: m.mark.replyBytes / 8 },
-          false
-        )
-      }
-    }
-  }
-
-  /** Forgets what is held (a clear): it never reaches Twilio, and its marks will not come back. */
-  #dropHeld(): void {
-    this.#pendingMarks.length -= this.#heldMarks
-    this.#held = []
-    this.#heldFrames = 0
-    this.#heldMarks = 0
   }
 
   #sendMark(reply: Reply): void {
@@ -474,12 +421,10 @@ export class CallSession {
       return
     if (reply.sentBytes === 0) return
     const name = `${this.#generation}:${++this.#markSeq}`
-    const mark: PendingMark = { name, generation: this.#generation, replyId: reply.id, replyBytes: reply.sentBytes }
-    this.#pendingMarks.push(mark)
-    // Follows its media: held if that is (a mark alone is never held back).
-    this.#held.push({ text: buildMark(this.streamSid, name), mark })
-    this.#heldMarks++
-    if (this.#heldFrames === 0) this.#release()
+    this.#pendingMarks.push({ name, generation: this.#generation, replyId: reply.id, replyBytes: reply.sentBytes })
+    this.#opts.transport.send(buildMark(this.streamSid, name))
+    this.stats.marksSent++
+    this.#record('mark.sent', { name, replyId: reply.id, atReplyMs: reply.sentBytes / 8 }, false)
   }
 
   #endReply(replyId: string | undefined): void {
@@ -487,8 +432,6 @@ export class CallSession {
     if (!reply || (replyId !== undefined && reply.id !== replyId)) return
     this.#framer.flush(0xff, (f) => this.#sendFrame(f, reply))
     this.#sendMark(reply)
-    // Nothing more of it is coming to go with what is held.
-    this.#release()
     this.#record('reply.end', { replyId: reply.id, sentMs: reply.sentBytes / 8 })
   }
 
@@ -532,7 +475,6 @@ export class CallSession {
   }
 
   #clear(reason: string): void {
-    this.#dropHeld()
     this.#opts.transport.send(buildClear(this.streamSid))
     this.stats.clears++
     this.#clearedGeneration = this.#generation
@@ -584,7 +526,6 @@ export class CallSession {
       this.#framer.flush(0xff, (f) => this.#sendFrame(f, reply))
       this.#sendMark(reply)
     }
-    this.#release()
     if (this.#pendingMarks.length === 0) {
       void this.end(reason)
       return
