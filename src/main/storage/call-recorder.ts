@@ -30,14 +30,13 @@ export class WavCallRecorder implements CallRecorder {
 
   static async open(path: string, onClose?: (r: RecordingResult) => void): Promise<WavCallRecorder> {
     await mkdir(dirname(path), { recursive: true })
-    // One disk write every 2 s per call, so a crash loses at most 2 s of audio: each write is a trip through the
-    // thread pool, and at a few hundred calls they were a few per cent of the bridge's CPU. The header's sizes are
-    // refreshed every 30 s only (two more writes each time): the next start repairs a stale header from the file's
-    // length, so a stale header loses nothing.
+    // One disk write a second per call, so a crash loses at most a second of audio. The header's sizes are
+    // refreshed every 30 s only (two more writes each time, a thread-pool trip each): the next start repairs a stale
+    // header from the file's length, so a stale header loses nothing.
     const writer = new WavWriter(path, {
       sampleRateHz: RECORDING_SAMPLE_RATE_HZ,
       channels: RECORDING_CHANNELS,
-      flushEveryMs: 2000,
+      flushEveryMs: 1000,
       headerEveryMs: 30_000
     })
     await writer.open()
