@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks'
 import WebSocket from 'ws'
 import { CallbenchError } from '../../shared/errors.js'
 import type { Settings } from '../../shared/settings.js'
+import { fastTextFrames } from '../server/ws-fast-receive.js'
 import { elevenLabsError, type ElevenLabsConnection } from '../speech/elevenlabs-client.js'
 import type { CallContext } from './agent.js'
 import {
@@ -152,6 +153,7 @@ export class ConversationSocket {
       const onAbort = () => settle(new CallbenchError('upstream_closed', 'ElevenLabs connection aborted'))
       signal.addEventListener('abort', onAbort)
       ws.on('open', () => {
+        fastTextFrames(ws)
         this.lastHeardMs = performance.now()
         this.send(initiation)
       })

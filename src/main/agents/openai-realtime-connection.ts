@@ -12,6 +12,7 @@ import {
   type SessionUpdateEvent
 } from './openai-realtime-protocol.js'
 import { ChunkGatherer } from '../audio/chunk-gatherer.js'
+import { fastTextFrames } from '../server/ws-fast-receive.js'
 
 export interface ConnectionOptions {
   apiKey: string | (() => Promise<string | undefined>)
@@ -210,6 +211,7 @@ export class RealtimeConnection extends EventEmitter<{
   readonly #onOpen = (): void => {
     if (this.#closed) return
     const ws = this.#ws!
+    fastTextFrames(ws)
     this.lastEventAtMs = performance.now()
     // The socket is ordered: audio sent after session.update is read in the format it sets.
     ws.send(JSON.stringify(this.#sessionUpdate))

@@ -6,6 +6,7 @@ import { CallbenchError, httpStatusOf } from '../../shared/errors.js'
 import type { Logger } from '../log.js'
 import { sendError } from './http.js'
 import { Router } from './router.js'
+import { fastTextFrames } from './ws-fast-receive.js'
 
 export type UpgradeHandler = (ws: WebSocket, req: IncomingMessage, url: URL, params: Record<string, string>) => void
 
@@ -110,7 +111,11 @@ export class Listener {
       throw new CallbenchError('not_found', 'Not found')
     } catch (err) {
       if (!(err instanceof CallbenchError) || err.code === 'internal') {
-        this.#opts.log.error('request failed', { listener: this.#opts.name, path: req.url?.split('?')[0], err: err as Error })
+        this.#opts.log.error('request failed', {
+          listener: this.#opts.name,
+          path: req.url?.split('?')[0],
+          err: err as Error
+        })
       }
       sendError(res, err)
     }
@@ -127,7 +132,10 @@ export class Listener {
       const params = typeof match === 'object' ? match.params : {}
       await this.#opts.gate?.(req, url, 'upgrade')
       await route.check?.(req, url, params)
-      this.#wss.handleUpgrade(req, socket, head, (ws) => route.handler(ws, req, url, params))
+      this.#wss.handleUpgrade(req, socket, head, (ws) => {
+        fastTextFrames(ws)
+        route.handler(ws, req, url, params)
+      })
     } catch (err) {
       const e = err instanceof CallbenchError ? err : new CallbenchError('internal', 'Internal error')
       const status = httpStatusOf(e.code)

@@ -1,0 +1,218 @@
+import { Duplex } from 'node:stream'
+import { afterEach, describe, expect, it } from 'vitest'
+import { WebSocket } from 'ws'
+import { Listener } from '../../src/main/server/listener.js'
+import { fastReceiveStats, fastTextFrames } from '../../src/main/server/ws-fast-receive.js'
+import { createLogger } from '../../src/main/log.js'
+
+/** A `ws` WebSocket over an in-memory socket: chunks go in exactly as split, everything it writes is kept. */
+function harness(opts: { fast: boolean; isServer: boolean; maxPayload: number }) {
+  const written: Buffer[] = []
+  const socket = new Duplex({
+    read() {},
+    write(chunk: Buffer, _enc, cb) {
+      written.push(Buffer.from(chunk))
+      cb()
+    }
+  })
+  // The server side's constructor form (what WebSocketServer does before setSocket).
+  const ws = new (WebSocket as unknown as new (a: null, p: undefined, o: object) => WebSocket)(null, undefined, {
+    autoPong: true
+  })
+  ;(ws as unknown as { _isServer: boolean })._isServer = opts.isServer
+  ;(ws as unknown as { setSocket(s: Duplex, head: Buffer, o: object): void }).setSocket(socket, Buffer.alloc(0), {
+    maxPayload: opts.maxPayload,
+    allowSynchronousEvents: true,
+    skipUTF8Validation: false,
+    // A client masks what it sends: with a fixed mask both sides' bytes can be compared.
+    generateMask: (mask: Buffer) => mask.fill(7)
+  })
+  const events: string[] = []
+  ws.on('message', (data: Buffer, isBinary) => events.push(`message ${isBinary} ${data.toString('hex')}`))
+  ws.on('ping', (data) => events.push(`ping ${data.toString('hex')}`))
+  ws.on('pong', (data) => events.push(`pong ${data.toString('hex')}`))
+  ws.on('error', (err: Error & { code?: string }) => events.push(`error ${err.code}`))
+  const stats = opts.fast ? fastTextFrames(ws) : undefined
+  if (opts.fast && !stats) throw new Error('the shortcut did not install on this ws')
+  return {
+    feed: (chunk: Buffer) => socket.emit('data', chunk),
+    events,
+    written,
+    stats
+  }
+}
+
+/** A small seeded generator (mulberry32), so a failure names the case that reproduces it. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+function frame(b0: number, payload: Buffer, masked: boolean, mask: Buffer, lengthForm?: 16 | 64): Buffer {
+  const len = payload.length
+  const form = lengthForm ?? (len < 126 ? 7 : len < 65536 ? 16 : 64)
+  const head =
+    form === 7
+      ? Buffer.from([b0, len])
+      : form === 16
+        ? Buffer.from([b0, 126, len >> 8, len & 0xff])
+        : Buffer.concat([Buffer.from([b0, 127]), Buffer.from([0, 0, 0, 0, 0, 0, len >> 8, len & 0xff])])
+  head[1]! |= masked ? 0x80 : 0
+  if (!masked) return Buffer.concat([head, payload])
+  const body = Buffer.from(payload)
+  for (let i = 0; i < body.length; i++) body[i]! ^= mask[i & 3]!
+  return Buffer.concat([head, mask, body])
+}
+
+/** One frame of the kinds a media socket sees, or of the kinds it must refuse. */
+function randomFrame(next: () => number, clientFrames: boolean, maxPayload: number, clean: boolean): Buffer {
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)]!
+  const mask = next() < 0.1 ? Buffer.alloc(4) : Buffer.from([0, 1, 2, 3].map(() => Math.floor(next() * 256)))
+  const masked = !clean && next() < 0.03 ? !clientFrames : clientFrames
+  const size = pick([0, 1, 5, 23, 24, 31, 32, 33, 125, 126, 300, ...(clean ? [] : [maxPayload, maxPayload + 1])])
+  const ascii = Buffer.from(
+    Array.from({ length: size }, () => 32 + Math.floor(next() * 95))
+      .map((c) => String.fromCharCode(c))
+      .join('')
+  )
+  // A clean stream is what a media socket mostly sees: text, pings, pongs, fragments; no protocol errors.
+  const kind = clean ? (next() < 0.85 ? pick([0, 0.61, 0.7, 0.73, 0.77, 0.8]) : 0.95) : next()
+  if (kind < 0.6) return frame(0x81, ascii, masked, mask)
+  if (kind < 0.65) return frame(0x81, Buffer.concat([ascii, Buffer.from('é€😀')]), masked, mask)
+  if (kind < 0.68) {
+    const bad = Buffer.from(ascii)
+    if (bad.length) bad[Math.floor(next() * bad.length)] = pick([0x80, 0xc0, 0xff, 0xed])
+    return frame(0x81, bad, masked, mask)
+  }
+  if (kind < 0.72) return frame(0x82, ascii, masked, mask)
+  if (kind < 0.76) return frame(0x89, ascii.subarray(0, 20), masked, mask)
+  if (kind < 0.79) return frame(0x8a, ascii.subarray(0, 20), masked, mask)
+  if (kind < 0.84) {
+    const half = ascii.length >> 1
+    return Buffer.concat([
+      frame(0x01, ascii.subarray(0, half), masked, mask),
+      ...(next() < 0.5 ? [frame(0x89, Buffer.from('p'), masked, mask)] : []),
+      frame(0x80, ascii.subarray(half), masked, mask)
+    ])
+  }
+  if (kind < 0.86) return frame(0x81, ascii, masked, mask, 16)
+  if (kind < 0.87) return frame(0x81, ascii.subarray(0, 10), masked, mask, 64)
+  if (kind < 0.89) return frame(pick([0xc1, 0xa1, 0x91]), ascii, masked, mask)
+  if (kind < 0.9) return frame(0x80, ascii, masked, mask)
+  if (kind < 0.91) return frame(pick([0x83, 0x8b, 0x0f]), ascii, masked, mask)
+  if (kind < 0.93) return frame(0x88, Buffer.from([0x03, 0xe8, 0x62, 0x79, 0x65]), masked, mask)
+  return frame(
+    0x81,
+    Buffer.from(JSON.stringify({ event: 'media', media: { payload: ascii.toString('base64') } })),
+    masked,
+    mask
+  )
+}
+
+/** Chunks as a socket might deliver them: from single bytes up to many frames (coarser for clean streams). */
+function split(bytes: Buffer, next: () => number, coarse: boolean): Buffer[] {
+  const chunks: Buffer[] = []
+  let at = 0
+  while (at < bytes.length) {
+    const r = coarse ? 0.5 + next() / 2 : next()
+    const len = r < 0.2 ? 1 : r < 0.5 ? 1 + Math.floor(next() * 40) : 1 + Math.floor(next() * 2000)
+    chunks.push(Buffer.from(bytes.subarray(at, at + len)))
+    at += len
+  }
+  return chunks
+}
+
+const turn = () => new Promise<void>((resolve) => setImmediate(resolve))
+
+describe('fastTextFrames', () => {
+  it('installs on the ws this project ships (if this fails, ws changed the fields the shortcut reads)', () => {
+    expect(harness({ fast: true, isServer: true, maxPayload: 64 }).stats).toEqual({ fast: 0, handedOn: 0 })
+    expect(harness({ fast: true, isServer: false, maxPayload: 64 }).stats).toEqual({ fast: 0, handedOn: 0 })
+  })
+
+  it('answers every byte stream exactly as ws alone does, however it is split (server and client side)', async () => {
+    let fast = 0
+    let handedOn = 0
+    for (let seed = 1; seed <= 1500; seed++) {
+      const next = rng(seed)
+      const isServer = seed % 3 !== 0
+      const maxPayload = 600
+      const clean = seed % 2 === 0
+      const bytes = Buffer.concat(
+        Array.from({ length: 1 + Math.floor(next() * 12) }, () => randomFrame(next, isServer, maxPayload, clean))
+      )
+      const chunks = split(bytes, next, clean)
+      const plain = harness({ fast: false, isServer, maxPayload })
+      const quick = harness({ fast: true, isServer, maxPayload })
+      // Each side gets its own copies: both ws and the shortcut unmask in place.
+      for (const c of chunks) plain.feed(Buffer.from(c))
+      for (const c of chunks) quick.feed(Buffer.from(c))
+      await turn()
+      expect(quick.events, `seed ${seed}`).toEqual(plain.events)
+      expect(Buffer.concat(quick.written).toString('hex'), `seed ${seed}`).toBe(
+        Buffer.concat(plain.written).toString('hex')
+      )
+      fast += quick.stats!.fast
+      handedOn += quick.stats!.handedOn
+    }
+    // Both ways were taken, many times. (A frame split across chunks leaves ws the stream until a chunk ends on a
+    // frame boundary, so random splits keep the shortcut's share low here; a socket's reads end on one.)
+    expect(fast).toBeGreaterThan(800)
+    expect(handedOn).toBeGreaterThan(2000)
+  })
+
+  it('delivers a run of whole text frames in one chunk without ws, and a split one through it', () => {
+    const h = harness({ fast: true, isServer: true, maxPayload: 1024 })
+    const mask = Buffer.from([1, 2, 3, 4])
+    const texts = ['{"event":"media"}', 'x'.repeat(200), '{"event":"mark"}']
+    h.feed(Buffer.concat(texts.map((t) => frame(0x81, Buffer.from(t), true, mask))))
+    expect(h.stats).toEqual({ fast: 3, handedOn: 0 })
+    const whole = frame(0x81, Buffer.from('{"event":"stop"}'), true, mask)
+    h.feed(whole.subarray(0, 5))
+    h.feed(whole.subarray(5))
+    expect(h.stats).toEqual({ fast: 3, handedOn: 2 })
+    expect(h.events).toEqual(
+      [...texts, '{"event":"stop"}'].map((t) => `message false ${Buffer.from(t).toString('hex')}`)
+    )
+  })
+})
+
+describe('Listener', () => {
+  let listener: Listener | undefined
+  afterEach(async () => {
+    await listener?.close()
+    listener = undefined
+  })
+
+  it('takes the shortcut on the WebSockets it accepts', async () => {
+    listener = new Listener({ name: 'test', host: '127.0.0.1', port: 0, log: createLogger({ level: 'silent' }) })
+    const received: string[] = []
+    let done!: () => void
+    const all = new Promise<void>((resolve) => (done = resolve))
+    let accepted: WebSocket | undefined
+    listener.ws('/media', (ws) => {
+      accepted = ws
+      ws.on('message', (data: Buffer) => {
+        received.push(data.toString())
+        if (received.length === 50) done()
+      })
+    })
+    const port = await listener.listen()
+    const client = new WebSocket(`ws://127.0.0.1:${port}/media`)
+    await new Promise((resolve) => client.once('open', resolve))
+    for (let i = 0; i < 50; i++) client.send(JSON.stringify({ event: 'media', sequenceNumber: String(i) }))
+    await all
+    client.close()
+    expect(received.map((t) => (JSON.parse(t) as { sequenceNumber: string }).sequenceNumber)).toEqual(
+      Array.from({ length: 50 }, (_, i) => String(i))
+    )
+    // Each message left the client in one write, so every read ends on a frame boundary: all 50 take the shortcut.
+    expect(fastReceiveStats(accepted!)).toEqual({ fast: 50, handedOn: 0 })
+  })
+})
