@@ -1,7 +1,7 @@
 // Settings: a key typed in is saved, reported as set, and never shown back: not in the page, not in any input,
 // not in any response the console receives.
 import { join } from 'node:path'
-import type { Page } from 'playwright-core'
+import type { Page, Route } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { controlApi, RESULTS_DIR, startConsole, type ConsoleSession } from './support/console.js'
 import { E2E_TWILIO_NUMBER, type ServeHandle } from './support/serve.js'
@@ -75,6 +75,31 @@ describe('console: settings', () => {
   it('removes a key', async () => {
     await page.getByRole('button', { name: 'Remove API key' }).first().click()
     await page.locator('[data-secret="OPENAI_API_KEY"] .secret-status').filter({ hasText: 'Not set' }).waitFor()
+  })
+
+  it('fills the uploads form when the settings arrive after the view opened', async () => {
+    // The settings read is held until the Settings view is on screen, as with a core slow to answer.
+    let release!: () => void
+    const held = new Promise<void>((resolve) => (release = resolve))
+    const hold = async (route: Route) => {
+      if (route.request().method() === 'GET') await held
+      await route.continue()
+    }
+    await page.route('**/api/settings', hold)
+    try {
+      const asked = page.waitForRequest((r) => r.url().endsWith('/api/settings') && r.method() === 'GET')
+      await page.reload()
+      await asked
+      await page.locator('body').press('4')
+      const uploads = page.getByRole('region', { name: 'Uploads and time' })
+      await uploads.getByText('Loading…').waitFor()
+      release()
+      await uploads.getByTestId('time-zone').waitFor()
+      expect(await uploads.getByTestId('auto-upload').isChecked()).toBe(false)
+    } finally {
+      release()
+      await page.unroute('**/api/settings', hold)
+    }
   })
 
   it('saves the time zone and auto-upload', async () => {

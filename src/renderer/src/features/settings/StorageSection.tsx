@@ -9,26 +9,31 @@ import { appStore, useAppStore } from '../../store/index.js'
 export function StorageSection() {
   const { api, refreshHealth } = useConsole()
   const settings = useAppStore((s) => s.settingsView?.settings ?? null)
-  const [s3, setS3] = useState<Settings['s3'] | null>(settings?.s3 ?? null)
+  // Unsaved edits of the S3 form; null shows what is saved. (Seeding local state from the store at mount left the
+  // form on "Loading…" for good when the view opened before the settings arrived.)
+  const [draft, setDraft] = useState<Settings['s3'] | null>(null)
   const [status, setStatus] = useState<{ kind: 'ok' | 'error'; message: string } | null>(null)
   const zones = useMemo(
     () => (typeof Intl.supportedValuesOf === 'function' ? Intl.supportedValuesOf('timeZone') : []),
     []
   )
-  if (!settings || !s3) return <p className="muted">Loading…</p>
-  const save = async (patch: Partial<Settings>) => {
+  if (!settings) return <p className="muted">Loading…</p>
+  const s3 = draft ?? settings.s3
+  const save = async (patch: Partial<Settings>): Promise<boolean> => {
     try {
       await saveSettings(api, appStore, { settings: patch })
       setStatus({ kind: 'ok', message: 'Saved' })
       void refreshHealth()
+      return true
     } catch (err) {
       setStatus({ kind: 'error', message: err instanceof Error ? err.message : 'Not saved' })
+      return false
     }
   }
   const text = (key: 'bucket' | 'prefix' | 'region' | 'endpoint', label: string, placeholder = '') => (
     <label className="field">
       <span>{label}</span>
-      <input value={s3[key]} placeholder={placeholder} onChange={(e) => setS3({ ...s3, [key]: e.target.value })} />
+      <input value={s3[key]} placeholder={placeholder} onChange={(e) => setDraft({ ...s3, [key]: e.target.value })} />
     </label>
   )
   return (
@@ -37,7 +42,10 @@ export function StorageSection() {
         aria-label="S3 uploads"
         onSubmit={(e) => {
           e.preventDefault()
-          void save({ s3 })
+          // Saved: the form shows the stored values again (the server may have normalised them), unless it was
+          // edited again meanwhile.
+          const sent = s3
+          void save({ s3: sent }).then((ok) => ok && setDraft((d) => (d === sent ? null : d)))
         }}
       >
         <div className="grid-2">
@@ -50,7 +58,7 @@ export function StorageSection() {
           <input
             type="checkbox"
             checked={s3.forcePathStyle}
-            onChange={(e) => setS3({ ...s3, forcePathStyle: e.target.checked })}
+            onChange={(e) => setDraft({ ...s3, forcePathStyle: e.target.checked })}
           />{' '}
           Path-style URLs
         </label>
@@ -58,7 +66,7 @@ export function StorageSection() {
           <input
             type="checkbox"
             checked={s3.autoUpload}
-            onChange={(e) => setS3({ ...s3, autoUpload: e.target.checked })}
+            onChange={(e) => setDraft({ ...s3, autoUpload: e.target.checked })}
             data-testid="auto-upload"
           />{' '}
           Upload every call when it ends
