@@ -1,3 +1,4 @@
+// The receive shortcut must be invisible: ws with and without it answers every byte stream the same way.
 import { Duplex } from 'node:stream'
 import { afterEach, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
