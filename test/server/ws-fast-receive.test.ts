@@ -3,7 +3,7 @@ import { Duplex } from 'node:stream'
 import { afterEach, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 import { Listener } from '../../src/main/server/listener.js'
-import { fastReceiveStats, fastTextFrames } from '../../src/main/server/ws-fast-receive.js'
+import { deliverTextFrames, fastReceiveStats, fastTextFrames } from '../../src/main/server/ws-fast-receive.js'
 import { createLogger } from '../../src/main/log.js'
 
 /** A `ws` WebSocket over an in-memory socket: chunks go in exactly as split, everything it writes is kept. */
@@ -36,6 +36,7 @@ function harness(opts: { fast: boolean; isServer: boolean; maxPayload: number })
   const stats = opts.fast ? fastTextFrames(ws) : undefined
   if (opts.fast && !stats) throw new Error('the shortcut did not install on this ws')
   return {
+    ws,
     feed: (chunk: Buffer) => socket.emit('data', chunk),
     events,
     written,
@@ -181,6 +182,32 @@ describe('fastTextFrames', () => {
     expect(h.events).toEqual(
       [...texts, '{"event":"stop"}'].map((t) => `message false ${Buffer.from(t).toString('hex')}`)
     )
+  })
+})
+
+describe('deliverTextFrames', () => {
+  it('hands the shortcut’s frames to the callback and leaves the rest to the message event', () => {
+    const h = harness({ fast: true, isServer: true, maxPayload: 1024 })
+    const direct: string[] = []
+    expect(deliverTextFrames(h.ws, (data) => direct.push(data.toString()))).toBe(true)
+    const mask = Buffer.from([9, 8, 7, 6])
+    h.feed(
+      Buffer.concat([
+        frame(0x81, Buffer.from('one'), true, mask),
+        frame(0x01, Buffer.from('fragm'), true, mask),
+        frame(0x80, Buffer.from('ented'), true, mask)
+      ])
+    )
+    h.feed(frame(0x81, Buffer.from('two'), true, mask))
+    expect(direct).toEqual(['one', 'two'])
+    expect(h.events).toEqual([`message false ${Buffer.from('fragmented').toString('hex')}`])
+    // Installing again changes nothing: one shortcut, one set of counters.
+    expect(fastTextFrames(h.ws)).toBe(h.stats)
+  })
+
+  it('says so when the shortcut is not there', () => {
+    const h = harness({ fast: false, isServer: true, maxPayload: 1024 })
+    expect(deliverTextFrames(h.ws, () => undefined)).toBe(false)
   })
 })
 

@@ -12,7 +12,7 @@ import {
   type SessionUpdateEvent
 } from './openai-realtime-protocol.js'
 import { ChunkGatherer } from '../audio/chunk-gatherer.js'
-import { fastTextFrames } from '../server/ws-fast-receive.js'
+import { deliverTextFrames, fastTextFrames } from '../server/ws-fast-receive.js'
 
 export interface ConnectionOptions {
   apiKey: string | (() => Promise<string | undefined>)
@@ -212,6 +212,7 @@ export class RealtimeConnection extends EventEmitter<{
     if (this.#closed) return
     const ws = this.#ws!
     fastTextFrames(ws)
+    deliverTextFrames(ws, this.#onMessage)
     this.lastEventAtMs = performance.now()
     // The socket is ordered: audio sent after session.update is read in the format it sets.
     ws.send(JSON.stringify(this.#sessionUpdate))

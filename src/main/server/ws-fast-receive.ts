@@ -39,11 +39,29 @@ interface ReceiverInternals {
   write(chunk: Buffer): boolean
 }
 
-const installed = new WeakMap<WebSocket, FastReceiveStats>()
+interface Shortcut {
+  readonly stats: FastReceiveStats
+  /** Where the shortcut's frames go instead of a `'message'` event (see `deliverTextFrames`). */
+  deliver: ((data: Buffer) => void) | undefined
+}
+
+const installed = new WeakMap<WebSocket, Shortcut>()
 
 /** The shortcut's counters for `ws`, if it is installed there. */
 export function fastReceiveStats(ws: WebSocket): FastReceiveStats | undefined {
-  return installed.get(ws)
+  return installed.get(ws)?.stats
+}
+
+/**
+ * Hands the text frames the shortcut takes straight to `onText` instead of emitting `'message'` for them (saves the
+ * emit and its listener lookup, per frame). Frames `ws` delivers itself still come as `'message'` events, so listen
+ * for those with the same handler. False when the shortcut is not installed on `ws` (then only the events come).
+ */
+export function deliverTextFrames(ws: WebSocket, onText: (data: Buffer) => void): boolean {
+  const shortcut = installed.get(ws)
+  if (!shortcut) return false
+  shortcut.deliver = onText
+  return true
 }
 
 /** The receiver's state between frames (`GET_INFO` in ws's receiver). */
@@ -87,9 +105,12 @@ function unmaskAt(chunk: Buffer, maskAt: number, start: number, end: number): vo
 export function fastTextFrames(ws: WebSocket): FastReceiveStats | undefined {
   const receiver = (ws as unknown as { _receiver?: unknown })._receiver
   if (!looksLikeWs8Receiver(receiver)) return undefined
+  const existing = installed.get(ws)
+  if (existing) return existing.stats
   const r = receiver
   const stats: FastReceiveStats = { fast: 0, handedOn: 0 }
-  installed.set(ws, stats)
+  const shortcut: Shortcut = { stats, deliver: undefined }
+  installed.set(ws, shortcut)
   const write = r.write.bind(r)
   // Frames from a client are masked, frames from a server are not (RFC 6455 §5.1); ws rejects the other kind.
   const maskBit = r._isServer ? 0x80 : 0
@@ -137,7 +158,9 @@ export function fastTextFrames(ws: WebSocket): FastReceiveStats | undefined {
       }
       at = end
       stats.fast++
-      ws.emit('message', data, false)
+      const deliver = shortcut.deliver
+      if (deliver) deliver(data)
+      else ws.emit('message', data, false)
     }
     if (at === n) return true
     stats.handedOn++
