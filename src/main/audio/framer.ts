@@ -1,13 +1,11 @@
-/** Re-chunks a byte stream of any chunk sizes into fixed-size frames (20 ms of μ-law by default). */
+/** Re-chunks a byte stream of any chunk sizes into whole fixed-size frames (20 ms of μ-law by default). */
 import { CallbenchError } from '../../shared/errors.js'
 import { TWILIO_FRAME_BYTES } from './format.js'
 
 /**
- * Receives each frame. The frame is only valid during the call: it is either a view of the pushed
- * chunk or the framer's own buffer, reused for the next frame. Copy it to keep it.
+ * Hands out whole frames a chunk at a time: what a pushed chunk completes comes back as one buffer of whole frames
+ * (one allocation and one copy per chunk, not per frame), the rest waits for the next push.
  */
-export type FrameHandler = (frame: Uint8Array) => void
-
 export class Framer {
   readonly frameBytes: number
   readonly #partial: Uint8Array
@@ -26,40 +24,37 @@ export class Framer {
     return this.#partialBytes
   }
 
-  /** Emits every frame that `chunk` completes; keeps the rest for later. */
-  push(chunk: Uint8Array, onFrame: FrameHandler): void {
-    const size = this.frameBytes
-    let offset = 0
-    if (this.#partialBytes > 0) {
-      const take = Math.min(size - this.#partialBytes, chunk.length)
-      this.#partial.set(chunk.subarray(0, take), this.#partialBytes)
-      this.#partialBytes += take
-      offset = take
-      if (this.#partialBytes < size) return
-      this.#partialBytes = 0
-      onFrame(this.#partial)
+  /**
+   * The whole frames `chunk` completes (held-back bytes first), in a new buffer the caller owns, or undefined when
+   * it completes none; keeps the rest. `chunk` is not kept: the caller may reuse it.
+   */
+  push(chunk: Uint8Array): Uint8Array | undefined {
+    const held = this.#partialBytes
+    const total = held + chunk.length
+    const whole = total - (total % this.frameBytes)
+    if (whole === 0) {
+      this.#partial.set(chunk, held)
+      this.#partialBytes = total
+      return undefined
     }
-    // Whole frames straight out of the chunk, without a copy.
-    while (chunk.length - offset >= size) {
-      onFrame(offset === 0 && chunk.length === size ? chunk : chunk.subarray(offset, offset + size))
-      offset += size
-    }
-    if (offset < chunk.length) {
-      this.#partial.set(chunk.subarray(offset), 0)
-      this.#partialBytes = chunk.length - offset
-    }
+    // Pooled (Buffer's small-allocation slab) when small: cheaper than a backing store per chunk.
+    const out = Buffer.allocUnsafe(whole)
+    if (held > 0) out.set(this.#partial.subarray(0, held), 0)
+    const used = whole - held
+    out.set(used === chunk.length ? chunk : chunk.subarray(0, used), held)
+    if (used < chunk.length) this.#partial.set(chunk.subarray(used), 0)
+    this.#partialBytes = chunk.length - used
+    return out
   }
 
-  /**
-   * Emits the held-back bytes as one last frame padded with `padByte` (0xff is μ-law silence).
-   * Returns whether a frame was emitted.
-   */
-  flush(padByte: number, onFrame: FrameHandler): boolean {
-    if (this.#partialBytes === 0) return false
-    this.#partial.fill(padByte, this.#partialBytes)
+  /** The held-back bytes as one last frame padded with `padByte` (0xff is μ-law silence), or undefined if none. */
+  flush(padByte: number): Uint8Array | undefined {
+    const held = this.#partialBytes
+    if (held === 0) return undefined
     this.#partialBytes = 0
-    onFrame(this.#partial)
-    return true
+    const out = new Uint8Array(this.frameBytes).fill(padByte, held)
+    out.set(this.#partial.subarray(0, held), 0)
+    return out
   }
 
   /** Drops the held-back bytes (on barge-in, the rest of the reply must not be played). */

@@ -59,8 +59,8 @@ export interface AudioListener {
 
 /** Levels go to the console at most this often (ms of caller audio). */
 const LEVELS_EVERY_MS = 50
-/** Most agent frames in one `media` message to Twilio: 1 s. */
-const MAX_MEDIA_FRAMES = 50
+/** Most agent audio in one `media` message to Twilio: 1 s (50 frames). */
+const MAX_MEDIA_BYTES = 50 * TWILIO_FRAME_BYTES
 /** Entries kept per call timeline (a long call's marks could grow without bound). */
 const MAX_TIMELINE = 20_000
 /** Extra time allowed for the last audio to play before a hang-up closes the stream anyway. */
@@ -94,9 +94,6 @@ export class CallSession {
   readonly #log: Logger
   readonly #framer = new Framer(TWILIO_FRAME_BYTES)
   readonly #playout = new Playout()
-  /** Agent frames not yet sent (see #flushFrames): at most 1 s. */
-  readonly #staged = new Uint8Array(MAX_MEDIA_FRAMES * TWILIO_FRAME_BYTES)
-  #stagedBytes = 0
   readonly #callerMeter = new LevelMeter()
   readonly #agentMeter = new LevelMeter()
   readonly #toAgent: Converter | undefined
@@ -371,46 +368,36 @@ export class CallSession {
     if (this.#cancelledReplies.has(replyId)) return
     let reply = this.#reply
     if (!reply || reply.id !== replyId) {
-      if (reply) this.#framer.flush(0xff, (f) => this.#sendFrame(f, reply!))
+      if (reply) this.#sendFrames(this.#framer.flush(0xff), reply)
       reply = this.#reply = { id: replyId, sentBytes: 0 }
       this.#record('reply.start', { replyId })
     }
-    const r = reply
-    this.#framer.push(chunk, (frame) => this.#sendFrame(frame, r))
-    // Sends the chunk's frames first.
-    this.#sendMark(r)
+    this.#sendFrames(this.#framer.push(chunk), reply)
+    this.#sendMark(reply)
   }
 
-  #sendFrame(frame: Uint8Array, reply: Reply): void {
+  /**
+   * Sends whole agent frames (the framer's own buffer, kept by the playout) as one `media` message, or one per second
+   * of audio: a chunk's frames go together (Twilio takes payloads of any size, PROTOCOLS.md §1.4; §1.7 advises 20 ms
+   * to about 1 s), one message instead of one per 20 ms.
+   */
+  #sendFrames(frames: Uint8Array | undefined, reply: Reply): void {
+    if (!frames) return
     if (reply.firstFrameAtMs === undefined) {
       reply.firstFrameAtMs = this.clock()
       this.#firstAudioOut(reply.firstFrameAtMs)
     }
-    // Staged (copied: the framer reuses its buffer) and sent with the chunk's other frames by #flushFrames.
-    this.#staged.set(frame, this.#stagedBytes)
-    this.#stagedBytes += frame.length
-    reply.sentBytes += frame.length
-    this.stats.framesOut++
-    if (this.#stagedBytes === this.#staged.length) this.#flushFrames()
-  }
-
-  /**
-   * Sends the staged frames as one `media` message: an agent chunk's whole frames go together (Twilio takes
-   * payloads of any size, PROTOCOLS.md §1.4; §1.7 advises 20 ms to about 1 s), one message instead of one per 20 ms.
-   * Runs before every mark and at the end of every chunk, so nothing stays staged between events.
-   */
-  #flushFrames(): void {
-    const bytes = this.#stagedBytes
-    if (bytes === 0) return
-    this.#stagedBytes = 0
-    const batch = this.#staged.slice(0, bytes)
-    this.#opts.transport.send(buildMedia(this.streamSid, batch))
-    for (let at = 0; at < bytes; at += TWILIO_FRAME_BYTES)
-      this.#playout.push(batch.subarray(at, at + TWILIO_FRAME_BYTES))
+    const bytes = frames.length
+    if (bytes <= MAX_MEDIA_BYTES) this.#opts.transport.send(buildMedia(this.streamSid, frames))
+    else
+      for (let at = 0; at < bytes; at += MAX_MEDIA_BYTES)
+        this.#opts.transport.send(buildMedia(this.streamSid, frames.subarray(at, at + MAX_MEDIA_BYTES)))
+    reply.sentBytes += bytes
+    this.stats.framesOut += bytes / TWILIO_FRAME_BYTES
+    this.#playout.push(frames)
   }
 
   #sendMark(reply: Reply): void {
-    this.#flushFrames()
     const last = this.#pendingMarks[this.#pendingMarks.length - 1]
     if (
       last &&
@@ -430,7 +417,7 @@ export class CallSession {
   #endReply(replyId: string | undefined): void {
     const reply = this.#reply
     if (!reply || (replyId !== undefined && reply.id !== replyId)) return
-    this.#framer.flush(0xff, (f) => this.#sendFrame(f, reply))
+    this.#sendFrames(this.#framer.flush(0xff), reply)
     this.#sendMark(reply)
     this.#record('reply.end', { replyId: reply.id, sentMs: reply.sentBytes / 8 })
   }
@@ -481,7 +468,6 @@ export class CallSession {
     this.#clearSentAtMs = this.clock()
     this.#generation++
     this.#framer.reset()
-    this.#stagedBytes = 0
     this.#playout.clear()
     this.#reply = undefined
     this.#record('clear', { reason })
@@ -523,7 +509,7 @@ export class CallSession {
     this.#record('hangup.requested', { reason })
     const reply = this.#reply
     if (reply) {
-      this.#framer.flush(0xff, (f) => this.#sendFrame(f, reply))
+      this.#sendFrames(this.#framer.flush(0xff), reply)
       this.#sendMark(reply)
     }
     if (this.#pendingMarks.length === 0) {
