@@ -6,6 +6,26 @@ import { TWILIO_FRAME_BYTES } from './format.js'
  * Hands out whole frames a chunk at a time: what a pushed chunk completes comes back as one buffer of whole frames
  * (one allocation and one copy per chunk, not per frame), the rest waits for the next push.
  */
+/** Frames handed out are carved from slabs of this size (a backing store per chunk costs more than the copy). */
+const SLAB_BYTES = 64 * 1024
+let slab = new ArrayBuffer(SLAB_BYTES)
+let slabUsed = 0
+
+/**
+ * A new plain Uint8Array of `n` bytes, a view of a shared slab when small (each byte is handed out once). Plain,
+ * not a Buffer: `subarray` of a Buffer goes through its species constructor, and the playout takes one per frame.
+ */
+function allocFrames(n: number): Uint8Array {
+  if (n > SLAB_BYTES / 4) return new Uint8Array(n)
+  if (slabUsed + n > SLAB_BYTES) {
+    slab = new ArrayBuffer(SLAB_BYTES)
+    slabUsed = 0
+  }
+  const out = new Uint8Array(slab, slabUsed, n)
+  slabUsed += n
+  return out
+}
+
 export class Framer {
   readonly frameBytes: number
   readonly #partial: Uint8Array
@@ -37,8 +57,7 @@ export class Framer {
       this.#partialBytes = total
       return undefined
     }
-    // Pooled (Buffer's small-allocation slab) when small: cheaper than a backing store per chunk.
-    const out = Buffer.allocUnsafe(whole)
+    const out = allocFrames(whole)
     if (held > 0) out.set(this.#partial.subarray(0, held), 0)
     const used = whole - held
     out.set(used === chunk.length ? chunk : chunk.subarray(0, used), held)
