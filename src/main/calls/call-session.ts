@@ -377,7 +377,7 @@ export class CallSession {
   }
 
   /**
-   * Sends whole agent frames (the framer's own buffer, kept by the playout) as one `media` message, or one per second
+   * Sends whole agent frames (a buffer the framer handed out; the playout keeps it) as one `media` message, or one per second
    * of audio: a chunk's frames go together (Twilio takes payloads of any size, PROTOCOLS.md §1.4; §1.7 advises 20 ms
    * to about 1 s), one message instead of one per 20 ms.
    */
