@@ -64,6 +64,16 @@ describe('Framer', () => {
     expect(collect(new Framer(), [bytes(160), bytes(320)]).pieces).toBe(2)
   })
 
+  it('never hands out the same bytes twice: earlier buffers stay intact over many chunks', () => {
+    const framer = new Framer()
+    const outs: Uint8Array[] = []
+    for (let i = 0; i < 1000; i++) outs.push(framer.push(new Uint8Array(480).fill(i & 0xff))!)
+    for (const [i, out] of outs.entries()) {
+      expect(out.length).toBe(480)
+      expect(out.every((b) => b === (i & 0xff))).toBe(true)
+    }
+  })
+
   it('pads the remainder with the given byte on flush, once', () => {
     const framer = new Framer(4)
     framer.push(Uint8Array.of(1, 2, 3, 4, 5, 6))

@@ -2,11 +2,7 @@
 import { CallbenchError } from '../../shared/errors.js'
 import { TWILIO_FRAME_BYTES } from './format.js'
 
-/**
- * Hands out whole frames a chunk at a time: what a pushed chunk completes comes back as one buffer of whole frames
- * (one allocation and one copy per chunk, not per frame), the rest waits for the next push.
- */
-/** Frames handed out are carved from slabs of this size (a backing store per chunk costs more than the copy). */
+/** Frames handed out are carved from shared slabs of this size: one ArrayBuffer per 64 KB, not one per chunk. */
 const SLAB_BYTES = 64 * 1024
 let slab = new ArrayBuffer(SLAB_BYTES)
 let slabUsed = 0
@@ -26,6 +22,10 @@ function allocFrames(n: number): Uint8Array {
   return out
 }
 
+/**
+ * Hands out whole frames a chunk at a time: what a pushed chunk completes comes back as one buffer of whole frames
+ * (one allocation and one copy per chunk, not per frame), the rest waits for the next push.
+ */
 export class Framer {
   readonly frameBytes: number
   readonly #partial: Uint8Array
