@@ -85,6 +85,13 @@ export interface BenchSummary {
   }
   server: {
     cpuSeconds: number
+    /** Of `cpuSeconds`, the main thread's (the event loop, where the media path runs); the rest is GC helpers, file writes, VAD inference. */
+    mainThreadCpuSeconds?: number
+    /**
+     * Server CPU ÷ the bench process's CPU. The bench process's work is the same in every run of a configuration, so
+     * this compares builds more steadily than `cpuSeconds` on a machine whose speed moves (steal, other guests).
+     */
+    cpuPerBenchCpu?: number
     /** Time the server's threads were runnable but waited for a CPU (other load on the machine), seconds. */
     runQueueWaitSeconds: number
     callMinutes: number
@@ -110,6 +117,7 @@ export function summarize(
   results: readonly CallResult[],
   config: BenchSummary['config'],
   server: ProcessLoad & {
+    mainThreadCpuSeconds?: number
     peakRssBytes: number | undefined
     eventLoopDelayMs?: { p50: number; p99: number; max: number }
   },
@@ -235,6 +243,8 @@ export function summarize(
     bench,
     server: {
       cpuSeconds: server.cpuSeconds,
+      ...(server.mainThreadCpuSeconds !== undefined ? { mainThreadCpuSeconds: server.mainThreadCpuSeconds } : {}),
+      ...(bench.cpuSeconds > 0 ? { cpuPerBenchCpu: server.cpuSeconds / bench.cpuSeconds } : {}),
       runQueueWaitSeconds: server.runQueueWaitSeconds,
       callMinutes,
       cpuSecondsPerCallMinute: callMinutes > 0 ? server.cpuSeconds / callMinutes : undefined,
@@ -301,6 +311,18 @@ export function formatTable(s: BenchSummary): string {
     [
       'server CPU',
       `${s.server.cpuSeconds.toFixed(2)} s over ${s.server.callMinutes.toFixed(2)} call-min = ${s.server.cpuSecondsPerCallMinute === undefined ? '–' : s.server.cpuSecondsPerCallMinute.toFixed(3)} s/call-min`
+    ],
+    [
+      '  by thread',
+      s.server.mainThreadCpuSeconds === undefined
+        ? '–'
+        : `main ${s.server.mainThreadCpuSeconds.toFixed(2)} s, others ${(s.server.cpuSeconds - s.server.mainThreadCpuSeconds).toFixed(2)} s (GC helpers, file writes, VAD inference)`
+    ],
+    [
+      '  ÷ bench process CPU',
+      s.server.cpuPerBenchCpu === undefined
+        ? '–'
+        : `${s.server.cpuPerBenchCpu.toFixed(3)} (the bench process's work is fixed: compare builds by this, same-moment runs)`
     ],
     ['server waited for a CPU', `${s.server.runQueueWaitSeconds.toFixed(2)} s (other load on the machine)`],
     [

@@ -218,6 +218,7 @@ async function main(): Promise<number> {
     )
     watchdog.unref()
     const cpuBefore = server.cpuSeconds()
+    const mainCpuBefore = server.mainThreadCpuSeconds()
     const serverWaitBefore = server.runQueueWaitSeconds()
     const benchWaitBefore = procRunQueueWaitSeconds(process.pid)
     const benchCpuBefore = process.cpuUsage()
@@ -254,6 +255,7 @@ async function main(): Promise<number> {
     loopDelay.disable()
     const serverLoop = await serverLoopDelay(server, false)
     const cpuSeconds = server.cpuSeconds() - cpuBefore
+    const mainThreadCpuSeconds = server.mainThreadCpuSeconds() - mainCpuBefore
     const benchCpu = process.cpuUsage(benchCpuBefore)
     const benchWait = procRunQueueWaitSeconds(process.pid) - benchWaitBefore
     const serverWait = server.runQueueWaitSeconds() - serverWaitBefore
@@ -271,6 +273,7 @@ async function main(): Promise<number> {
       },
       {
         cpuSeconds,
+        mainThreadCpuSeconds,
         peakRssBytes,
         runQueueWaitSeconds: serverWait,
         ...(serverLoop ? { eventLoopDelayMs: serverLoop } : {})

@@ -22,6 +22,8 @@ export interface ServerHandle {
   readonly token: string
   /** utime + stime of the server process so far, seconds. */
   cpuSeconds(): number
+  /** The same for its main thread alone (the event loop: the media path runs there), seconds. */
+  mainThreadCpuSeconds(): number
   /** Time its threads waited for a CPU so far, seconds. */
   runQueueWaitSeconds(): number
   /** Peak resident set (VmHWM), bytes. */
@@ -46,9 +48,9 @@ function ticksPerSecond(): number {
   return clockTicksPerSecond
 }
 
-/** utime + stime of a live process, seconds (Linux /proc only). */
-export function procCpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+/** utime + stime of a live process, or of one of its threads, seconds (Linux /proc only). */
+export function procCpuSeconds(pid: number, tid?: number): number {
+  const stat = readFileSync(tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`, 'utf8')
   // Fields after the command name, which is in parentheses and may contain spaces.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
   // utime and stime are fields 14 and 15 of the whole line, so 11 and 12 after the name.
@@ -129,6 +131,7 @@ export async function startServer(opts: ServerOptions): Promise<ServerHandle> {
 
   const pid = child.pid!
   let lastCpu = 0
+  let lastMainCpu = 0
   let lastPeak: number | undefined
   let lastWait = 0
   return {
@@ -139,6 +142,11 @@ export async function startServer(opts: ServerOptions): Promise<ServerHandle> {
     cpuSeconds: () => {
       if (child.exitCode === null) lastCpu = procCpuSeconds(pid)
       return lastCpu
+    },
+    mainThreadCpuSeconds: () => {
+      // A process's main thread has the process's id.
+      if (child.exitCode === null) lastMainCpu = procCpuSeconds(pid, pid)
+      return lastMainCpu
     },
     runQueueWaitSeconds: () => {
       if (child.exitCode === null) lastWait = procRunQueueWaitSeconds(pid)
