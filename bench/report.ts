@@ -85,7 +85,10 @@ export interface BenchSummary {
   }
   server: {
     cpuSeconds: number
-    /** Of `cpuSeconds`, the main thread's (the event loop, where the media path runs); the rest is GC helpers, file writes, VAD inference. */
+    /**
+     * Of `cpuSeconds`, the main thread's (the event loop, where the media path runs); the rest is GC helpers, file
+     * writes, VAD inference.
+     */
     mainThreadCpuSeconds?: number
     /**
      * Server CPU ÷ the bench process's CPU. The bench process's work is the same in every run of a configuration, so
