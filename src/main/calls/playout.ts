@@ -1,8 +1,10 @@
 /** Emulates Twilio's playback buffer: agent audio queued as sent, one frame taken per 20 ms caller frame, dropped on clear. */
 import { TWILIO_FRAME_BYTES } from '../audio/format.js'
 
-/** Once this many sent pieces have played out, the queue drops them. */
+/** Once this many sent pieces have played out, the queue's array is compacted. */
 const COMPACT_AFTER = 256
+/** Stands in for a played piece, so the queue does not keep its bytes (or the slab they are in) alive. */
+const PLAYED = new Uint8Array(0)
 
 /**
  * A FIFO of agent audio in whole 160-byte frames, queued a sent piece at a time (one `media` message's frames).
@@ -34,7 +36,7 @@ export class Playout {
     if (at + TWILIO_FRAME_BYTES < piece.length) this.#offset = at + TWILIO_FRAME_BYTES
     else {
       this.#offset = 0
-      this.#head++
+      this.#pieces[this.#head++] = PLAYED
       if (this.#head > COMPACT_AFTER && this.#head * 2 > this.#pieces.length) {
         this.#pieces = this.#pieces.slice(this.#head)
         this.#head = 0
