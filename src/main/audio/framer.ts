@@ -71,8 +71,9 @@ export class Framer {
     const held = this.#partialBytes
     if (held === 0) return undefined
     this.#partialBytes = 0
-    const out = new Uint8Array(this.frameBytes).fill(padByte, held)
+    const out = allocFrames(this.frameBytes)
     out.set(this.#partial.subarray(0, held), 0)
+    out.fill(padByte, held)
     return out
   }
 

@@ -377,9 +377,9 @@ export class CallSession {
   }
 
   /**
-   * Sends whole agent frames (a buffer the framer handed out; the playout keeps it) as one `media` message, or one per second
-   * of audio: a chunk's frames go together (Twilio takes payloads of any size, PROTOCOLS.md §1.4; §1.7 advises 20 ms
-   * to about 1 s), one message instead of one per 20 ms.
+   * Sends whole agent frames (a buffer the framer handed out; the playout keeps it) as one `media` message per
+   * second of audio or less: a chunk's frames go together (Twilio takes payloads of any size, PROTOCOLS.md §1.4;
+   * §1.7 advises 20 ms to about 1 s), one message instead of one per 20 ms.
    */
   #sendFrames(frames: Uint8Array | undefined, reply: Reply): void {
     if (!frames) return
@@ -388,10 +388,8 @@ export class CallSession {
       this.#firstAudioOut(reply.firstFrameAtMs)
     }
     const bytes = frames.length
-    if (bytes <= MAX_MEDIA_BYTES) this.#opts.transport.send(buildMedia(this.streamSid, frames))
-    else
-      for (let at = 0; at < bytes; at += MAX_MEDIA_BYTES)
-        this.#opts.transport.send(buildMedia(this.streamSid, frames.subarray(at, at + MAX_MEDIA_BYTES)))
+    for (let at = 0; at < bytes; at += MAX_MEDIA_BYTES)
+      this.#opts.transport.send(buildMedia(this.streamSid, frames.subarray(at, at + MAX_MEDIA_BYTES)))
     reply.sentBytes += bytes
     this.stats.framesOut += bytes / TWILIO_FRAME_BYTES
     this.#playout.push(frames)

@@ -1,4 +1,7 @@
-/** Emulates Twilio's playback buffer: agent audio queued as sent, one frame taken per 20 ms caller frame, dropped on clear. */
+/**
+ * Emulates Twilio's playback buffer: agent audio queued as sent, one frame taken per 20 ms caller frame, dropped on
+ * clear.
+ */
 import { TWILIO_FRAME_BYTES } from '../audio/format.js'
 
 /** Once this many sent pieces have played out, the queue's array is compacted. */
