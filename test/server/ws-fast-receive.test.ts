@@ -1,9 +1,16 @@
 // The receive shortcut must be invisible: ws with and without it answers every byte stream the same way.
+import { createHash, randomBytes } from 'node:crypto'
+import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net'
 import { Duplex } from 'node:stream'
 import { afterEach, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 import { Listener } from '../../src/main/server/listener.js'
-import { deliverTextFrames, fastReceiveStats, fastTextFrames } from '../../src/main/server/ws-fast-receive.js'
+import {
+  deliverTextFrames,
+  fastReceiveStats,
+  fastTextFrames,
+  type FastReceiveStats
+} from '../../src/main/server/ws-fast-receive.js'
 import { createLogger } from '../../src/main/log.js'
 
 /** A `ws` WebSocket over an in-memory socket: chunks go in exactly as split, everything it writes is kept. */
@@ -134,8 +141,16 @@ const turn = () => new Promise<void>((resolve) => setImmediate(resolve))
 
 describe('fastTextFrames', () => {
   it('installs on the ws this project ships (if this fails, ws changed the fields the shortcut reads)', () => {
-    expect(harness({ fast: true, isServer: true, maxPayload: 64 }).stats).toEqual({ fast: 0, handedOn: 0 })
-    expect(harness({ fast: true, isServer: false, maxPayload: 64 }).stats).toEqual({ fast: 0, handedOn: 0 })
+    expect(harness({ fast: true, isServer: true, maxPayload: 64 }).stats).toEqual({
+      fast: 0,
+      handedOn: 0,
+      sharedReads: false
+    })
+    expect(harness({ fast: true, isServer: false, maxPayload: 64 }).stats).toEqual({
+      fast: 0,
+      handedOn: 0,
+      sharedReads: false
+    })
   })
 
   it('answers every byte stream exactly as ws alone does, however it is split (server and client side)', async () => {
@@ -174,11 +189,11 @@ describe('fastTextFrames', () => {
     const mask = Buffer.from([1, 2, 3, 4])
     const texts = ['{"event":"media"}', 'x'.repeat(200), '{"event":"mark"}']
     h.feed(Buffer.concat(texts.map((t) => frame(0x81, Buffer.from(t), true, mask))))
-    expect(h.stats).toEqual({ fast: 3, handedOn: 0 })
+    expect(h.stats).toEqual({ fast: 3, handedOn: 0, sharedReads: false })
     const whole = frame(0x81, Buffer.from('{"event":"stop"}'), true, mask)
     h.feed(whole.subarray(0, 5))
     h.feed(whole.subarray(5))
-    expect(h.stats).toEqual({ fast: 3, handedOn: 2 })
+    expect(h.stats).toEqual({ fast: 3, handedOn: 2, sharedReads: false })
     expect(h.events).toEqual(
       [...texts, '{"event":"stop"}'].map((t) => `message false ${Buffer.from(t).toString('hex')}`)
     )
@@ -241,6 +256,229 @@ describe('Listener', () => {
       Array.from({ length: 50 }, (_, i) => String(i))
     )
     // Each message left the client in one write, so every read ends on a frame boundary: all 50 take the shortcut.
-    expect(fastReceiveStats(accepted!)).toEqual({ fast: 50, handedOn: 0 })
+    expect(fastReceiveStats(accepted!)).toEqual({ fast: 50, handedOn: 0, sharedReads: false })
+  })
+})
+
+describe('shared reads (deliverTextFrames on a TCP socket)', () => {
+  const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11'
+  let listener: Listener | undefined
+  let rawServer: Server | undefined
+  afterEach(async () => {
+    await listener?.close()
+    listener = undefined
+    await new Promise<void>((resolve) => (rawServer ? rawServer.close(() => resolve()) : resolve()))
+    rawServer = undefined
+  })
+
+  /** Records what a WebSocket delivers, the callback's frames and ws's own alike, until it closes. */
+  function record(ws: WebSocket) {
+    const events: string[] = []
+    const onText = (data: Buffer, isBinary = false) => events.push(`message ${isBinary} ${data.toString('hex')}`)
+    ws.on('message', onText)
+    ws.on('ping', (data) => events.push(`ping ${data.toString('hex')}`))
+    ws.on('pong', (data) => events.push(`pong ${data.toString('hex')}`))
+    ws.on('error', (err: Error & { code?: string }) => events.push(`error ${err.code}`))
+    const closed = new Promise<number>((resolve) => ws.once('close', resolve))
+    return { events, onText, closed }
+  }
+
+  /** What ws alone makes of the bytes (the in-memory harness, fed them at once). */
+  async function wsAlone(bytes: Buffer, isServer: boolean): Promise<string[]> {
+    const h = harness({ fast: false, isServer, maxPayload: 600 })
+    h.feed(Buffer.from(bytes))
+    await turn()
+    return h.events
+  }
+
+  /** Writes the chunks one by one, each after the last has been handed to the kernel (so reads end in many places). */
+  async function writeChunks(socket: Socket, chunks: Buffer[]): Promise<void> {
+    for (const c of chunks) {
+      if (socket.destroyed) return
+      await new Promise<void>((resolve) => socket.write(c, () => resolve()))
+      if (chunks.length < 40) await turn()
+    }
+  }
+
+  /** Opens a WebSocket by hand on a raw TCP socket, so the test decides every byte that follows the upgrade. */
+  async function rawClient(port: number, path: string): Promise<Socket> {
+    const socket = connect(port, '127.0.0.1')
+    socket.on('error', () => undefined)
+    const key = randomBytes(16).toString('base64')
+    socket.write(
+      `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+        `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`
+    )
+    await new Promise<void>((resolve, reject) => {
+      let head = ''
+      const onData = (d: Buffer) => {
+        head += d.toString('latin1')
+        if (!head.includes('\r\n\r\n')) return
+        socket.off('data', onData)
+        if (head.startsWith('HTTP/1.1 101')) resolve()
+        else reject(new Error(head.split('\r\n')[0]))
+      }
+      socket.on('data', onData)
+    })
+    return socket
+  }
+
+  it('gives each of many accepted sockets, read at once, the events ws alone gives', async () => {
+    const servers = new Map<number, ReturnType<typeof record> & { stats: FastReceiveStats }>()
+    listener = new Listener({
+      name: 'test',
+      host: '127.0.0.1',
+      port: 0,
+      maxWsPayloadBytes: 600,
+      log: createLogger({ level: 'silent' })
+    })
+    listener.ws('/media', (ws, _req, url) => {
+      const r = record(ws)
+      deliverTextFrames(ws, r.onText)
+      servers.set(Number(url.searchParams.get('seed')), { ...r, stats: fastReceiveStats(ws)! })
+    })
+    const port = await listener.listen()
+    const close = frame(0x88, Buffer.from([0x03, 0xe8]), true, Buffer.from([1, 2, 3, 4]))
+    let checked = 0
+    let fast = 0
+    let handedOn = 0
+    for (let batch = 0; batch < 20; batch++) {
+      // Eight sockets at a time, their reads interleaved through the one shared buffer.
+      const seeds = Array.from({ length: 8 }, (_, i) => 10_000 + batch * 8 + i)
+      await Promise.all(
+        seeds.map(async (seed) => {
+          const next = rng(seed)
+          const clean = seed % 2 === 0
+          const bytes = Buffer.concat(
+            Array.from({ length: 1 + Math.floor(next() * 12) }, () => randomFrame(next, true, 600, clean))
+          )
+          const socket = await rawClient(port, `/media?seed=${seed}`)
+          await writeChunks(socket, [...split(bytes, next, clean), close])
+          const server = servers.get(seed)!
+          await server.closed
+          socket.destroy()
+          expect(server.stats.sharedReads, `seed ${seed}`).toBe(true)
+          expect(server.events, `seed ${seed}`).toEqual(await wsAlone(bytes, true))
+          fast += server.stats.fast
+          handedOn += server.stats.handedOn
+          checked++
+        })
+      )
+    }
+    expect(checked).toBe(160)
+    // Both ways were taken, many times.
+    expect(fast).toBeGreaterThan(100)
+    expect(handedOn).toBeGreaterThan(100)
+  })
+
+  it('gives a client socket (an engine’s) the events ws alone gives', async () => {
+    // What the server sends with its upgrade response, and the frames it sends next: set per seed.
+    let greeting: Buffer = Buffer.alloc(0)
+    let chunks: Buffer[] = []
+    rawServer = createServer((socket) => {
+      socket.on('error', () => undefined)
+      let head = ''
+      const onUpgrade = (d: Buffer) => {
+        head += d.toString('latin1')
+        if (!head.includes('\r\n\r\n')) return
+        socket.off('data', onUpgrade)
+        const key = /sec-websocket-key: *(\S+)/i.exec(head)![1]!
+        const accept = createHash('sha1')
+          .update(key + GUID)
+          .digest('base64')
+        // A greeting in the same write, as an engine's first event comes: it reaches ws with the response.
+        socket.write(
+          Buffer.concat([
+            Buffer.from(
+              `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+                `Sec-WebSocket-Accept: ${accept}\r\n\r\n`
+            ),
+            greeting
+          ])
+        )
+        // The rest follows the client's first message, so the client has switched its reads by then.
+        socket.once('data', () => void writeChunks(socket, chunks))
+      }
+      socket.on('data', onUpgrade)
+    })
+    const port = await new Promise<number>((resolve) =>
+      rawServer!.listen(0, '127.0.0.1', () => resolve((rawServer!.address() as AddressInfo).port))
+    )
+    const close = frame(0x88, Buffer.from([0x03, 0xe8]), false, Buffer.alloc(4))
+    let fast = 0
+    for (let seed = 20_000; seed < 20_060; seed++) {
+      const next = rng(seed)
+      const clean = seed % 2 === 0
+      const frames = Buffer.concat(
+        Array.from({ length: 1 + Math.floor(next() * 12) }, () => randomFrame(next, false, 600, clean))
+      )
+      greeting =
+        seed % 4 < 2 ? frame(0x81, Buffer.from('{"type":"session.created"}'), false, Buffer.alloc(4)) : Buffer.alloc(0)
+      chunks = [...split(frames, next, clean), close]
+      const client = new WebSocket(`ws://127.0.0.1:${port}/`, { maxPayload: 600 })
+      const r = record(client)
+      // Installed in the open event itself, as the engine connection does, while a greeting may still be buffered.
+      await new Promise<void>((resolve) =>
+        client.once('open', () => {
+          fastTextFrames(client)
+          deliverTextFrames(client, r.onText)
+          resolve()
+        })
+      )
+      client.send('go')
+      await r.closed
+      expect(fastReceiveStats(client)!.sharedReads, `seed ${seed}`).toBe(true)
+      expect(r.events, `seed ${seed}`).toEqual(await wsAlone(Buffer.concat([greeting, frames]), false))
+      fast += fastReceiveStats(client)!.fast
+    }
+    expect(fast).toBeGreaterThan(20)
+  })
+
+  it('leaves a frame longer than one read, pings and the close handshake to ws', async () => {
+    listener = new Listener({
+      name: 'test',
+      host: '127.0.0.1',
+      port: 0,
+      maxWsPayloadBytes: 256 * 1024,
+      log: createLogger({ level: 'silent' })
+    })
+    let server: (ReturnType<typeof record> & { ws: WebSocket }) | undefined
+    const accepted = new Promise<void>((resolve) =>
+      listener!.ws('/media', (ws) => {
+        server = { ...record(ws), ws }
+        deliverTextFrames(ws, server.onText)
+        resolve()
+      })
+    )
+    const port = await listener.listen()
+    const client = new WebSocket(`ws://127.0.0.1:${port}/media`)
+    const pong = new Promise<Buffer>((resolve) => client.once('pong', resolve))
+    await new Promise((resolve) => client.once('open', resolve))
+    await accepted
+    const big = 'b'.repeat(150_000)
+    const first = ['one', big, 'two']
+    const gotFirst = new Promise<void>((resolve) =>
+      server!.ws.on('message', () => server!.events.length === 3 && resolve())
+    )
+    for (const t of first) client.send(t)
+    await gotFirst
+    const rest = Array.from({ length: 100 }, (_, i) => `n${i}`)
+    for (const t of rest) client.send(t)
+    const texts = [...first, ...rest]
+    client.ping('are you there')
+    expect((await pong).toString()).toBe('are you there')
+    const clientClosed = new Promise<number>((resolve) => client.once('close', resolve))
+    client.close(4001, 'done')
+    expect(await server!.closed).toBe(4001)
+    expect(await clientClosed).toBe(4001)
+    expect(server!.events).toEqual([
+      ...texts.map((t) => `message false ${Buffer.from(t).toString('hex')}`),
+      `ping ${Buffer.from('are you there').toString('hex')}`
+    ])
+    const stats = fastReceiveStats(server!.ws)!
+    expect(stats.sharedReads).toBe(true)
+    // The long frame spans reads of the 64 KB buffer: ws took it, from copies. Each short one came whole in a read.
+    expect(stats.handedOn).toBeGreaterThan(0)
+    expect(stats.fast).toBeGreaterThanOrEqual(100)
   })
 })

@@ -212,6 +212,7 @@ export class RealtimeConnection extends EventEmitter<{
     if (this.#closed) return
     const ws = this.#ws!
     fastTextFrames(ws)
+    // In a buffer the next read reuses (on a plain TCP socket): #onMessage decodes it to a string at once.
     deliverTextFrames(ws, this.#onMessage)
     this.lastEventAtMs = performance.now()
     // The socket is ordered: audio sent after session.update is read in the format it sets.

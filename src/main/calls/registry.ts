@@ -230,7 +230,8 @@ export class CallRegistry extends EventEmitter<{ started: [CallSession]; ended: 
       )
     }
     ws.on('message', onMessage)
-    // The frames the receive shortcut takes (nearly all) come straight here, without an emit each.
+    // The frames the receive shortcut takes (nearly all) come straight here, without an emit each, in a buffer the
+    // next read reuses: the reader copies what it keeps (strings, the decoded payload), nothing holds `data`.
     deliverTextFrames(ws, onMessage)
     ws.on('close', () => {
       closed = true

@@ -11,8 +11,13 @@
  * later chunk until it is idle again, so `ws` still answers pings, closes, and rejects bad input exactly as before.
  * The shortcut relies on some of `ws`'s private fields; when they do not look as expected it is not installed and
  * `ws` works alone.
+ *
+ * A socket whose frames go to a callback (`deliverTextFrames`) also skips the per-read allocation and the socket's
+ * `Readable`: its reads land in one buffer shared by all such sockets and go straight to the shortcut.
  */
 import { isUtf8 } from 'node:buffer'
+import { Socket } from 'node:net'
+import { TLSSocket } from 'node:tls'
 import { unmask } from 'bufferutil'
 import type { WebSocket } from 'ws'
 
@@ -22,6 +27,8 @@ export interface FastReceiveStats {
   fast: number
   /** Chunks (or their tails) handed to `ws`'s own receiver. */
   handedOn: number
+  /** Whether the socket reads into the shared buffer (see `deliverTextFrames`). */
+  sharedReads: boolean
 }
 
 /** The `Receiver` fields read here (ws 8.x). */
@@ -43,6 +50,8 @@ interface Shortcut {
   readonly stats: FastReceiveStats
   /** Where the shortcut's frames go instead of a `'message'` event (see `deliverTextFrames`). */
   deliver: ((data: Buffer) => void) | undefined
+  /** Delivers the whole text frames at the start of chunk[0, n) if the receiver is idle; returns where it stopped. */
+  take: (chunk: Buffer, n: number) => number
 }
 
 const installed = new WeakMap<WebSocket, Shortcut>()
@@ -56,12 +65,92 @@ export function fastReceiveStats(ws: WebSocket): FastReceiveStats | undefined {
  * Hands the text frames the shortcut takes straight to `onText` instead of emitting `'message'` for them (saves the
  * emit and its listener lookup, per frame). Frames `ws` delivers itself still come as `'message'` events, so listen
  * for those with the same handler. False when the shortcut is not installed on `ws` (then only the events come).
+ *
+ * On a plain TCP socket this also switches the socket to reading into one buffer shared by every such socket (see
+ * `readIntoSharedBuffer`). So the `data` given to `onText` is only valid during the call: copy what you keep.
  */
 export function deliverTextFrames(ws: WebSocket, onText: (data: Buffer) => void): boolean {
   const shortcut = installed.get(ws)
   if (!shortcut) return false
   shortcut.deliver = onText
+  readIntoSharedBuffer(ws, shortcut)
   return true
+}
+
+/**
+ * Every socket in shared-read mode reads into this one buffer. Reads are handled one at a time on this thread and
+ * each is used up before the callback returns, so one buffer serves them all.
+ */
+let sharedReadBuffer: Buffer | undefined
+/** libuv offers 64 KB to every read of a stream. */
+const SHARED_READ_BYTES = 64 * 1024
+
+/** `net.Socket`'s private fields for a caller-supplied read buffer (its `onread` option; Node 18–24). */
+interface UserBufferFields {
+  buffer: symbol
+  callback: symbol
+  generator: symbol
+}
+
+function userBufferFields(socket: object): UserBufferFields | undefined {
+  let buffer: symbol | undefined
+  let callback: symbol | undefined
+  let generator: symbol | undefined
+  for (const sym of Object.getOwnPropertySymbols(socket)) {
+    if (sym.description === 'kBuffer') buffer = sym
+    else if (sym.description === 'kBufferCb') callback = sym
+    else if (sym.description === 'kBufferGen') generator = sym
+  }
+  if (!buffer || !callback || !generator) return undefined
+  const fields = socket as Record<symbol, unknown>
+  // Null on a socket made without `onread`, which is the only kind switched here.
+  if (fields[buffer] !== null || fields[callback] !== null || fields[generator] !== null) return undefined
+  return { buffer, callback, generator }
+}
+
+/**
+ * Switches the WebSocket's TCP socket to Node's `onread` mode: the kernel's bytes land in the shared buffer and go
+ * to a callback, in place of a fresh 64 KB allocation per read (shrunk, wrapped in an `ArrayBuffer` and a `Buffer`,
+ * freed by the GC later) pushed through the socket's `Readable` and emitted as `'data'`. For a media stream that is
+ * one read per 20 ms frame. The callback gives the shortcut every whole text frame at the start of the bytes; the
+ * rest goes, copied (`ws` may hold on to it), to the socket's `'data'` listeners as before. Only a plain TCP socket
+ * is switched, and only when Node's private fields look as expected; else nothing changes.
+ */
+function readIntoSharedBuffer(ws: WebSocket, shortcut: Shortcut): void {
+  const socket = (ws as unknown as { _socket?: unknown })._socket
+  if (!(socket instanceof Socket) || socket instanceof TLSSocket || socket.destroyed) return
+  if (socket.readableLength === 0) {
+    switchToSharedReads(socket, shortcut)
+    return
+  }
+  // Bytes that came with the upgrade's response (an engine's first event, say) wait in the socket's buffer for
+  // `ws`: switch once they have gone to it (this listener runs after `ws`'s).
+  const afterHead = (): void => {
+    if (socket.readableLength !== 0) return
+    socket.off('data', afterHead)
+    switchToSharedReads(socket, shortcut)
+  }
+  socket.on('data', afterHead)
+}
+
+function switchToSharedReads(socket: Socket, shortcut: Shortcut): void {
+  if (socket.destroyed || socket.readableFlowing !== true) return
+  const handle = (socket as unknown as { _handle?: { reading?: unknown; useUserBuffer?: unknown } })._handle
+  if (!handle || handle.reading !== true || typeof handle.useUserBuffer !== 'function') return
+  const fields = userBufferFields(socket)
+  if (!fields) return
+  const buffer = (sharedReadBuffer ??= Buffer.allocUnsafe(SHARED_READ_BYTES))
+  const onRead = (n: number, buf: Buffer): void => {
+    // As a flowing socket would: nothing to anyone once `ws` has stopped listening (after a close frame, say).
+    if (socket.listenerCount('data') === 0) return
+    const at = shortcut.take(buf, n)
+    if (at < n) socket.emit('data', Buffer.from(buf.subarray(at, n)))
+  }
+  ;(handle.useUserBuffer as (b: Uint8Array) => void).call(handle, buffer)
+  const own = socket as unknown as Record<symbol, unknown>
+  own[fields.buffer] = buffer
+  own[fields.callback] = onRead
+  shortcut.stats.sharedReads = true
 }
 
 /** The receiver's state between frames (`GET_INFO` in ws's receiver). */
@@ -108,8 +197,8 @@ export function fastTextFrames(ws: WebSocket): FastReceiveStats | undefined {
   const existing = installed.get(ws)
   if (existing) return existing.stats
   const r = receiver
-  const stats: FastReceiveStats = { fast: 0, handedOn: 0 }
-  const shortcut: Shortcut = { stats, deliver: undefined }
+  const stats: FastReceiveStats = { fast: 0, handedOn: 0, sharedReads: false }
+  const shortcut: Shortcut = { stats, deliver: undefined, take: () => 0 }
   installed.set(ws, shortcut)
   const write = r.write.bind(r)
   // Frames from a client are masked, frames from a server are not (RFC 6455 §5.1); ws rejects the other kind.
@@ -118,20 +207,17 @@ export function fastTextFrames(ws: WebSocket): FastReceiveStats | undefined {
   const maxPayload = r._maxPayload
   const checkUtf8 = !r._skipUTF8Validation
 
-  r.write = (chunk: Buffer): boolean => {
-    // Only from a receiver between frames, with nothing held, no fragmented message open and no close received.
-    if (
-      r._state !== GET_INFO ||
-      r._bufferedBytes !== 0 ||
-      r._fragmented !== 0 ||
-      r._errored ||
-      r._opcode === CLOSE_OPCODE ||
-      r.writableLength !== 0
-    ) {
-      stats.handedOn++
-      return write(chunk)
-    }
-    const n = chunk.length
+  /** Whether the receiver is between frames, with nothing held, no fragmented message open and no close received. */
+  const idle = (): boolean =>
+    r._state === GET_INFO &&
+    r._bufferedBytes === 0 &&
+    r._fragmented === 0 &&
+    !r._errored &&
+    r._opcode !== CLOSE_OPCODE &&
+    r.writableLength === 0
+
+  /** Delivers the whole text frames at the start of chunk[0, n); returns where the first one it cannot take begins. */
+  const take = (chunk: Buffer, n: number): number => {
     let at = 0
     while (n - at >= 2) {
       if (chunk[at] !== WHOLE_TEXT_FRAME) break
@@ -162,9 +248,20 @@ export function fastTextFrames(ws: WebSocket): FastReceiveStats | undefined {
       if (deliver) deliver(data)
       else ws.emit('message', data, false)
     }
+    return at
+  }
+
+  r.write = (chunk: Buffer): boolean => {
+    if (!idle()) {
+      stats.handedOn++
+      return write(chunk)
+    }
+    const n = chunk.length
+    const at = take(chunk, n)
     if (at === n) return true
     stats.handedOn++
     return write(at === 0 ? chunk : chunk.subarray(at))
   }
+  shortcut.take = (chunk, n) => (idle() ? take(chunk, n) : 0)
   return stats
 }
