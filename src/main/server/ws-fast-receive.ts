@@ -85,7 +85,7 @@ let sharedReadBuffer: Buffer | undefined
 /** libuv offers 64 KB to every read of a stream. */
 const SHARED_READ_BYTES = 64 * 1024
 
-/** `net.Socket`'s private fields for a caller-supplied read buffer (its `onread` option; Node 18–24). */
+/** `net.Socket`'s private fields for a caller-supplied read buffer (what its `onread` option sets; read on Node 24). */
 interface UserBufferFields {
   buffer: symbol
   callback: symbol
