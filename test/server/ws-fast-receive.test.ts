@@ -291,7 +291,10 @@ describe('shared reads (deliverTextFrames on a TCP socket)', () => {
     return h.events
   }
 
-  /** Writes the chunks one by one, each after the last has been handed to the kernel (so reads end in many places). */
+  /**
+   * Writes the chunks one by one, each once the last has reached the kernel, so the reader's reads end in many
+   * places. Short lists also wait a loop turn between writes (long ones of single bytes would take too long so).
+   */
   async function writeChunks(socket: Socket, chunks: Buffer[]): Promise<void> {
     for (const c of chunks) {
       if (socket.destroyed) return
