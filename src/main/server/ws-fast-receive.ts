@@ -144,7 +144,7 @@ function switchToSharedReads(socket: Socket, shortcut: Shortcut): void {
     // As a flowing socket would: nothing to anyone once `ws` has stopped listening (after a close frame, say).
     if (socket.listenerCount('data') === 0) return
     const at = shortcut.take(buf, n)
-    if (at < n) socket.emit('data', Buffer.from(buf.subarray(at, n)))
+    if (at < n) socket.emit('data', Buffer.copyBytesFrom(buf, at, n - at))
   }
   ;(handle.useUserBuffer as (b: Uint8Array) => void).call(handle, buffer)
   const own = socket as unknown as Record<symbol, unknown>
@@ -198,8 +198,6 @@ export function fastTextFrames(ws: WebSocket): FastReceiveStats | undefined {
   if (existing) return existing.stats
   const r = receiver
   const stats: FastReceiveStats = { fast: 0, handedOn: 0, sharedReads: false }
-  const shortcut: Shortcut = { stats, deliver: undefined, take: () => 0 }
-  installed.set(ws, shortcut)
   const write = r.write.bind(r)
   // Frames from a client are masked, frames from a server are not (RFC 6455 §5.1); ws rejects the other kind.
   const maskBit = r._isServer ? 0x80 : 0
@@ -262,6 +260,7 @@ export function fastTextFrames(ws: WebSocket): FastReceiveStats | undefined {
     stats.handedOn++
     return write(at === 0 ? chunk : chunk.subarray(at))
   }
-  shortcut.take = (chunk, n) => (idle() ? take(chunk, n) : 0)
+  const shortcut: Shortcut = { stats, deliver: undefined, take: (chunk, n) => (idle() ? take(chunk, n) : 0) }
+  installed.set(ws, shortcut)
   return stats
 }
